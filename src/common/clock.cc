@@ -1,0 +1,10 @@
+#include "common/clock.h"
+
+namespace chiron {
+
+const Clock& Clock::system() {
+  static const SystemClock clock;
+  return clock;
+}
+
+}  // namespace chiron

@@ -1,0 +1,69 @@
+#pragma once
+// HTTP request/response values passed between the server and handlers.
+// Plain data, free of Beast types, so modules that register routes compile
+// without Boost headers. Thread-compatible.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace chiron::net {
+
+// Header list preserving order; lookups are case-insensitive (RFC 9110 §5.1).
+class Headers {
+ public:
+  void add(std::string name, std::string value) { items_.emplace_back(std::move(name), std::move(value)); }
+  // Replaces every header of that name with one value.
+  void set(std::string_view name, std::string value);
+  // First value of the header, if present.
+  std::optional<std::string_view> get(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name).has_value(); }
+  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+struct Request {
+  std::string method;   // "GET"
+  std::string target;   // raw request-target: "/api/v1/x?y=1"
+  std::string path;     // percent-decoded path without the query: "/api/v1/x"
+  std::string query;    // raw query string without '?': "y=1"
+  Headers headers;
+  std::string body;
+  std::string remote_address;  // "127.0.0.1:53412"
+  int version = 11;            // 10 or 11
+  // Filled by the router: ":name" segments and a trailing "*rest".
+  std::map<std::string, std::string, std::less<>> params;
+
+  std::string_view param(std::string_view name) const;
+  // Value of a query parameter, percent-decoded ("+" is a space); nullopt if absent.
+  std::optional<std::string> query_param(std::string_view name) const;
+  // Value of a cookie from the Cookie header (RFC 6265 §5.4).
+  std::optional<std::string> cookie(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+  // When set, the server streams this file (honouring Range) instead of body.
+  std::optional<std::string> file_path;
+
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response json(int status, std::string json_body);
+  // {"error":{"code":"...","message":"..."}} with the given status.
+  static Response error(int status, std::string_view code, std::string_view message);
+};
+
+// Maps a Status code to its HTTP status (not_found → 404, invalid_argument → 400, ...).
+int http_status_for(int status_code /* chiron::StatusCode */);
+
+// Percent-decoding (RFC 3986 §2.1). Returns nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = false);
+
+}  // namespace chiron::net

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs every test of Chiron; called by `make test` after the main build.
+#  1. the main build: unit tests, fuzz-corpus replays, integration and browser tests
+#  2. an ASan+UBSan build of the unit tests and fuzz replays (parsers, runtime)
+#  3. a TSan build of the runtime tests (the kernel's concurrency contract)
+# Ends with one summary line "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+werror=()
+[[ -n "${CI:-}" ]] && werror=(-DCHIRON_WERROR=ON)
+jobs=$(nproc)
+passed=0 failed=0 rc=0
+
+run_ctest() {  # dir, label-regex-args...
+  local dir=$1; shift
+  local log
+  log=$(mktemp)
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log"
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [[ -n "$line" ]]; then
+    local total bad
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+    bad=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    passed=$((passed + total - bad)); failed=$((failed + bad))
+    ((bad == 0)) || rc=1
+  else
+    echo "test.sh: ctest in $dir produced no summary" >&2
+    failed=$((failed + 1)); rc=1
+  fi
+  rm -f "$log"
+}
+
+sanitized_build() {  # dir, sanitizer, targets...
+  local dir=$1 san=$2; shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHIRON_SANITIZE="$san" \
+        -DCHIRON_BENCH=OFF "${werror[@]}" >/dev/null || return 1
+  cmake --build "$dir" --target "$@"
+}
+
+echo "== main build: unit, fuzz replay, integration, browser"
+run_ctest "$build"
+
+echo "== ASan + UBSan: unit tests and fuzz replays"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+asan_targets=(common_tests kernel_tests net_tests $(cd fuzz && ls *_fuzz.cc 2>/dev/null | sed 's/\.cc$//'))
+if sanitized_build build-asan address,undefined "${asan_targets[@]}"; then
+  run_ctest build-asan -L 'unit|fuzz'
+else
+  echo "test.sh: ASan build failed" >&2; failed=$((failed + 1)); rc=1
+fi
+
+echo "== TSan: runtime tests"
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+if sanitized_build build-tsan thread kernel_tests; then
+  run_ctest build-tsan -L kernel
+else
+  echo "test.sh: TSan build failed" >&2; failed=$((failed + 1)); rc=1
+fi
+
+echo "tests: $passed passed, $failed failed"
+exit $rc

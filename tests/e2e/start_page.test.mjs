@@ -1,0 +1,48 @@
+// The start page in a real browser (Debian's Chromium driven by playwright-core).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServe, SOURCE_DIR } from '../lib/chiron.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServe();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('start page shows the server online with version and a ticking uptime', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(server.url + '/');
+  assert.match(await page.title(), /Chiron/);
+  await page.waitForFunction(() => document.getElementById('server-status').textContent === 'online');
+  const version = await page.textContent('#health-version');
+  assert.match(version, /^\d+\.\d+\.\d+/);
+  const first = await page.textContent('#health-uptime');
+  await page.waitForFunction((f) => document.getElementById('health-uptime').textContent !== f, first,
+                             { timeout: 5000 });
+  const dir = path.join(SOURCE_DIR, 'test-results');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, 'start-page.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('start page says so when the server is unreachable', async () => {
+  const page = await browser.newPage();
+  await page.route('**/api/v1/health', (route) => route.abort());
+  await page.goto(server.url + '/');
+  await page.waitForFunction(() => document.getElementById('server-status').textContent === 'unreachable');
+  assert.match(await page.getAttribute('#server-status', 'class'), /pill-bad/);
+});

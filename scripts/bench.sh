@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every benchmark with its peer side by side (see docs/benchmarks.md).
+#   scripts/bench.sh [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+echo "== kernel spawn-and-collect vs oneTBB task_group vs OpenMP tasks"
+"$build/bench/kernel_spawn_bench" --benchmark_min_time=0.2
+echo
+echo "== HTTP: chiron GET /api/v1/health vs nginx static 2-byte body (wrk)"
+bench/http_vs_nginx.sh "$build/apps/chiron"

@@ -2,6 +2,7 @@
 
 #include "net/websocket_frame.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/strings.h"
@@ -64,6 +65,244 @@ bool is_valid_ws_close_code(uint16_t code) {
     default:
       return false;
   }
+}
+
+// RFC 3629 §4: the second byte's range depends on the lead byte (this rejects
+// overlongs, surrogates U+D800..DFFF and code points above U+10FFFF).
+bool Utf8Validator::feed(std::string_view bytes) {
+  if (need_ < 0) return false;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<uint8_t>(bytes[i]);
+    if (need_ > 0) {
+      if (b < lo_ || b > hi_) {
+        need_ = -1;
+        return false;
+      }
+      --need_;
+      lo_ = 0x80;
+      hi_ = 0xBF;
+      continue;
+    }
+    if (b < 0x80) continue;
+    if (b >= 0xC2 && b <= 0xDF) {
+      need_ = 1;
+    } else if (b == 0xE0) {
+      need_ = 2;
+      lo_ = 0xA0;
+    } else if (b == 0xED) {
+      need_ = 2;
+      hi_ = 0x9F;
+    } else if (b >= 0xE1 && b <= 0xEF) {
+      need_ = 2;
+    } else if (b == 0xF0) {
+      need_ = 3;
+      lo_ = 0x90;
+    } else if (b >= 0xF1 && b <= 0xF3) {
+      need_ = 3;
+    } else if (b == 0xF4) {
+      need_ = 3;
+      hi_ = 0x8F;
+    } else {
+      need_ = -1;
+      return false;
+    }
+  }
+  return true;
+}
+
+WsEvent WsFrameParser::fail(uint16_t code, std::string why) {
+  state_ = State::kDone;
+  message_.clear();
+  control_.clear();
+  WsEvent ev;
+  ev.kind = WsEvent::Kind::kError;
+  ev.code = code;
+  ev.payload = std::move(why);
+  return ev;
+}
+
+namespace {
+
+bool is_control(WsOpcode op) { return static_cast<uint8_t>(op) >= 8; }
+
+// Header length implied by the first two bytes (RFC 6455 §5.2).
+size_t header_length(uint8_t b1) {
+  size_t n = 2;
+  const uint8_t len7 = b1 & 0x7F;
+  if (len7 == 126) n += 2;
+  if (len7 == 127) n += 8;
+  if (b1 & 0x80) n += 4;
+  return n;
+}
+
+}  // namespace
+
+size_t WsFrameParser::parse(std::string_view data, std::optional<WsEvent>& event) {
+  event.reset();
+  size_t used = 0;
+  while (used < data.size() && state_ != State::kDone) {
+    if (state_ == State::kHeader) {
+      // Take the first two bytes alone so their rules are checked before the rest arrives.
+      if (hdr_len_ < 2) {
+        const size_t take = std::min<size_t>(2 - hdr_len_, data.size() - used);
+        std::memcpy(hdr_.data() + hdr_len_, data.data() + used, take);
+        hdr_len_ += take;
+        used += take;
+        if (hdr_len_ < 2) continue;
+        if (auto err = check_first_two_bytes()) {
+          event = std::move(err);
+          return used;
+        }
+      }
+      const size_t want = header_length(hdr_[1]);
+      const size_t take = std::min(want - hdr_len_, data.size() - used);
+      std::memcpy(hdr_.data() + hdr_len_, data.data() + used, take);
+      hdr_len_ += take;
+      used += take;
+      if (hdr_len_ < want) continue;
+      if (auto ev = on_header()) {
+        event = std::move(ev);
+        return used;
+      }
+      continue;
+    }
+    // State::kPayload: unmask (RFC 6455 §5.3) and check as the bytes arrive.
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, data.size() - used));
+    std::string& dst = is_control(opcode_) ? control_ : message_;
+    const size_t start = dst.size();
+    dst.append(data.data() + used, take);
+    if (masked_) {
+      for (size_t i = 0; i < take; ++i) dst[start + i] = static_cast<char>(dst[start + i] ^ mask_[(offset_ + i) & 3]);
+    }
+    used += take;
+    offset_ += take;
+    remaining_ -= take;
+    if (!is_control(opcode_) && message_opcode_ == WsOpcode::kText &&
+        !utf8_.feed(std::string_view(dst).substr(start))) {
+      event = fail(kWsInvalidPayload, "text message is not valid UTF-8");
+      return used;
+    }
+    if (remaining_ == 0) {
+      state_ = State::kHeader;
+      hdr_len_ = 0;
+      if (auto ev = on_frame_end()) {
+        event = std::move(ev);
+        return used;
+      }
+    }
+  }
+  return used;
+}
+
+std::optional<WsEvent> WsFrameParser::check_first_two_bytes() {
+  const uint8_t b0 = hdr_[0];
+  const uint8_t b1 = hdr_[1];
+  fin_ = (b0 & 0x80) != 0;
+  // §5.2: RSV1-3 must be 0 unless an extension defining them was negotiated (none is).
+  if (b0 & 0x70) return fail(kWsProtocolError, "reserved bits set without an extension");
+  const uint8_t op = b0 & 0x0F;
+  // §5.2: opcodes 3-7 and 0xB-0xF are reserved; an endpoint must fail the connection.
+  if (!(op <= 2 || (op >= 8 && op <= 10))) return fail(kWsProtocolError, "reserved opcode");
+  opcode_ = static_cast<WsOpcode>(op);
+  masked_ = (b1 & 0x80) != 0;
+  // §5.1: a server must close on an unmasked client frame; a client on a masked server frame.
+  if (masked_ != require_mask_)
+    return fail(kWsProtocolError, require_mask_ ? "client frame is not masked" : "server frame is masked");
+  const uint8_t len7 = b1 & 0x7F;
+  if (is_control(opcode_)) {
+    // §5.5: control frames have a payload of at most 125 bytes and are never fragmented.
+    if (!fin_) return fail(kWsProtocolError, "fragmented control frame");
+    if (len7 > 125) return fail(kWsProtocolError, "control frame longer than 125 bytes");
+  } else if (opcode_ == WsOpcode::kContinuation) {
+    // §5.4: a continuation only follows a non-final data frame.
+    if (!in_message_) return fail(kWsProtocolError, "continuation frame without a message to continue");
+  } else if (in_message_) {
+    // §5.4: fragments of one message are not interleaved with another data message.
+    return fail(kWsProtocolError, "new data frame inside a fragmented message");
+  }
+  return std::nullopt;
+}
+
+std::optional<WsEvent> WsFrameParser::on_header() {
+  const uint8_t len7 = hdr_[1] & 0x7F;
+  size_t pos = 2;
+  uint64_t length = len7;
+  if (len7 == 126) {
+    length = (uint64_t{hdr_[2]} << 8) | hdr_[3];
+    pos = 4;
+  } else if (len7 == 127) {
+    // §5.2: with the 64-bit length the most significant bit must be 0.
+    if (hdr_[2] & 0x80) return fail(kWsProtocolError, "64-bit payload length has the high bit set");
+    length = 0;
+    for (size_t i = 2; i < 10; ++i) length = (length << 8) | hdr_[i];
+    pos = 10;
+  }
+  if (masked_) std::memcpy(mask_.data(), hdr_.data() + pos, 4);
+  if (!is_control(opcode_)) {
+    // Refuse before buffering a byte: the limit applies to the reassembled message.
+    const uint64_t so_far = opcode_ == WsOpcode::kContinuation ? message_.size() : 0;
+    if (length > limits_.max_message_bytes || so_far + length > limits_.max_message_bytes)
+      return fail(kWsMessageTooBig, "message exceeds " + std::to_string(limits_.max_message_bytes) + " bytes");
+    if (opcode_ != WsOpcode::kContinuation) {
+      in_message_ = true;
+      message_opcode_ = opcode_;
+      message_.clear();
+      utf8_.reset();
+    }
+  } else {
+    control_.clear();
+  }
+  remaining_ = length;
+  offset_ = 0;
+  if (remaining_ > 0) {
+    state_ = State::kPayload;
+    return std::nullopt;
+  }
+  hdr_len_ = 0;
+  return on_frame_end();
+}
+
+std::optional<WsEvent> WsFrameParser::on_frame_end() {
+  WsEvent ev;
+  switch (opcode_) {
+    case WsOpcode::kPing:
+      ev.kind = WsEvent::Kind::kPing;
+      ev.payload = std::move(control_);
+      control_.clear();
+      return ev;
+    case WsOpcode::kPong:
+      ev.kind = WsEvent::Kind::kPong;
+      ev.payload = std::move(control_);
+      control_.clear();
+      return ev;
+    case WsOpcode::kClose: {
+      // §5.5.1: an empty body, or a 2-byte code followed by a UTF-8 reason.
+      if (control_.size() == 1) return fail(kWsProtocolError, "close frame with a 1-byte payload");
+      ev.kind = WsEvent::Kind::kClose;
+      ev.code = 1005;  // §7.1.5: "no status code was present"
+      if (control_.size() >= 2) {
+        ev.code = static_cast<uint16_t>((static_cast<uint8_t>(control_[0]) << 8) | static_cast<uint8_t>(control_[1]));
+        if (!is_valid_ws_close_code(ev.code)) return fail(kWsProtocolError, "invalid close code");
+        ev.payload = control_.substr(2);
+        if (!is_valid_utf8(ev.payload)) return fail(kWsProtocolError, "close reason is not valid UTF-8");
+      }
+      control_.clear();
+      state_ = State::kDone;
+      return ev;
+    }
+    default:
+      break;
+  }
+  if (!fin_) return std::nullopt;
+  // §5.6 / §8.1: a text message must be valid UTF-8 as a whole.
+  if (message_opcode_ == WsOpcode::kText && !utf8_.complete())
+    return fail(kWsInvalidPayload, "text message ends inside a UTF-8 sequence");
+  ev.kind = WsEvent::Kind::kMessage;
+  ev.opcode = message_opcode_;
+  ev.payload = std::move(message_);
+  message_.clear();
+  in_message_ = false;
+  return ev;
 }
 
 }  // namespace chiron::net::detail

@@ -75,7 +75,9 @@ class WsFrameParser {
  private:
   enum class State { kHeader, kPayload, kDone };
 
-  // Header fields are decoded from hdr_ once enough bytes are present.
+  // Header fields are decoded from hdr_ once enough bytes are present; the
+  // first two bytes are checked before the rest of the header arrives.
+  std::optional<WsEvent> check_first_two_bytes();
   std::optional<WsEvent> on_header();
   std::optional<WsEvent> on_frame_end();
   WsEvent fail(uint16_t code, std::string why);

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
+
 namespace chiron::net {
 
 // Header list preserving order; lookups are case-insensitive (RFC 9110 §5.1).
@@ -22,6 +24,9 @@ class Headers {
   // First value of the header, if present.
   std::optional<std::string_view> get(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
+  // Removes every header of that name.
+  void remove(std::string_view name);
+  bool empty() const { return items_.empty(); }
   const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
 
  private:
@@ -51,17 +56,28 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
-  // When set, the server streams this file (honouring Range) instead of body.
+  // When set, the server streams bytes [file_offset, file_offset + file_length)
+  // of this file instead of body (file_length nullopt: to the end of the file).
+  // StaticFiles fills these when it answers a Range request; the server reads
+  // the file in chunks, so large files never sit in memory.
   std::optional<std::string> file_path;
+  uint64_t file_offset = 0;
+  std::optional<uint64_t> file_length;
 
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   static Response json(int status, std::string json_body);
   // {"error":{"code":"...","message":"..."}} with the given status.
   static Response error(int status, std::string_view code, std::string_view message);
+  // error() for a failed Status: http_status_for(code), status_code_name(code), message.
+  static Response from_status(const Status& status);
 };
 
 // Maps a Status code to its HTTP status (not_found → 404, invalid_argument → 400, ...).
 int http_status_for(int status_code /* chiron::StatusCode */);
+inline int http_status_for(StatusCode code) { return http_status_for(static_cast<int>(code)); }
+
+// Reason phrase of a status code ("Not Found"); "Unknown" for codes it does not know.
+std::string_view http_reason(int status);
 
 // Percent-decoding (RFC 3986 §2.1). Returns nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = false);

@@ -1,0 +1,61 @@
+#include "kernel/kernel.h"
+
+#include "common/check.h"
+#include "kernel/scheduler.h"
+#include "kernel/worker_context.h"
+
+namespace chiron::kernel {
+
+Kernel::~Kernel() { delete root_hook_; }
+
+void Kernel::act() { commit(); }
+
+void Kernel::react(std::unique_ptr<Kernel> /*child*/) {}
+
+void Kernel::upstream(std::unique_ptr<Kernel> child) {
+  CHIRON_CHECK(sched_ != nullptr, "upstream() on a kernel that is not scheduled");
+  sched_->upstream(this, std::move(child));
+}
+
+void Kernel::commit(Status result) {
+  const int code = result.ok() ? 0 : 1;
+  commit_with(std::move(result), code);
+}
+
+void Kernel::commit(int exit_code) {
+  Status result;
+  if (exit_code != 0) result = Status::aborted("exit code " + std::to_string(exit_code));
+  commit_with(std::move(result), exit_code);
+}
+
+void Kernel::commit_with(Status result, int exit_code) {
+  CHIRON_CHECK(sched_ != nullptr, "commit() on a kernel that is not scheduled");
+  CHIRON_CHECK(!commit_called_.exchange(true, std::memory_order_acq_rel), "commit() called twice");
+  result_ = std::move(result);
+  exit_code_ = exit_code;
+  if (internal::tls_current_kernel == this) {
+    committed_ = true;  // the runtime delivers once act()/react() returns
+    return;
+  }
+  sched_->commit_foreign(this);
+}
+
+void Kernel::after(std::chrono::microseconds delay) {
+  delay_us_ = delay.count() < 0 ? 0 : delay.count();
+  due_us_ = -1;
+}
+
+void Kernel::at(std::chrono::steady_clock::time_point due) {
+  due_us_ = std::chrono::duration_cast<std::chrono::microseconds>(due.time_since_epoch()).count();
+  if (due_us_ < 0) due_us_ = 0;
+  delay_us_ = -1;
+}
+
+Runtime& Kernel::runtime() const {
+  CHIRON_CHECK(sched_ != nullptr, "runtime() on a kernel that is not scheduled");
+  return sched_->runtime();
+}
+
+std::string Kernel::type_name() const { return internal::short_type_name(typeid(*this)); }
+
+}  // namespace chiron::kernel

@@ -1,0 +1,129 @@
+#include "kernel/trace_log.h"
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <unordered_map>
+
+#include "common/strings.h"
+#include "kernel/scheduler.h"
+#include "kernel/worker_context.h"
+
+namespace chiron::kernel::internal {
+namespace {
+
+std::atomic<uint64_t> g_next_log_serial{1};
+
+// An external thread's lane, cached per thread for the log it was created in.
+struct ExternalLane {
+  uint64_t serial = 0;
+  TraceBuffer* buffer = nullptr;
+};
+thread_local ExternalLane t_external_lane;
+
+}  // namespace
+
+std::string short_type_name(const std::type_info& type) {
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled != nullptr ? demangled : type.name();
+  std::free(demangled);
+  if (name.find('<') == std::string::npos) {
+    size_t colon = name.rfind("::");
+    if (colon != std::string::npos) name.erase(0, colon + 2);
+  }
+  return name;
+}
+
+TraceLog::TraceLog(const Clock& clock, bool enabled)
+    : clock_(clock),
+      enabled_(enabled),
+      origin_us_(clock.steady_us()),
+      serial_(g_next_log_serial.fetch_add(1, std::memory_order_relaxed)) {}
+
+TraceLog::~TraceLog() = default;
+
+TraceBuffer* TraceLog::add_lane(std::string lane) {
+  std::lock_guard<std::mutex> lock(mu_);
+  buffers_.push_back(std::make_unique<TraceBuffer>(std::move(lane)));
+  return buffers_.back().get();
+}
+
+TraceBuffer* TraceLog::current_buffer() {
+  WorkerContext* w = tls_worker;
+  if (w != nullptr && w->trace != nullptr && &w->sched->trace_log() == this) return w->trace;
+  if (t_external_lane.serial == serial_) return t_external_lane.buffer;
+  std::lock_guard<std::mutex> lock(mu_);
+  buffers_.push_back(std::make_unique<TraceBuffer>("ext/" + std::to_string(external_lanes_++)));
+  t_external_lane = {serial_, buffers_.back().get()};
+  return t_external_lane.buffer;
+}
+
+void TraceLog::record(TraceKind kind, uint64_t kernel, Device device, const std::type_info& type,
+                      uint64_t child, StatusCode code) {
+  TraceEntry e{clock_.steady_us() - origin_us_, kernel, child, &type, kind, device, code};
+  current_buffer()->append(e);
+}
+
+uint64_t TraceLog::events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t n = 0;
+  for (const auto& b : buffers_) n += b->size();
+  return n;
+}
+
+uint64_t TraceLog::dropped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t n = 0;
+  for (const auto& b : buffers_) n += b->dropped();
+  return n;
+}
+
+Status TraceLog::write_jsonl(const std::string& path) const {
+  if (!enabled_) return Status::failed_precondition("tracing is off (RuntimeOptions::trace)");
+  struct Item {
+    const TraceEntry* entry;
+    const std::string* lane;
+  };
+  std::vector<Item> items;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& b : buffers_) {
+      const size_t n = b->size();
+      for (size_t i = 0; i < n; ++i) items.push_back({&b->at(i), &b->lane()});
+    }
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.entry->ts_us < b.entry->ts_us; });
+  std::unordered_map<const std::type_info*, std::string> names;
+  FILE* f = std::fopen(path.c_str(), "we");
+  if (f == nullptr) return Status::from_errno("write trace " + path, errno);
+  std::string line;
+  for (const Item& it : items) {
+    const TraceEntry& e = *it.entry;
+    auto [pos, inserted] = names.try_emplace(e.type);
+    if (inserted) pos->second = json_quote(short_type_name(*e.type));
+    line.clear();
+    line += "{\"ts_us\":" + std::to_string(e.ts_us);
+    line += ",\"lane\":" + json_quote(*it.lane);
+    line += ",\"device\":\"" + std::string(device_name(e.device)) + "\"";
+    line += ",\"kernel\":" + std::to_string(e.kernel);
+    line += ",\"type\":" + pos->second;
+    line += ",\"event\":\"" + std::string(trace_kind_name(e.kind)) + "\"";
+    if (e.kind == TraceKind::kReact) line += ",\"child\":" + std::to_string(e.child);
+    if (e.kind == TraceKind::kFailed) line += ",\"code\":\"" + std::string(status_code_name(e.code)) + "\"";
+    line += "}\n";
+    if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) {
+      int err = errno;
+      std::fclose(f);
+      return Status::from_errno("write trace " + path, err);
+    }
+  }
+  if (std::fclose(f) != 0) return Status::from_errno("close trace " + path, errno);
+  return {};
+}
+
+}  // namespace chiron::kernel::internal

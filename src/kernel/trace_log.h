@@ -1,0 +1,50 @@
+#pragma once
+// TraceLog: the runtime's event log. One TraceBuffer per runtime thread (lanes "cpu/0",
+// "disk/1", "net/0", "timer/0") plus one per external thread that schedules kernels
+// ("ext/0"...). Recording is lock-free (each thread appends to its own buffer); adding a
+// lane and writing the log take mu_. Thread-safe.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "kernel/trace_buffer.h"
+
+namespace chiron::kernel::internal {
+
+class TraceLog {
+ public:
+  TraceLog(const Clock& clock, bool enabled);
+  ~TraceLog();
+
+  bool enabled() const { return enabled_; }
+  // A new lane; the pointer stays valid for the TraceLog's life.
+  TraceBuffer* add_lane(std::string lane);
+  void record(TraceKind kind, uint64_t kernel, Device device, const std::type_info& type,
+              uint64_t child = 0, StatusCode code = StatusCode::kOk);
+  // All events so far as JSON lines sorted by time (see the renderer for the schema).
+  Status write_jsonl(const std::string& path) const;
+  uint64_t events() const;
+  uint64_t dropped() const;
+
+ private:
+  TraceBuffer* current_buffer();
+
+  const Clock& clock_;
+  const bool enabled_;
+  const int64_t origin_us_;
+  const uint64_t serial_;  // tells this log apart from others in thread_local caches
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<TraceBuffer>> buffers_;  // Guarded by mu_
+  unsigned external_lanes_ = 0;                         // Guarded by mu_
+};
+
+// "Generate" for chiron::demo::Generate; template names are kept whole.
+std::string short_type_name(const std::type_info& type);
+
+}  // namespace chiron::kernel::internal

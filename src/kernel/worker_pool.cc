@@ -1,0 +1,212 @@
+#include "kernel/worker_pool.h"
+
+#include "kernel/backoff.h"
+#include "kernel/scheduler.h"
+#include "kernel/worker_context.h"
+
+namespace chiron::kernel::internal {
+namespace {
+
+// Pause iterations an idle worker spins before parking: long enough to catch the next
+// task of a busy producer, short enough not to steal a shared core for long.
+constexpr int kSpinBeforePark = 256;
+constexpr int kMaxInlineDepth = 8;
+
+}  // namespace
+
+WorkerPool::WorkerPool(Scheduler& sched, Device device, unsigned threads, size_t capacity)
+    : sched_(sched), device_(device), ring_(capacity) {
+  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+}
+
+WorkerPool::~WorkerPool() {
+  request_exit();
+  join();
+}
+
+void WorkerPool::start(std::vector<TraceBuffer*> lanes) {
+  for (unsigned i = 0; i < workers_.size(); ++i) {
+    TraceBuffer* lane = i < lanes.size() ? lanes[i] : nullptr;
+    workers_[i]->thread = std::thread([this, i, lane] { worker_main(i, lane); });
+  }
+}
+
+void WorkerPool::worker_main(unsigned index, TraceBuffer* lane) {
+  WorkerContext ctx;
+  ctx.sched = &sched_;
+  ctx.device = device_;
+  ctx.index = index;
+  ctx.pool = this;
+  ctx.trace = lane;
+  ctx.completed = &workers_[index]->completed;
+  tls_worker = &ctx;
+  for (;;) {
+    Task t;
+    if (try_pop(t)) {
+      run(t);
+      continue;
+    }
+    bool found = false;
+    for (int i = 0; i < kSpinBeforePark && !found; ++i) {
+      cpu_relax();
+      found = try_pop(t);
+    }
+    if (found) {
+      run(t);
+      continue;
+    }
+    if (exit_.load(std::memory_order_acquire)) {
+      if (!ring_.maybe_nonempty() && overflow_size_.load(std::memory_order_acquire) == 0) break;
+      continue;
+    }
+    park();
+  }
+  tls_worker = nullptr;
+}
+
+bool WorkerPool::try_pop(Task& t) {
+  if (ring_.try_pop(t)) return true;
+  if (overflow_size_.load(std::memory_order_acquire) == 0) return false;
+  std::lock_guard<std::mutex> lock(overflow_mu_);
+  if (overflow_.empty()) return false;
+  t = overflow_.front();
+  overflow_.pop_front();
+  overflow_size_.store(overflow_.size(), std::memory_order_seq_cst);
+  return true;
+}
+
+void WorkerPool::run(Task t) {
+  sched_.run_task(t);
+  bump(*tls_worker->completed);
+}
+
+// Eventcount: announce, re-check, sleep. A producer pushes (seq_cst CAS) and then reads
+// sleepers_ (seq_cst), so either it sees this sleeper and bumps epoch_, or this check
+// sees its task.
+void WorkerPool::park() {
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  const uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
+  if (!ring_.maybe_nonempty() && overflow_size_.load(std::memory_order_seq_cst) == 0 &&
+      !exit_.load(std::memory_order_seq_cst)) {
+    epoch_.wait(epoch, std::memory_order_seq_cst);
+  }
+  sleepers_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WorkerPool::wake_one() {
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    epoch_.notify_one();
+  }
+}
+
+void WorkerPool::push(Task t) {
+  WorkerContext* w = tls_worker;
+  if (w != nullptr && w->pool == this) {
+    push_same_pool(t);
+  } else if (w != nullptr && w->sched == &sched_) {
+    push_other_worker(t);
+  } else {
+    push_external(t);
+  }
+}
+
+// Caller-runs: a worker never waits for its own pool; it executes queued work instead.
+void WorkerPool::push_same_pool(Task t) {
+  WorkerContext* w = tls_worker;
+  while (!ring_.try_push(t)) {
+    if (w->inline_depth >= kMaxInlineDepth) {
+      push_overflow(t);
+      return;
+    }
+    Task other;
+    if (try_pop(other)) {
+      ++w->inline_depth;
+      run(other);
+      bump(workers_[w->index]->inline_runs);
+      --w->inline_depth;
+    } else {
+      cpu_relax();
+    }
+  }
+  wake_one();
+}
+
+// Another pipeline's thread: wait for space, unless waiting could close a cycle (every
+// worker of this pool is itself blocked on a full queue) or the thread is an io thread.
+void WorkerPool::push_other_worker(Task t) {
+  if (ring_.try_push(t)) {
+    wake_one();
+    return;
+  }
+  WorkerContext* w = tls_worker;
+  if (w->device == Device::kNet) {
+    push_overflow(t);
+    return;
+  }
+  WorkerPool* mine = w->pool;
+  if (mine != nullptr) mine->blocked_workers_.fetch_add(1, std::memory_order_acq_rel);
+  Backoff backoff;
+  bool pushed = false;
+  while (!(pushed = ring_.try_push(t))) {
+    if (all_workers_blocked() || exit_.load(std::memory_order_acquire)) break;
+    backoff.pause();
+  }
+  if (mine != nullptr) mine->blocked_workers_.fetch_sub(1, std::memory_order_acq_rel);
+  if (pushed) {
+    wake_one();
+  } else {
+    push_overflow(t);
+  }
+}
+
+void WorkerPool::push_external(Task t) {
+  if (ring_.try_push(t)) {
+    wake_one();
+    return;
+  }
+  blocked_external_.fetch_add(1, std::memory_order_relaxed);
+  Backoff backoff;
+  while (!ring_.try_push(t)) backoff.pause();
+  blocked_external_.fetch_sub(1, std::memory_order_relaxed);
+  wake_one();
+}
+
+void WorkerPool::push_overflow(Task t) {
+  {
+    std::lock_guard<std::mutex> lock(overflow_mu_);
+    overflow_.push_back(t);
+    overflow_pushed_.store(overflow_pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+    overflow_size_.store(overflow_.size(), std::memory_order_seq_cst);
+  }
+  wake_one();
+}
+
+void WorkerPool::request_exit() {
+  exit_.store(true, std::memory_order_seq_cst);
+  epoch_.fetch_add(1, std::memory_order_seq_cst);
+  epoch_.notify_all();
+}
+
+void WorkerPool::join() {
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+uint64_t WorkerPool::enqueued() const {
+  return ring_.enqueued() + overflow_pushed_.load(std::memory_order_seq_cst);
+}
+
+uint64_t WorkerPool::completed() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->completed.load(std::memory_order_seq_cst);
+  return n;
+}
+
+uint64_t WorkerPool::inline_runs() const {
+  uint64_t n = 0;
+  for (const auto& w : workers_) n += w->inline_runs.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace chiron::kernel::internal

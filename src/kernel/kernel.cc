@@ -1,12 +1,23 @@
 #include "kernel/kernel.h"
 
 #include "common/check.h"
+#include "kernel/kernel_alloc.h"
 #include "kernel/scheduler.h"
 #include "kernel/worker_context.h"
 
 namespace chiron::kernel {
 
 Kernel::~Kernel() { delete root_hook_; }
+
+void* Kernel::operator new(std::size_t size) { return internal::kernel_alloc(size); }
+
+void Kernel::operator delete(void* p, std::size_t size) noexcept { internal::kernel_free(p, size); }
+
+void* Kernel::operator new(std::size_t size, std::align_val_t align) { return ::operator new(size, align); }
+
+void Kernel::operator delete(void* p, std::size_t size, std::align_val_t align) noexcept {
+  ::operator delete(p, size, align);
+}
 
 void Kernel::act() { commit(); }
 
@@ -30,13 +41,18 @@ void Kernel::commit(int exit_code) {
 
 void Kernel::commit_with(Status result, int exit_code) {
   CHIRON_CHECK(sched_ != nullptr, "commit() on a kernel that is not scheduled");
-  CHIRON_CHECK(!commit_called_.exchange(true, std::memory_order_acq_rel), "commit() called twice");
-  result_ = std::move(result);
-  exit_code_ = exit_code;
   if (internal::tls_current_kernel == this) {
+    // On the executor: no other thread may commit this kernel now, a plain check will do.
+    CHIRON_CHECK(!commit_called_.load(std::memory_order_relaxed), "commit() called twice");
+    commit_called_.store(true, std::memory_order_relaxed);
+    result_ = std::move(result);
+    exit_code_ = exit_code;
     committed_ = true;  // the runtime delivers once act()/react() returns
     return;
   }
+  CHIRON_CHECK(!commit_called_.exchange(true, std::memory_order_acq_rel), "commit() called twice");
+  result_ = std::move(result);
+  exit_code_ = exit_code;
   sched_->commit_foreign(this);
 }
 

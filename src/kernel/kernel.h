@@ -44,7 +44,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstddef>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "common/clock.h"
@@ -70,6 +72,12 @@ class Kernel {
   virtual ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
+
+  // Kernels come from a thread-caching pool (see kernel_alloc.h); make_unique uses it.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+  static void* operator new(std::size_t size, std::align_val_t align);
+  static void operator delete(void* p, std::size_t size, std::align_val_t align) noexcept;
 
   // Runs once on the kernel's device. Default: commit().
   virtual void act();

@@ -80,23 +80,33 @@ void WorkerPool::run(Task t) {
   bump(*tls_worker->completed);
 }
 
-// Eventcount: announce, re-check, sleep. A producer pushes (seq_cst CAS) and then reads
-// sleepers_ (seq_cst), so either it sees this sleeper and bumps epoch_, or this check
-// sees its task.
+// Eventcount with claimed wake-ups: a parking worker announces itself in sleepers_,
+// re-checks the queue, then sleeps on epoch_. A producer pushes (seq_cst CAS) and then
+// reads sleepers_ (seq_cst), so either it sees the sleeper or the sleeper sees its task.
+// A producer that sees a sleeper CLAIMS it (decrements sleepers_) before bumping epoch_ and
+// notifying, so a burst of pushes costs one futex wake per sleeping worker, not one per push.
 void WorkerPool::park() {
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   const uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
   if (!ring_.maybe_nonempty() && overflow_size_.load(std::memory_order_seq_cst) == 0 &&
       !exit_.load(std::memory_order_seq_cst)) {
-    epoch_.wait(epoch, std::memory_order_seq_cst);
+    epoch_.wait(epoch, std::memory_order_seq_cst);  // returns once a producer claimed a sleeper
+    return;
   }
-  sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  // Work appeared: withdraw, unless a producer already claimed us (then epoch_ moved on).
+  int n = sleepers_.load(std::memory_order_seq_cst);
+  while (n > 0 && !sleepers_.compare_exchange_weak(n, n - 1, std::memory_order_seq_cst)) {
+  }
 }
 
 void WorkerPool::wake_one() {
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    epoch_.notify_one();
+  int n = sleepers_.load(std::memory_order_seq_cst);
+  while (n > 0) {
+    if (sleepers_.compare_exchange_weak(n, n - 1, std::memory_order_seq_cst)) {
+      epoch_.fetch_add(1, std::memory_order_seq_cst);
+      epoch_.notify_one();
+      return;
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "common/strings.h"
@@ -33,6 +34,16 @@ bool is_tchar(char c) {
     default:
       return false;
   }
+}
+
+// Whether the request line is well formed but names a version Beast refuses
+// ("GET / HTTP/2.0"): that deserves 505 rather than 400 (RFC 9110 §15.6.6).
+bool is_unsupported_version_line(std::string_view bytes) {
+  size_t eol = bytes.find("\r\n");
+  if (eol == std::string_view::npos || eol < 10) return false;
+  std::string_view v = bytes.substr(eol - 9, 9);  // " HTTP/d.d"
+  return v.substr(0, 6) == " HTTP/" && std::isdigit(static_cast<unsigned char>(v[6])) && v[7] == '.' &&
+         std::isdigit(static_cast<unsigned char>(v[8]));
 }
 
 }  // namespace
@@ -165,6 +176,10 @@ size_t HttpRequestParser::feed(std::string_view bytes) {
     }
     if (ec == http::error::body_limit) {
       fail(413, "payload_too_large", "request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes");
+      return total;
+    }
+    if (ec == http::error::bad_version && !p.is_header_done() && is_unsupported_version_line(bytes)) {
+      fail(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported");
       return total;
     }
     if (ec) {

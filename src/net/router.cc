@@ -292,8 +292,12 @@ RouteMatch Router::resolve(Request& request) const {
 
 void Router::handle(Request request, Responder responder) const {
   RouteMatch m = resolve(request);
+  run(m, std::move(request), std::move(responder));
+}
+
+void Router::run(const RouteMatch& m, Request request, Responder responder) const {
   if (m.error) {
-    responder.send(std::move(*m.error));
+    responder.send(*m.error);
     return;
   }
   if (m.websocket) {

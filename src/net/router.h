@@ -130,8 +130,11 @@ class Router {
   // Finds the route for request.method + request.target and fills request.params.
   RouteMatch resolve(Request& request) const;
 
-  // Resolves and runs the handler (not WebSocket routes: those answer 426),
-  // catching exceptions into 500. The server and the tests both use it.
+  // Runs what resolve() found: the handler, or the error response; a
+  // WebSocket route reached without an upgrade answers 426. Exceptions from
+  // handlers become 500. The server calls it; the responder gets exactly one answer.
+  void run(const RouteMatch& match, Request request, Responder responder) const;
+  // resolve() + run(): a whole request without sockets (tests, composition).
   void handle(Request request, Responder responder) const;
 
  private:

@@ -1,0 +1,19 @@
+#pragma once
+// Subcommands of the chiron binary. Each add_*_command registers a CLI11
+// subcommand whose callback runs the command and records its exit code.
+
+namespace CLI {
+class App;
+}
+
+namespace chiron::app {
+
+void add_serve_command(CLI::App& app);  // chiron serve: the whole platform in one process
+void add_trace_command(CLI::App& app);  // chiron trace: event log → SVG event plot
+void add_demo_command(CLI::App& app);   // chiron demo overlap: compute/I-O overlap on the runtime
+
+// Exit code of the subcommand that ran.
+int exit_code();
+void set_exit_code(int code);
+
+}  // namespace chiron::app

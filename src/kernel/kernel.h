@@ -18,7 +18,8 @@
 //   * act() of a kernel happens-before every react() on it: a principal's mailbox of
 //     returned children is opened only after act() returns.
 //   * all react() calls of one principal are serialised: the mailbox is an intrusive
-//     lock-free MPSC stack drained by one task at a time (actor-style).
+//     lock-free MPSC stack drained by one task at a time (actor-style). The order of
+//     reacts among subordinates is unspecified (each batch is drained newest first).
 //   * an exception thrown by act()/react() becomes Status::internal(what()) and the kernel
 //     commits with it (or keeps its error if it had committed) — never a crash.
 //   * a principal is returned to ITS principal only after all its subordinates returned.

@@ -27,6 +27,7 @@ struct FreeNode {
 
 struct Batch {
   FreeNode* head;
+  uint32_t count;
 };
 
 // Leaked on purpose: threads may free kernels while the process exits.
@@ -59,7 +60,7 @@ struct ThreadCache {
     last->next = nullptr;
     count[c] -= n;
     std::lock_guard<std::mutex> lock(global().mu);
-    global().batches[c].push_back(Batch{first});
+    global().batches[c].push_back(Batch{first, n});
   }
 
   void refill(std::size_t c) {
@@ -67,12 +68,9 @@ struct ThreadCache {
       std::lock_guard<std::mutex> lock(global().mu);
       auto& batches = global().batches[c];
       if (!batches.empty()) {
-        FreeNode* n = batches.back().head;
+        head[c] = batches.back().head;  // no walk: every node is a likely cache miss
+        count[c] = batches.back().count;
         batches.pop_back();
-        uint32_t got = 0;
-        for (FreeNode* p = n; p != nullptr; p = p->next) ++got;
-        head[c] = n;
-        count[c] = got;
         return;
       }
     }

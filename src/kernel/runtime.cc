@@ -22,6 +22,8 @@ Status Runtime::start() { return sched_->start(); }
 void Runtime::stop() { sched_->stop(); }
 
 int Runtime::run(std::unique_ptr<Kernel> root) {
+  internal::WorkerContext* w = internal::tls_worker;
+  CHIRON_CHECK(w == nullptr || w->sched != sched_.get(), "run() on a runtime thread would deadlock; use submit()");
   struct Waiter {
     std::mutex mu;
     std::condition_variable cv;

@@ -63,7 +63,8 @@ class Runtime {
   void stop();
 
   // Runs a job: blocks until `root` commits (and all its subordinates returned); returns
-  // its exit code. Aborts if the runtime is not started; returns 1 after stop().
+  // its exit code. Returns 1 (root cancelled) if the runtime is not running. Must not be
+  // called on a runtime thread (it would block a worker); use submit() there.
   int run(std::unique_ptr<Kernel> root);
   // Starts a job without waiting. on_done receives the finished root on a runtime thread
   // (keep it short). After stop() the root is handed back at once with Status::cancelled.

@@ -15,7 +15,7 @@ constexpr int kMaxInlineDepth = 8;
 }  // namespace
 
 WorkerPool::WorkerPool(Scheduler& sched, Device device, unsigned threads, size_t capacity)
-    : sched_(sched), device_(device), ring_(capacity) {
+    : sched_(sched), device_(device), urgent_(capacity), ring_(capacity) {
   for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
 }
 
@@ -56,7 +56,7 @@ void WorkerPool::worker_main(unsigned index, TraceBuffer* lane) {
       continue;
     }
     if (exit_.load(std::memory_order_acquire)) {
-      if (!ring_.maybe_nonempty() && overflow_size_.load(std::memory_order_acquire) == 0) break;
+      if (!maybe_nonempty()) break;
       continue;
     }
     park();
@@ -64,8 +64,13 @@ void WorkerPool::worker_main(unsigned index, TraceBuffer* lane) {
   tls_worker = nullptr;
 }
 
+bool WorkerPool::maybe_nonempty() const {
+  return urgent_.maybe_nonempty() || ring_.maybe_nonempty() ||
+         overflow_size_.load(std::memory_order_seq_cst) != 0;
+}
+
 bool WorkerPool::try_pop(Task& t) {
-  if (ring_.try_pop(t)) return true;
+  if (urgent_.try_pop(t) || ring_.try_pop(t)) return true;
   if (overflow_size_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard<std::mutex> lock(overflow_mu_);
   if (overflow_.empty()) return false;
@@ -88,8 +93,7 @@ void WorkerPool::run(Task t) {
 void WorkerPool::park() {
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   const uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
-  if (!ring_.maybe_nonempty() && overflow_size_.load(std::memory_order_seq_cst) == 0 &&
-      !exit_.load(std::memory_order_seq_cst)) {
+  if (!maybe_nonempty() && !exit_.load(std::memory_order_seq_cst)) {
     epoch_.wait(epoch, std::memory_order_seq_cst);  // returns once a producer claimed a sleeper
     return;
   }
@@ -124,7 +128,8 @@ void WorkerPool::push(Task t) {
 // Caller-runs: a worker never waits for its own pool; it executes queued work instead.
 void WorkerPool::push_same_pool(Task t) {
   WorkerContext* w = tls_worker;
-  while (!ring_.try_push(t)) {
+  MpmcRing<Task>& ring = ring_for(t);
+  while (!ring.try_push(t)) {
     if (w->inline_depth >= kMaxInlineDepth) {
       push_overflow(t);
       return;
@@ -145,7 +150,8 @@ void WorkerPool::push_same_pool(Task t) {
 // Another pipeline's thread: wait for space, unless waiting could close a cycle (every
 // worker of this pool is itself blocked on a full queue) or the thread is an io thread.
 void WorkerPool::push_other_worker(Task t) {
-  if (ring_.try_push(t)) {
+  MpmcRing<Task>& ring = ring_for(t);
+  if (ring.try_push(t)) {
     wake_one();
     return;
   }
@@ -158,7 +164,7 @@ void WorkerPool::push_other_worker(Task t) {
   if (mine != nullptr) mine->blocked_workers_.fetch_add(1, std::memory_order_acq_rel);
   Backoff backoff;
   bool pushed = false;
-  while (!(pushed = ring_.try_push(t))) {
+  while (!(pushed = ring.try_push(t))) {
     if (all_workers_blocked() || exit_.load(std::memory_order_acquire)) break;
     backoff.pause();
   }
@@ -171,13 +177,14 @@ void WorkerPool::push_other_worker(Task t) {
 }
 
 void WorkerPool::push_external(Task t) {
-  if (ring_.try_push(t)) {
+  MpmcRing<Task>& ring = ring_for(t);
+  if (ring.try_push(t)) {
     wake_one();
     return;
   }
   blocked_external_.fetch_add(1, std::memory_order_relaxed);
   Backoff backoff;
-  while (!ring_.try_push(t)) backoff.pause();
+  while (!ring.try_push(t)) backoff.pause();
   blocked_external_.fetch_sub(1, std::memory_order_relaxed);
   wake_one();
 }
@@ -204,7 +211,7 @@ void WorkerPool::join() {
 }
 
 uint64_t WorkerPool::enqueued() const {
-  return ring_.enqueued() + overflow_pushed_.load(std::memory_order_seq_cst);
+  return urgent_.enqueued() + ring_.enqueued() + overflow_pushed_.load(std::memory_order_seq_cst);
 }
 
 uint64_t WorkerPool::completed() const {

@@ -1,5 +1,9 @@
 #pragma once
-// WorkerPool: the cpu or disk pipeline — N threads sharing one bounded MpmcRing of Tasks.
+// WorkerPool: the cpu or disk pipeline — N threads sharing two bounded MpmcRings of Tasks:
+// `urgent_` for mailbox drains (reacts of principals, which release finished subordinates
+// and feed the other pipelines) and `ring_` for acts. Workers take urgent work first, so a
+// principal's reacts never wait behind a long backlog of acts (that would serialise the
+// pipelines: no write could start before all generation is done).
 // Idle workers spin briefly, then park on an eventcount (futex via std::atomic::wait), so
 // a push costs one CAS plus one load of the sleeper count on the hot path.
 // push() never deadlocks: a worker of this pool that finds the ring full runs a queued
@@ -59,6 +63,8 @@ class WorkerPool {
 
   void worker_main(unsigned index, TraceBuffer* lane);
   bool try_pop(Task& t);
+  MpmcRing<Task>& ring_for(Task t) { return t.op() == Task::Op::kDrain ? urgent_ : ring_; }
+  bool maybe_nonempty() const;
   void run(Task t);
   void wake_one();
   void park();
@@ -69,6 +75,7 @@ class WorkerPool {
 
   Scheduler& sched_;
   const Device device_;
+  MpmcRing<Task> urgent_;
   MpmcRing<Task> ring_;
   std::vector<std::unique_ptr<Worker>> workers_;
   alignas(64) std::atomic<int> sleepers_{0};

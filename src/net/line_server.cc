@@ -44,16 +44,13 @@ IdGenerator g_connection_ids;
 
 class LineConnection;
 
-struct LineServerState : std::enable_shared_from_this<LineServerState> {
+// Shared by the server and its connections. Holds no I/O object, so it may
+// outlive contexts[0] (connections on other contexts keep it alive).
+struct LineServerState {
   std::vector<asio::io_context*> contexts;
   LineServerOptions options;
   LineHandler sync_handler;
   LineAsyncHandler async_handler;
-
-  // Confined to contexts[0].
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::unique_ptr<asio::steady_timer> retry_timer;
-  size_t next_context = 0;
 
   std::atomic<uint16_t> port{0};
   std::atomic<bool> started{false};
@@ -62,10 +59,22 @@ struct LineServerState : std::enable_shared_from_this<LineServerState> {
 
   std::mutex mu;
   std::unordered_map<uint64_t, std::weak_ptr<LineConnection>> live;  // Guarded by mu
+};
+
+// The listening socket. Confined to contexts[0]; owned by the LineServer and
+// by its own pending handlers only, so it never outlives contexts[0].
+struct LineAcceptor : std::enable_shared_from_this<LineAcceptor> {
+  explicit LineAcceptor(std::shared_ptr<LineServerState> s)
+      : state(std::move(s)), acceptor(*state->contexts[0]), retry_timer(*state->contexts[0]) {}
 
   void accept();
   void on_accept(const error_code& ec, tcp::socket socket);
   void refuse(tcp::socket socket);
+
+  std::shared_ptr<LineServerState> state;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
+  size_t next_context = 0;
 };
 
 class LineConnection : public std::enable_shared_from_this<LineConnection> {
@@ -290,36 +299,36 @@ class LineConnection : public std::enable_shared_from_this<LineConnection> {
   bool closed_ = false;
 };
 
-void LineServerState::accept() {
-  if (stopping.load()) return;
-  asio::io_context& target = *contexts[next_context++ % contexts.size()];
-  acceptor->async_accept(target, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+void LineAcceptor::accept() {
+  if (state->stopping.load()) return;
+  asio::io_context& target = *state->contexts[next_context++ % state->contexts.size()];
+  acceptor.async_accept(target, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
     self->on_accept(ec, std::move(socket));
   });
 }
 
-void LineServerState::on_accept(const error_code& ec, tcp::socket socket) {
-  if (ec == asio::error::operation_aborted || stopping.load()) return;
+void LineAcceptor::on_accept(const error_code& ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || state->stopping.load()) return;
   if (ec) {
     // EMFILE and friends: back off instead of spinning.
     log::warn("line", "accept failed", {{"error", ec.message()}});
-    retry_timer->expires_after(kAcceptRetryDelay);
-    retry_timer->async_wait([self = shared_from_this()](const error_code& tec) {
+    retry_timer.expires_after(kAcceptRetryDelay);
+    retry_timer.async_wait([self = shared_from_this()](const error_code& tec) {
       if (!tec) self->accept();
     });
     return;
   }
-  if (connection_count.load() >= options.max_connections) {
+  if (state->connection_count.load() >= state->options.max_connections) {
     refuse(std::move(socket));
   } else {
-    connection_count.fetch_add(1);
-    auto conn = std::make_shared<LineConnection>(shared_from_this(), std::move(socket));
+    state->connection_count.fetch_add(1);
+    auto conn = std::make_shared<LineConnection>(state, std::move(socket));
     asio::post(conn->executor(), [conn] { conn->start(); });
   }
   accept();
 }
 
-void LineServerState::refuse(tcp::socket socket) {
+void LineAcceptor::refuse(tcp::socket socket) {
   // Like Redis: tell the client why, then close.
   struct Refused {
     tcp::socket socket;
@@ -373,18 +382,16 @@ Status LineServer::start() {
   const auto address = asio::ip::make_address(state_->options.address, ec);
   if (ec) return Status::invalid_argument("bad address '" + state_->options.address + "'").context(where);
   const tcp::endpoint endpoint(address, state_->options.port);
-  auto acceptor = std::make_unique<tcp::acceptor>(*state_->contexts[0]);
-  if (acceptor->open(endpoint.protocol(), ec); ec) return Status::io_error(ec.message()).context(where);
-  if (acceptor->set_option(tcp::acceptor::reuse_address(true), ec); ec)
-    return Status::io_error(ec.message()).context(where);
-  if (acceptor->bind(endpoint, ec); ec) return Status::io_error(ec.message()).context(where);
-  if (acceptor->listen(asio::socket_base::max_listen_connections, ec); ec)
-    return Status::io_error(ec.message()).context(where);
-  state_->port.store(acceptor->local_endpoint(ec).port());
-  state_->acceptor = std::move(acceptor);
-  state_->retry_timer = std::make_unique<asio::steady_timer>(*state_->contexts[0]);
+  auto acceptor = std::make_shared<detail::LineAcceptor>(state_);
+  tcp::acceptor& a = acceptor->acceptor;
+  if (a.open(endpoint.protocol(), ec); ec) return Status::io_error(ec.message()).context(where);
+  if (a.set_option(tcp::acceptor::reuse_address(true), ec); ec) return Status::io_error(ec.message()).context(where);
+  if (a.bind(endpoint, ec); ec) return Status::io_error(ec.message()).context(where);
+  if (a.listen(asio::socket_base::max_listen_connections, ec); ec) return Status::io_error(ec.message()).context(where);
+  state_->port.store(a.local_endpoint(ec).port());
+  acceptor_ = acceptor;
   log::info("line", "listening", {{"addr", state_->options.address + ":" + std::to_string(state_->port.load())}});
-  asio::post(*state_->contexts[0], [state = state_] { state->accept(); });
+  asio::post(*state_->contexts[0], [acceptor] { acceptor->accept(); });
   return Status();
 }
 
@@ -394,11 +401,11 @@ size_t LineServer::connection_count() const { return state_->connection_count.lo
 
 void LineServer::stop() {
   if (!state_ || state_->stopping.exchange(true)) return;
-  if (state_->acceptor) {
-    boost::asio::post(*state_->contexts[0], [state = state_] {
+  if (acceptor_) {
+    boost::asio::post(*state_->contexts[0], [acceptor = std::move(acceptor_)] {
       boost::system::error_code ec;
-      state->acceptor->close(ec);
-      state->retry_timer->cancel();
+      acceptor->acceptor.close(ec);
+      acceptor->retry_timer.cancel();
     });
   }
   std::vector<std::shared_ptr<detail::LineConnection>> conns;

@@ -28,7 +28,8 @@
 //
 // Lifetime: connections are shared_ptr-owned by their pending operations; the
 // server's shared state (handler, options, registry) outlives the LineServer
-// object if connections are still draining.
+// object if connections are still draining. The listening socket is released
+// by stop() on contexts[0]; destroy the LineServer before the io_contexts.
 
 #include <cstddef>
 #include <cstdint>
@@ -69,6 +70,7 @@ using LineAsyncHandler =
 
 namespace detail {
 struct LineServerState;
+struct LineAcceptor;
 }  // namespace detail
 
 // Thread-safe as described in the DESIGN block above.
@@ -92,6 +94,7 @@ class LineServer {
 
  private:
   std::shared_ptr<detail::LineServerState> state_;
+  std::shared_ptr<detail::LineAcceptor> acceptor_;  // confined to contexts[0]
 };
 
 }  // namespace chiron::net

@@ -60,8 +60,9 @@ struct Events {
 // Accepts TCP connections, answers the upgrade with 101 and starts a session.
 class WsTestServer {
  public:
-  WsTestServer(WsHandlers handlers, WsOptions options, int sndbuf = 0)
-      : handlers_(std::move(handlers)), options_(options), sndbuf_(sndbuf) {
+  // `events` is cleared on destruction: sessions must die before their io_context.
+  WsTestServer(Events& events, WsHandlers handlers, WsOptions options, int sndbuf = 0)
+      : events_(events), handlers_(std::move(handlers)), options_(options), sndbuf_(sndbuf) {
     acceptor_.open(tcp::v4());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -72,6 +73,8 @@ class WsTestServer {
   ~WsTestServer() {
     ioc_.stop();
     thread_.join();
+    std::lock_guard<std::mutex> lock(events_.mu);
+    events_.opened.clear();
   }
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
   asio::io_context& context() { return ioc_; }
@@ -118,6 +121,7 @@ class WsTestServer {
                       });
   }
 
+  Events& events_;
   WsHandlers handlers_;
   WsOptions options_;
   int sndbuf_;
@@ -244,7 +248,7 @@ TEST(SharedFrameTest, CopiesShareOneBuffer) {
 
 TEST(WebSocketSessionTest, EchoesTextAndBinaryWithBeastClient) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   ws->text(true);
@@ -264,7 +268,7 @@ TEST(WebSocketSessionTest, EchoesTextAndBinaryWithBeastClient) {
 
 TEST(WebSocketSessionTest, ReassemblesFragmentedMessage) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   ws->text(true);
@@ -277,7 +281,7 @@ TEST(WebSocketSessionTest, ReassemblesFragmentedMessage) {
 
 TEST(WebSocketSessionTest, AnswersClientPingWithPong) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   std::vector<std::string> pongs;
@@ -302,7 +306,7 @@ TEST(WebSocketSessionTest, ServerSendsPingsAtInterval) {
     auto timer = std::make_shared<asio::steady_timer>(asio::system_executor(), 300ms);
     timer->async_wait([ws, timer](boost::system::error_code) { ws->send_text("done"); });
   };
-  WsTestServer server(std::move(h), o);
+  WsTestServer server(ev, std::move(h), o);
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   int pings = 0;
@@ -317,7 +321,7 @@ TEST(WebSocketSessionTest, ServerSendsPingsAtInterval) {
 
 TEST(WebSocketSessionTest, ClientInitiatedCloseHandshake) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   ws->close(beast::websocket::close_reason(static_cast<beast::websocket::close_code>(4001), "bye now"));  // waits for the server's echo
@@ -331,7 +335,7 @@ TEST(WebSocketSessionTest, ClientInitiatedCloseHandshake) {
 
 TEST(WebSocketSessionTest, ServerInitiatedCloseReachesClient) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   ws->write(asio::buffer(std::string("close:4002")));
@@ -350,7 +354,7 @@ TEST(WebSocketSessionTest, IdleConnectionIsClosed) {
   Events ev;
   WsOptions o = quiet_options();
   o.idle_timeout_ms = 100;
-  WsTestServer server(echo_handlers(ev), o);
+  WsTestServer server(ev, echo_handlers(ev), o);
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   beast::flat_buffer buf;
@@ -365,7 +369,7 @@ TEST(WebSocketSessionTest, OversizedMessageClosesWith1009) {
   Events ev;
   WsOptions o = quiet_options();
   o.max_message_bytes = 1000;
-  WsTestServer server(echo_handlers(ev), o);
+  WsTestServer server(ev, echo_handlers(ev), o);
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   ws->binary(true);
@@ -382,7 +386,7 @@ TEST(WebSocketSessionTest, OversizedMessageClosesWith1009) {
 
 TEST(WebSocketSessionTest, UnmaskedFrameFailsConnectionWith1002) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   RawClient c(server.port());
   c.write(detail::encode_ws_frame(WsOpcode::kText, "no mask"));
   auto e = c.next();
@@ -394,7 +398,7 @@ TEST(WebSocketSessionTest, UnmaskedFrameFailsConnectionWith1002) {
 
 TEST(WebSocketSessionTest, InvalidUtf8SplitAcrossFragmentsFailsWith1007) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   RawClient c(server.port());
   c.write(masked(WsOpcode::kText, "ok\xe2", false));
   c.write(masked(WsOpcode::kContinuation, "\x28\xa1"));
@@ -406,7 +410,7 @@ TEST(WebSocketSessionTest, InvalidUtf8SplitAcrossFragmentsFailsWith1007) {
 
 TEST(WebSocketSessionTest, ProcessesFramesSentRightBehindTheUpgrade) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   RawClient c(server.port(), masked(WsOpcode::kText, "early"));
   EXPECT_NE(c.response().find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos);
   auto e = c.next();
@@ -418,7 +422,7 @@ TEST(WebSocketSessionTest, ProcessesFramesSentRightBehindTheUpgrade) {
 TEST(WebSocketSessionTest, BroadcastsOneSharedBufferToFiftyClients) {
   constexpr int kClients = 50;
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   std::mutex mu;
   std::map<uint64_t, std::vector<const char*>> written;  // Guarded by mu
   detail::set_ws_write_observer([&](uint64_t id, const std::vector<std::string_view>& bufs) {
@@ -452,7 +456,7 @@ TEST(WebSocketSessionTest, CoalescesFramesQueuedInOneTurnIntoOneWrite) {
   h.on_message = [](const WebSocketPtr& ws, WsMessage&&) {
     for (int i = 0; i < 100; ++i) ws->send_text("m" + std::to_string(i));
   };
-  WsTestServer server(std::move(h), quiet_options());
+  WsTestServer server(ev, std::move(h), quiet_options());
   std::mutex mu;
   std::vector<size_t> writes;  // Guarded by mu
   detail::set_ws_write_observer([&](uint64_t, const std::vector<std::string_view>& bufs) {
@@ -477,7 +481,7 @@ TEST(WebSocketSessionTest, SlowConsumerIsClosedWith1008AndQueueStaysBounded) {
   Events ev;
   WsOptions o = quiet_options();
   o.max_send_queue_bytes = kCap;
-  WsTestServer server(echo_handlers(ev), o, /*sndbuf=*/4096);
+  WsTestServer server(ev, echo_handlers(ev), o, /*sndbuf=*/4096);
   RawClient c(server.port(), {}, /*rcvbuf=*/4096);  // never reads again
   ASSERT_TRUE(ev.wait_for([&] { return ev.opened.size() == 1; }));
   WebSocketPtr ws;
@@ -505,7 +509,7 @@ TEST(WebSocketSessionTest, SlowConsumerIsClosedWith1008AndQueueStaysBounded) {
 
 TEST(WebSocketSessionTest, SendFromAnotherThreadKeepsOrder) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   asio::io_context ioc;
   auto client = connect_beast(ioc, server.port());
   ASSERT_TRUE(ev.wait_for([&] { return ev.opened.size() == 1; }));
@@ -525,7 +529,7 @@ TEST(WebSocketSessionTest, SendFromAnotherThreadKeepsOrder) {
 
 TEST(WebSocketSessionTest, CallbacksRunOnTheConnectionThreadAndCloseIsReportedOnce) {
   Events ev;
-  WsTestServer server(echo_handlers(ev), quiet_options());
+  WsTestServer server(ev, echo_handlers(ev), quiet_options());
   {
     asio::io_context ioc;
     auto a = connect_beast(ioc, server.port());

@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -33,7 +34,7 @@ struct DemoArgs {
   unsigned blocks = 48;
   unsigned block_kib = 512;
   unsigned passes = 24;  // AR filter passes per block: the compute cost
-  std::string out = "chiron-demo.bin";
+  std::string out;  // empty: a temporary file, removed afterwards
   std::string trace;
 };
 
@@ -135,7 +136,9 @@ double run_once(kernel::Runtime& rt, const DemoArgs& args, bool pipelined, int* 
   return ms;
 }
 
-int demo_overlap(const DemoArgs& args) {
+int demo_overlap(DemoArgs args) {
+  const bool temporary = args.out.empty();
+  if (temporary) args.out = (std::filesystem::temp_directory_path() / ("chiron-demo-" + random_hex(6) + ".bin")).string();
   if (args.blocks == 0 || args.block_kib == 0) {
     std::fprintf(stderr, "chiron demo: --blocks and --block-kib must be positive\n");
     return 2;
@@ -160,6 +163,7 @@ int demo_overlap(const DemoArgs& args) {
     }
   }
   rt.stop();
+  if (temporary) std::filesystem::remove(args.out);
   if (rc != 0) std::fprintf(stderr, "chiron demo: job failed (exit %d)\n", rc);
   if (!args.trace.empty()) {
     if (Status st = rt.write_trace(args.trace); !st.ok()) {
@@ -181,7 +185,7 @@ void add_demo_command(CLI::App& app) {
   overlap->add_option("--blocks", args->blocks, "Number of blocks")->capture_default_str();
   overlap->add_option("--block-kib", args->block_kib, "Block size in KiB")->capture_default_str();
   overlap->add_option("--passes", args->passes, "AR filter passes per block (compute cost)")->capture_default_str();
-  overlap->add_option("--out", args->out, "File to write")->capture_default_str();
+  overlap->add_option("--out", args->out, "File to write (default: a temporary file, removed afterwards)");
   overlap->add_option("--trace", args->trace, "Write the kernel event log (JSON lines) here");
   overlap->callback([args] { set_exit_code(demo_overlap(*args)); });
 }

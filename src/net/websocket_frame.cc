@@ -9,6 +9,27 @@
 
 namespace chiron::net::detail {
 
+namespace {
+
+// XORs p[0..n) with the 4-byte key starting at key phase `offset` (RFC 6455 §5.3),
+// eight bytes at a time: 8 is a multiple of 4, so a rotated 64-bit key keeps the phase.
+void apply_mask(char* p, size_t n, const std::array<uint8_t, 4>& key, uint64_t offset) {
+  uint8_t k8[8];
+  for (size_t j = 0; j < 8; ++j) k8[j] = key[(offset + j) & 3];
+  uint64_t k64;
+  std::memcpy(&k64, k8, 8);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + i, 8);
+    v ^= k64;
+    std::memcpy(p + i, &v, 8);
+  }
+  for (; i < n; ++i) p[i] = static_cast<char>(p[i] ^ key[(offset + i) & 3]);
+}
+
+}  // namespace
+
 void encode_ws_frame(std::string& out, WsOpcode opcode, std::string_view payload, bool fin,
                      std::optional<std::array<uint8_t, 4>> mask) {
   // RFC 6455 §5.2: FIN, RSV1-3 = 0, opcode; MASK bit + 7/16/64-bit payload length.
@@ -32,7 +53,7 @@ void encode_ws_frame(std::string& out, WsOpcode opcode, std::string_view payload
   out.append(reinterpret_cast<const char*>(mask->data()), 4);
   const size_t start = out.size();
   out.append(payload);
-  for (size_t i = 0; i < payload.size(); ++i) out[start + i] = static_cast<char>(out[start + i] ^ (*mask)[i & 3]);
+  apply_mask(out.data() + start, payload.size(), *mask, 0);
 }
 
 std::string encode_ws_frame(WsOpcode opcode, std::string_view payload, bool fin,
@@ -71,7 +92,19 @@ bool is_valid_ws_close_code(uint16_t code) {
 // overlongs, surrogates U+D800..DFFF and code points above U+10FFFF).
 bool Utf8Validator::feed(std::string_view bytes) {
   if (need_ < 0) return false;
+  size_t next_fast = 0;  // after a failed 8-byte probe, go byte by byte past it
   for (size_t i = 0; i < bytes.size(); ++i) {
+    // Fast path: eight ASCII bytes at once between characters.
+    while (need_ == 0 && i >= next_fast && i + 8 <= bytes.size()) {
+      uint64_t v;
+      std::memcpy(&v, bytes.data() + i, 8);
+      if (v & 0x8080808080808080ull) {
+        next_fast = i + 8;
+        break;
+      }
+      i += 8;
+    }
+    if (i >= bytes.size()) break;
     const auto b = static_cast<uint8_t>(bytes[i]);
     if (need_ > 0) {
       if (b < lo_ || b > hi_) {
@@ -171,9 +204,7 @@ size_t WsFrameParser::parse(std::string_view data, std::optional<WsEvent>& event
     std::string& dst = is_control(opcode_) ? control_ : message_;
     const size_t start = dst.size();
     dst.append(data.data() + used, take);
-    if (masked_) {
-      for (size_t i = 0; i < take; ++i) dst[start + i] = static_cast<char>(dst[start + i] ^ mask_[(offset_ + i) & 3]);
-    }
+    if (masked_) apply_mask(dst.data() + start, take, mask_, offset_);
     used += take;
     offset_ += take;
     remaining_ -= take;

@@ -295,5 +295,21 @@ TEST(Utf8ValidatorTest, MatchesWholeStringValidatorOnSplits) {
   }
 }
 
+TEST(Utf8ValidatorTest, AsciiFastPathAgreesWithWholeStringValidator) {
+  // Multi-byte and invalid sequences placed around the 8-byte probe boundaries.
+  const std::vector<std::string> inserts = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x80", "\xc3",
+                                            "\xed\xa0\x80", "\xff"};
+  for (const auto& ins : inserts) {
+    for (size_t pos = 0; pos < 20; ++pos) {
+      std::string s = std::string(pos, 'a') + ins + std::string(17, 'b');
+      for (size_t cut = 0; cut <= s.size(); cut += 3) {
+        Utf8Validator v;
+        bool ok = v.feed(s.substr(0, cut)) && v.feed(s.substr(cut)) && v.complete();
+        EXPECT_EQ(ok, is_valid_utf8(s)) << pos << " " << cut;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace chiron::net::detail

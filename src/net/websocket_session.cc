@@ -21,7 +21,10 @@
 // written and the peer's close has arrived (or we are failing the
 // connection, §7.1.7) the session reports on_close, shuts down its sending
 // side and drains reads until EOF ("lingering"), so the peer sees our close
-// frame instead of a reset. Every waiting phase has a deadline.
+// frame instead of a reset. Every waiting phase has a deadline. A send-queue
+// overflow drops the unsent frames and fails the connection with 1008; if the
+// frames already being written do not drain within kOverflowGrace (the peer
+// really stopped reading) the socket is closed without the close frame.
 
 #include "net/websocket_session.h"
 
@@ -52,6 +55,9 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // How long we wait for the peer's close frame, and then for its EOF.
 constexpr std::chrono::milliseconds kCloseHandshakeTimeout{5000};
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
+// After a send-queue overflow: how long the frames already being written get to
+// drain so the client still receives our 1008 close frame.
+constexpr std::chrono::milliseconds kOverflowGrace{1000};
 constexpr size_t kReadChunkBytes = 16 * 1024;
 
 IdGenerator g_session_ids;
@@ -116,6 +122,7 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   void flush();
   void on_written(const error_code& ec);
   void overflow();
+  void on_overflow();
 
   void begin_close(uint16_t code, std::string reason, bool fail);
   void on_peer_close(uint16_t code, std::string reason);
@@ -207,9 +214,21 @@ void WsSession::close(uint16_t code, std::string_view reason) {
 void WsSession::overflow() {
   // Deferred: overflow is detected inside send(), possibly in a broadcast loop.
   if (!accepting_.exchange(false)) return;
-  asio::post(executor_, [self = shared_from_this()] {
-    if (self->state_ == State::kOpen) self->terminate(kWsPolicyViolation, "send queue overflow");
-  });
+  asio::post(executor_, [self = shared_from_this()] { self->on_overflow(); });
+}
+
+void WsSession::on_overflow() {
+  if (state_ != State::kOpen) return;
+  // Frames not yet handed to the socket are dropped; the write in flight holds
+  // whole frames, so our close frame can follow it and the stream stays valid.
+  size_t dropped = 0;
+  for (const SharedFrame& f : queue_) dropped += f.size();
+  queue_.clear();
+  queued_bytes_.fetch_sub(dropped, std::memory_order_relaxed);
+  begin_close(kWsPolicyViolation, "send queue overflow", /*fail=*/true);
+  // A consumer that does not read will not take the close frame either: give up soon.
+  close_deadline_ = std::chrono::steady_clock::now() + kOverflowGrace;
+  arm_deadline();
 }
 
 void WsSession::read_more() {

@@ -490,6 +490,16 @@ TEST(WebSocketSessionTest, SlowConsumerIsClosedWith1008AndQueueStaysBounded) {
     ws = ev.opened[0];
   }
   SharedFrame frame = SharedFrame::binary(std::string(1024, 'b'));
+  // Phase 1: send one frame at a time until a write stays pending, i.e. the
+  // socket buffers are full and the server is really blocked on this client.
+  bool stalled = false;
+  for (int i = 0; i < 10000 && !stalled; ++i) {
+    ASSERT_TRUE(ws->send(frame));
+    const auto deadline = std::chrono::steady_clock::now() + 20ms;
+    while (ws->queued_bytes() != 0 && !stalled) stalled = std::chrono::steady_clock::now() > deadline;
+  }
+  ASSERT_TRUE(stalled);
+  // Phase 2: keep producing; the queue must stop at the cap and the connection be failed.
   size_t max_queued = 0;
   int accepted = 0;
   for (int i = 0; i < 100000 && ws->send(frame); ++i) {
@@ -505,6 +515,36 @@ TEST(WebSocketSessionTest, SlowConsumerIsClosedWith1008AndQueueStaysBounded) {
   EXPECT_EQ(closes[0].first, kWsPolicyViolation);
   EXPECT_EQ(closes[0].second, "send queue overflow");
   EXPECT_FALSE(ws->send(frame));
+  EXPECT_EQ(ws->queued_bytes(), 0u);  // everything released once the socket is closed
+}
+
+TEST(WebSocketSessionTest, SlowConsumerThatResumesReadingReceivesThe1008CloseFrame) {
+  Events ev;
+  WsOptions o = quiet_options();
+  o.max_send_queue_bytes = 64 * 1024;
+  WsTestServer server(ev, echo_handlers(ev), o, /*sndbuf=*/4096);
+  RawClient c(server.port(), {}, /*rcvbuf=*/4096);
+  ASSERT_TRUE(ev.wait_for([&] { return ev.opened.size() == 1; }));
+  WebSocketPtr ws;
+  {
+    std::lock_guard<std::mutex> lock(ev.mu);
+    ws = ev.opened[0];
+  }
+  SharedFrame frame = SharedFrame::binary(std::string(1024, 'b'));
+  for (int i = 0; i < 100000 && ws->send(frame); ++i) {
+  }
+  // Whole frames that were already being written, then the close frame.
+  std::optional<detail::WsEvent> e;
+  for (int i = 0; i < 1000; ++i) {
+    e = c.next();
+    if (!e || e->kind != detail::WsEvent::Kind::kMessage) break;
+    EXPECT_EQ(e->payload.size(), 1024u);
+  }
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, detail::WsEvent::Kind::kClose);
+  EXPECT_EQ(e->code, kWsPolicyViolation);
+  EXPECT_EQ(e->payload, "send queue overflow");
+  ASSERT_TRUE(ev.wait_for([&] { return ev.close_count() == 1; }));
 }
 
 TEST(WebSocketSessionTest, SendFromAnotherThreadKeepsOrder) {

@@ -405,7 +405,9 @@ void WsSession::terminate(uint16_t code, std::string_view reason) {
   socket_.close(ec);
   ping_timer_.cancel();
   deadline_timer_.cancel();
-  size_t dropped = 0;
+  // The in-flight buffers stay alive in inflight_ until the aborted write completes,
+  // but they no longer count: nothing of this connection is queued any more.
+  size_t dropped = std::exchange(inflight_bytes_, 0);
   for (const SharedFrame& f : queue_) dropped += f.size();
   queue_.clear();
   queued_bytes_.fetch_sub(dropped, std::memory_order_relaxed);

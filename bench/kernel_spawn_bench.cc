@@ -75,6 +75,17 @@ void chiron_spawn(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+// The same with tracing on: (time traced − time plain) / N is the event log's cost per
+// kernel (≈ 6 events), the number behind the overhead estimate for 10–50 µs kernels.
+void chiron_spawn_traced(benchmark::State& state) {
+  ck::Runtime& rt = shared_runtime(true);
+  const int64_t n = state.range(0);
+  for (auto _ : state) {
+    if (rt.run(std::make_unique<SpawnAll>(n)) != 0) state.SkipWithError("job failed");
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
 void tbb_task_group(benchmark::State& state) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, cores());
   const int64_t n = state.range(0);
@@ -183,6 +194,8 @@ void trace_overhead(benchmark::State& state) {
 }
 
 BENCHMARK(chiron_spawn)->RangeMultiplier(10)->Range(1000, 1000000)->UseRealTime()->Unit(benchmark::kMillisecond);
+// Fixed iterations: every traced kernel stays in memory until exit.
+BENCHMARK(chiron_spawn_traced)->Arg(10000)->Iterations(200)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(tbb_task_group)->RangeMultiplier(10)->Range(1000, 1000000)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(omp_tasks)->RangeMultiplier(10)->Range(1000, 1000000)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(trace_overhead)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(3.0);
@@ -214,7 +227,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
       double c = get("chiron_spawn" + suffix), t = get("tbb_task_group" + suffix), o = get("omp_tasks" + suffix);
       std::printf("%-9ld %14.0f %14.0f %14.0f %10.2f %10.2f\n", n, c, t, o, t > 0 ? c / t : 0, o > 0 ? c / o : 0);
     }
-    for (auto& [key, value] : extra_) std::printf("trace %s: %.2f %%\n", key.c_str(), value);
+    double plain = get("chiron_spawn/10000"), traced = get("chiron_spawn_traced/10000");
+    if (plain > 0 && traced > 0) {
+      double ns = (1e9 / traced - 1e9 / plain);
+      std::printf("trace cost per kernel: %.0f ns (spawn 10^4: %.0f vs %.0f k/s) = %.2f %% of a 20 us kernel, %.2f %% of 10 us\n",
+                  ns, traced, plain, ns / 200.0, ns / 100.0);
+    }
+    for (auto& [key, value] : extra_) std::printf("trace %s (1000 kernels of 10-30 us, on vs off): %.2f %%\n", key.c_str(), value);
   }
 
  private:

@@ -136,6 +136,12 @@ void Scheduler::execute_act(Kernel* k) {
     fail(k, "act", "unknown exception");
   }
   tls_current_kernel = prev;
+  if (k->committed_ && k->returned_ == k->spawned_ + k->foreign_spawned_.load(std::memory_order_acquire)) {
+    // Finished with nothing outstanding: delivered right now, one trace entry for both.
+    trace(k->result_.ok() ? TraceKind::kActEndCommitted : TraceKind::kActEndFailed, k);
+    deliver(k, /*traced=*/true);
+    return;
+  }
   trace(TraceKind::kActEnd, k);
   drain(k);  // opens the mailbox
 }
@@ -200,8 +206,8 @@ void Scheduler::fail(Kernel* k, const char* where, const std::string& what) {
   k->exit_code_ = 1;
 }
 
-void Scheduler::deliver(Kernel* k) {
-  trace(k->result_.ok() ? TraceKind::kCommitted : TraceKind::kFailed, k);
+void Scheduler::deliver(Kernel* k, bool traced) {
+  if (!traced) trace(k->result_.ok() ? TraceKind::kCommitted : TraceKind::kFailed, k);
   Kernel* p = k->principal_;
   if (p == nullptr) {
     finish_root(k);

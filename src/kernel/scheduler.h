@@ -66,7 +66,8 @@ class Scheduler {
   void drain(Kernel* k);
   void react_one(Kernel* k, Kernel* child);
   void fail(Kernel* k, const char* where, const std::string& what);
-  void deliver(Kernel* k);
+  // traced: the committed/failed event was already recorded.
+  void deliver(Kernel* k, bool traced = false);
   void push_mail(Kernel* box, Kernel* item);
   void finish_root(Kernel* k);
   bool quiescent() const;
@@ -77,6 +78,7 @@ class Scheduler {
   void trace(TraceKind kind, const Kernel* k, uint64_t child = 0) {
     if (trace_on_) [[unlikely]]
       trace_.record(kind, k->id_, k->device_, typeid(*k), child, k->result_.code());
+
   }
 
   Runtime& facade_;

@@ -1,6 +1,10 @@
 #include "kernel/trace_log.h"
 
 #include <cxxabi.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -24,6 +28,26 @@ struct ExternalLane {
 };
 thread_local ExternalLane t_external_lane;
 
+// CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every P/C-state.
+bool invariant_tsc() {
+#if defined(__x86_64__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(0x80000000, &a, &b, &c, &d) == 0 || a < 0x80000007) return false;
+  if (__get_cpuid(0x80000007, &a, &b, &c, &d) == 0) return false;
+  return (d & (1u << 8)) != 0;
+#else
+  return false;
+#endif
+}
+
+int64_t read_tsc() {
+#if defined(__x86_64__)
+  return static_cast<int64_t>(__rdtsc());
+#else
+  return 0;
+#endif
+}
+
 }  // namespace
 
 std::string short_type_name(const std::type_info& type) {
@@ -41,7 +65,9 @@ std::string short_type_name(const std::type_info& type) {
 TraceLog::TraceLog(const Clock& clock, bool enabled)
     : clock_(clock),
       enabled_(enabled),
+      use_tsc_(&clock == &Clock::system() && invariant_tsc()),
       origin_us_(clock.steady_us()),
+      origin_raw_(use_tsc_ ? read_tsc() : origin_us_),
       serial_(g_next_log_serial.fetch_add(1, std::memory_order_relaxed)) {}
 
 TraceLog::~TraceLog() = default;
@@ -62,16 +88,35 @@ TraceBuffer* TraceLog::current_buffer() {
   return t_external_lane.buffer;
 }
 
+int64_t TraceLog::now_raw() const { return use_tsc_ ? read_tsc() : clock_.steady_us(); }
+
 void TraceLog::record(TraceKind kind, uint64_t kernel, Device device, const std::type_info& type,
                       uint64_t child, StatusCode code) {
-  TraceEntry e{clock_.steady_us() - origin_us_, kernel, child, &type, kind, device, code};
+  TraceEntry e{now_raw() - origin_raw_, TraceEntry::pack(kernel, kind, device, code), &type, child};
   current_buffer()->append(e);
+}
+
+TraceLog::Calibration TraceLog::calibrate() const {
+  Calibration cal;
+  if (!use_tsc_) return cal;
+  int64_t us = clock_.steady_us();
+  while (us - origin_us_ < 2000) us = clock_.steady_us();  // at least 2 ms of baseline
+  cal.ticks_per_us = static_cast<double>(read_tsc() - origin_raw_) / static_cast<double>(us - origin_us_);
+  if (!(cal.ticks_per_us > 0)) cal.ticks_per_us = 1;
+  return cal;
 }
 
 uint64_t TraceLog::events() const {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t n = 0;
-  for (const auto& b : buffers_) n += b->size();
+  for (const auto& b : buffers_) {
+    const size_t size = b->size();
+    n += size;
+    for (size_t i = 0; i < size; ++i) {
+      TraceKind k = b->at(i).kind();
+      if (k == TraceKind::kActEndCommitted || k == TraceKind::kActEndFailed) ++n;  // two lines
+    }
+  }
   return n;
 }
 
@@ -97,7 +142,8 @@ Status TraceLog::write_jsonl(const std::string& path) const {
     }
   }
   std::stable_sort(items.begin(), items.end(),
-                   [](const Item& a, const Item& b) { return a.entry->ts_us < b.entry->ts_us; });
+                   [](const Item& a, const Item& b) { return a.entry->ts < b.entry->ts; });
+  const Calibration cal = calibrate();
   std::unordered_map<const std::type_info*, std::string> names;
   FILE* f = std::fopen(path.c_str(), "we");
   if (f == nullptr) return Status::from_errno("write trace " + path, errno);
@@ -106,16 +152,20 @@ Status TraceLog::write_jsonl(const std::string& path) const {
     const TraceEntry& e = *it.entry;
     auto [pos, inserted] = names.try_emplace(e.type);
     if (inserted) pos->second = json_quote(short_type_name(*e.type));
+    const std::string head = "{\"ts_us\":" +
+                             std::to_string(static_cast<int64_t>(static_cast<double>(e.ts) / cal.ticks_per_us)) +
+                             ",\"lane\":" + json_quote(*it.lane) + ",\"device\":\"" +
+                             std::string(device_name(e.device())) + "\",\"kernel\":" + std::to_string(e.kernel()) +
+                             ",\"type\":" + pos->second + ",\"event\":\"";
+    const TraceKind kind = e.kind();
     line.clear();
-    line += "{\"ts_us\":" + std::to_string(e.ts_us);
-    line += ",\"lane\":" + json_quote(*it.lane);
-    line += ",\"device\":\"" + std::string(device_name(e.device)) + "\"";
-    line += ",\"kernel\":" + std::to_string(e.kernel);
-    line += ",\"type\":" + pos->second;
-    line += ",\"event\":\"" + std::string(trace_kind_name(e.kind)) + "\"";
-    if (e.kind == TraceKind::kReact) line += ",\"child\":" + std::to_string(e.child);
-    if (e.kind == TraceKind::kFailed) line += ",\"code\":\"" + std::string(status_code_name(e.code)) + "\"";
+    line += head + trace_kind_name(kind) + "\"";
+    if (kind == TraceKind::kReact) line += ",\"child\":" + std::to_string(e.child);
+    if (kind == TraceKind::kFailed) line += ",\"code\":\"" + std::string(status_code_name(e.code())) + "\"";
     line += "}\n";
+    if (kind == TraceKind::kActEndCommitted) line += head + "committed\"}\n";
+    if (kind == TraceKind::kActEndFailed)
+      line += head + "failed\",\"code\":\"" + std::string(status_code_name(e.code())) + "\"}\n";
     if (std::fwrite(line.data(), 1, line.size(), f) != line.size()) {
       int err = errno;
       std::fclose(f);

@@ -3,6 +3,9 @@
 // "disk/1", "net/0", "timer/0") plus one per external thread that schedules kernels
 // ("ext/0"...). Recording is lock-free (each thread appends to its own buffer); adding a
 // lane and writing the log take mu_. Thread-safe.
+// Timestamps: with the system Clock on x86 with an invariant TSC, events store raw TSC
+// ticks (rdtsc, ~8 ns instead of ~30 ns for clock_gettime) converted to µs when written,
+// calibrated against the Clock between construction and write; otherwise the Clock's µs.
 
 #include <cstdint>
 #include <memory>
@@ -34,10 +37,18 @@ class TraceLog {
 
  private:
   TraceBuffer* current_buffer();
+  int64_t now_raw() const;
+  // Converts a stored timestamp to µs since the log started.
+  struct Calibration {
+    double ticks_per_us = 1;
+  };
+  Calibration calibrate() const;
 
   const Clock& clock_;
   const bool enabled_;
+  const bool use_tsc_;
   const int64_t origin_us_;
+  const int64_t origin_raw_;
   const uint64_t serial_;  // tells this log apart from others in thread_local caches
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<TraceBuffer>> buffers_;  // Guarded by mu_

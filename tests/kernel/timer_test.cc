@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -50,6 +51,8 @@ class Delays : public Kernel {
     auto s = std::make_unique<Stamp>(device_);
     s->after(delay_);
     upstream(std::move(s));
+    armed.store(true);
+    armed.notify_all();
   }
   void react(std::unique_ptr<Kernel> child) override {
     ran_at_us = static_cast<Stamp*>(child.get())->ran_at_us;
@@ -59,6 +62,7 @@ class Delays : public Kernel {
   Device device_;
   int64_t armed_at_us = -1;
   int64_t ran_at_us = -1;
+  std::atomic<bool> armed{false};
 };
 
 TEST(TimerTest, DelayedKernelNeverRunsEarlyOnTheSystemClock) {
@@ -80,13 +84,16 @@ TEST(TimerTest, DelayedKernelRunsOnlyOnceTheManualClockReachesItsDueTime) {
   std::promise<std::unique_ptr<Kernel>> done;
   auto future = done.get_future();
   const int64_t start_us = clock.steady_us();
-  rt.submit(std::make_unique<Delays>(std::chrono::milliseconds(50)),
-            [&done](std::unique_ptr<Kernel> k) { done.set_value(std::move(k)); });
-  // Move time in 1 ms steps; the kernel records the manual time it saw.
-  for (int step = 0; step < 200 && future.wait_for(std::chrono::seconds(0)) != std::future_status::ready; ++step) {
+  auto job = std::make_unique<Delays>(std::chrono::milliseconds(50));
+  std::atomic<bool>& armed = job->armed;
+  rt.submit(std::move(job), [&done](std::unique_ptr<Kernel> k) { done.set_value(std::move(k)); });
+  armed.wait(false);
+  // Move time in 1 ms steps, each once the previous one had a chance to fire; the kernel
+  // records the manual time it saw.
+  for (int step = 0; step < 1000 && future.wait_for(std::chrono::microseconds(200)) != std::future_status::ready;
+       ++step) {
     clock.advance(std::chrono::milliseconds(1));
     rt.wake_timers();
-    std::this_thread::yield();
   }
   auto root = future.get();
   auto* d = static_cast<Delays*>(root.get());

@@ -66,8 +66,8 @@ Result<std::unique_ptr<Balancer>> make_balancer(std::string_view name, const Bal
   if (canonical == "edf") return std::unique_ptr<Balancer>(new EdfWrr());
   if (canonical == "least") return std::unique_ptr<Balancer>(new LeastLoad(options.seed));
   if (canonical == "chash") {
-    if (options.ring_min_points == 0 || options.ring_max_points < options.ring_min_points)
-      return Status::invalid_argument("chash ring needs 0 < ring_min_points <= ring_max_points");
+    if (options.ring_max_points == 0 || options.ring_max_points < options.ring_min_points)
+      return Status::invalid_argument("chash ring needs ring_min_points <= ring_max_points, max > 0");
     if (options.hash_balance_factor_percent != 0 && options.hash_balance_factor_percent < 100)
       return Status::invalid_argument("chash balance factor must be >= 100% (or 0 for unbounded)");
     return std::unique_ptr<Balancer>(new ChashBounded(options));

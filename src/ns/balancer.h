@@ -28,7 +28,7 @@ struct BalancerOptions {
   uint32_t maglev_table_size = 65537;     // must be prime (Maglev §3.4); ≥ 100 × servers is ideal
   uint32_t hash_balance_factor_percent = 125;  // chash bound c as a percentage; 0 = unbounded
   uint32_t ring_points_per_weight = 160;  // chash points of a weight-1 server at 100% (ketama: 160)
-  uint32_t ring_min_points = 1024;        // Envoy's minimum ring size
+  uint32_t ring_min_points = 0;           // Envoy uses 1024; see chash_bounded.h for the cost
   uint32_t ring_max_points = 1u << 20;    // caps memory (8 B per point) for 10,000+ servers
 };
 

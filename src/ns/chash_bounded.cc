@@ -24,13 +24,13 @@ void ChashBounded::rebuild(const Pool& pool) {
     total += points[k];
   }
   uint64_t multiplier = 1;
+  uint64_t divisor = 1;
   while (total * multiplier < options_.ring_min_points) multiplier *= 2;
-  const bool shrink = total > options_.ring_max_points;
+  while (total / divisor > options_.ring_max_points) divisor *= 2;
   ring_.clear();
-  ring_.reserve(shrink ? options_.ring_max_points + eligible.size() : total * multiplier);
+  ring_.reserve(total * multiplier / divisor + eligible.size());
   for (size_t k = 0; k < eligible.size(); ++k) {
-    uint64_t n = points[k] * multiplier;
-    if (shrink) n = std::max<uint64_t>(1, points[k] * options_.ring_max_points / total);
+    const uint64_t n = std::max<uint64_t>(1, points[k] * multiplier / divisor);
     const uint64_t base = hash64(pool.server(eligible[k]).id);
     for (uint64_t j = 0; j < n; ++j)
       ring_.push_back(Point{static_cast<uint32_t>(mix64(base + j * kGolden) >> 32), eligible[k]});

@@ -6,9 +6,11 @@
 // Ring: each eligible server owns ceil(V × effective_weight / 100) points (V =
 // ring_points_per_weight, 160 as ketama), point k at mix64(hash64(id) + k·φ) >> 32. A server's
 // point set depends only on its own id and weight, so adding or removing a server moves only
-// the keys it gains or loses, never keys between two other servers. Two exceptions, both rare:
-// a ring smaller than ring_min_points is multiplied by the smallest power of two that reaches
-// it, and one larger than ring_max_points is scaled down; crossing either threshold reshuffles.
+// the keys it gains or loses, never keys between two other servers. Optional exception:
+// a ring smaller than ring_min_points (Envoy's minimum is 1024; off by default because of
+// this) is multiplied by the smallest power of two that reaches it, and one larger than
+// ring_max_points is divided by the smallest power of two that fits; crossing one of those
+// thresholds remaps keys between old servers too.
 //
 // Pick: hash the key (a keyless REQ draws a random point), walk clockwise and take the first
 // server whose load (Server::load()) is below its capacity ceil(c·(m+1)·wᵢ/W), where m is the

@@ -153,31 +153,32 @@ void Scheduler::drain(Kernel* k) {
       deliver(k);  // the mailbox stays held: nothing can arrive any more
       return;
     }
-    Kernel* list = k->mailbox_.exchange(nullptr, std::memory_order_acq_rel);
-    if (list == nullptr) {
-      Kernel* expected = nullptr;
-      if (k->mailbox_.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel,
-                                              std::memory_order_acquire))
-        return;
-      continue;
-    }
+    // Release the mailbox if it is empty (one CAS, the common case), else take a batch.
+    Kernel* list = nullptr;
+    if (k->mailbox_.compare_exchange_strong(list, kIdle, std::memory_order_acq_rel, std::memory_order_acquire))
+      return;
+    list = k->mailbox_.exchange(nullptr, std::memory_order_acq_rel);
     // One batch in LIFO order (no reversal pass: each node is a cache miss, touch it
     // once). Subordinates finish in no particular order anyway.
     while (list != nullptr) {
       Kernel* c = list;
       list = c->mail_next_;
-      if (c == k) {  // commit() from a foreign thread
-        k->committed_ = true;
-        continue;
-      }
-      ++k->returned_;
-      if (k->committed_) {
-        delete c;  // late subordinate of a committed principal: no react
-        continue;
-      }
-      react_one(k, c);
+      take_mail(k, c);
     }
   }
+}
+
+void Scheduler::take_mail(Kernel* k, Kernel* c) {
+  if (c == k) {  // commit() from a foreign thread
+    k->committed_ = true;
+    return;
+  }
+  ++k->returned_;
+  if (k->committed_) {
+    delete c;  // late subordinate of a committed principal: no react
+    return;
+  }
+  react_one(k, c);
 }
 
 void Scheduler::react_one(Kernel* k, Kernel* child) {
@@ -216,28 +217,41 @@ void Scheduler::deliver(Kernel* k, bool traced) {
   push_mail(p, k);  // k belongs to p from here on
 }
 
+bool Scheduler::can_drain_here(const Kernel* box) const {
+  const WorkerContext* w = tls_worker;
+  if (w == nullptr || w->sched != this || w->inline_depth >= kMaxInlineDepth) return false;
+  switch (box->device_) {
+    case Device::kCpu: return w->pool != nullptr && w->pool == cpu_.get();
+    case Device::kDisk: return w->pool != nullptr && w->pool == disk_.get();
+    case Device::kNet: return w->device == Device::kNet && w->index == box->net_lane_;
+    case Device::kTimer: return w->device == Device::kTimer;
+  }
+  return false;
+}
+
 void Scheduler::push_mail(Kernel* box, Kernel* item) {
+  const bool here = can_drain_here(box);
   Kernel* head = box->mailbox_.load(std::memory_order_relaxed);
+  if (here && head == kIdle &&
+      box->mailbox_.compare_exchange_strong(head, nullptr, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    // The executor was idle and we are on its device: become it and hand the item over
+    // directly, without a trip through the list.
+    ++tls_worker->inline_depth;
+    take_mail(box, item);
+    drain(box);
+    --tls_worker->inline_depth;
+    return;
+  }
   do {
     item->mail_next_ = head == kIdle ? nullptr : head;
   } while (!box->mailbox_.compare_exchange_weak(head, item, std::memory_order_acq_rel,
                                                 std::memory_order_relaxed));
   if (head != kIdle) return;  // its executor is active and will see the item
-  WorkerContext* w = tls_worker;
-  if (w != nullptr && w->sched == this && w->inline_depth < kMaxInlineDepth) {
-    bool same_lane = false;
-    switch (box->device_) {
-      case Device::kCpu: same_lane = w->pool != nullptr && w->pool == cpu_.get(); break;
-      case Device::kDisk: same_lane = w->pool != nullptr && w->pool == disk_.get(); break;
-      case Device::kNet: same_lane = w->device == Device::kNet && w->index == box->net_lane_; break;
-      case Device::kTimer: same_lane = w->device == Device::kTimer; break;
-    }
-    if (same_lane) {
-      ++w->inline_depth;
-      drain(box);
-      --w->inline_depth;
-      return;
-    }
+  if (here) {
+    ++tls_worker->inline_depth;
+    drain(box);
+    --tls_worker->inline_depth;
+    return;
   }
   push(box, Task::drain(box));
 }

@@ -64,7 +64,9 @@ class Scheduler {
   void push(Kernel* owner, Task t);
   void execute_act(Kernel* k);
   void drain(Kernel* k);
+  void take_mail(Kernel* k, Kernel* c);
   void react_one(Kernel* k, Kernel* child);
+  bool can_drain_here(const Kernel* box) const;
   void fail(Kernel* k, const char* where, const std::string& what);
   // traced: the committed/failed event was already recorded.
   void deliver(Kernel* k, bool traced = false);

@@ -1,5 +1,6 @@
 #include "kernel/worker_pool.h"
 
+#include "kernel/asymmetric_fence.h"
 #include "kernel/backoff.h"
 #include "kernel/scheduler.h"
 #include "kernel/worker_context.h"
@@ -16,7 +17,7 @@ constexpr int kMaxInlineDepth = 8;
 
 WorkerPool::WorkerPool(Scheduler& sched, Device device, unsigned threads, size_t capacity)
     : sched_(sched), device_(device), urgent_(capacity), ring_(capacity) {
-  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>(capacity));
 }
 
 WorkerPool::~WorkerPool() {
@@ -65,12 +66,27 @@ void WorkerPool::worker_main(unsigned index, TraceBuffer* lane) {
 }
 
 bool WorkerPool::maybe_nonempty() const {
-  return urgent_.maybe_nonempty() || ring_.maybe_nonempty() ||
-         overflow_size_.load(std::memory_order_seq_cst) != 0;
+  if (urgent_.maybe_nonempty() || ring_.maybe_nonempty() || overflow_size_.load(std::memory_order_seq_cst) != 0)
+    return true;
+  for (const auto& w : workers_)
+    if (w->local.maybe_nonempty()) return true;
+  return false;
 }
 
+bool WorkerPool::try_steal(unsigned self, Task& t) {
+  const unsigned n = threads();
+  for (unsigned k = 1; k < n; ++k) {
+    if (workers_[(self + k) % n]->local.steal(t)) return true;
+  }
+  return false;
+}
+
+// Called by this pool's workers only (tls_worker->pool == this).
 bool WorkerPool::try_pop(Task& t) {
-  if (urgent_.try_pop(t) || ring_.try_pop(t)) return true;
+  Worker& me = *workers_[tls_worker->index];
+  if (urgent_.try_pop(t)) return true;
+  if ((++me.pops & 31) == 0 && ring_.try_pop(t)) return true;
+  if (me.local.pop(t) || ring_.try_pop(t) || try_steal(tls_worker->index, t)) return true;
   if (overflow_size_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard<std::mutex> lock(overflow_mu_);
   if (overflow_.empty()) return false;
@@ -92,6 +108,7 @@ void WorkerPool::run(Task t) {
 // notifying, so a burst of pushes costs one futex wake per sleeping worker, not one per push.
 void WorkerPool::park() {
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  heavy_fence();  // pairs with light_fence() of workers pushing to their own deques
   const uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
   if (!maybe_nonempty() && !exit_.load(std::memory_order_seq_cst)) {
     epoch_.wait(epoch, std::memory_order_seq_cst);  // returns once a producer claimed a sleeper
@@ -104,7 +121,7 @@ void WorkerPool::park() {
 }
 
 void WorkerPool::wake_one() {
-  int n = sleepers_.load(std::memory_order_seq_cst);
+  int n = sleepers_.load(std::memory_order_seq_cst);  // a plain load on x86
   while (n > 0) {
     if (sleepers_.compare_exchange_weak(n, n - 1, std::memory_order_seq_cst)) {
       epoch_.fetch_add(1, std::memory_order_seq_cst);
@@ -126,10 +143,12 @@ void WorkerPool::push(Task t) {
 }
 
 // Caller-runs: a worker never waits for its own pool; it executes queued work instead.
+// Acts go to the worker's own deque, drains to the shared urgent ring.
 void WorkerPool::push_same_pool(Task t) {
   WorkerContext* w = tls_worker;
-  MpmcRing<Task>& ring = ring_for(t);
-  while (!ring.try_push(t)) {
+  Worker& me = *workers_[w->index];
+  const bool local = t.op() != Task::Op::kDrain;
+  while (local ? me.local.full() : !urgent_.try_push(t)) {
     if (w->inline_depth >= kMaxInlineDepth) {
       push_overflow(t);
       return;
@@ -138,11 +157,17 @@ void WorkerPool::push_same_pool(Task t) {
     if (try_pop(other)) {
       ++w->inline_depth;
       run(other);
-      bump(workers_[w->index]->inline_runs);
+      bump(me.inline_runs);
       --w->inline_depth;
     } else {
       cpu_relax();
     }
+  }
+  if (local) {
+    // Counted before it becomes visible, so completed() never exceeds enqueued().
+    bump(me.local_pushes);
+    me.local.push(t);  // cannot fail: only the owner adds, and it was not full
+    light_fence();     // StoreLoad before reading sleepers_ (see park())
   }
   wake_one();
 }
@@ -211,7 +236,9 @@ void WorkerPool::join() {
 }
 
 uint64_t WorkerPool::enqueued() const {
-  return urgent_.enqueued() + ring_.enqueued() + overflow_pushed_.load(std::memory_order_seq_cst);
+  uint64_t n = urgent_.enqueued() + ring_.enqueued() + overflow_pushed_.load(std::memory_order_seq_cst);
+  for (const auto& w : workers_) n += w->local_pushes.load(std::memory_order_seq_cst);
+  return n;
 }
 
 uint64_t WorkerPool::completed() const {

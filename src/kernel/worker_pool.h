@@ -1,11 +1,14 @@
 #pragma once
-// WorkerPool: the cpu or disk pipeline — N threads sharing two bounded MpmcRings of Tasks:
-// `urgent_` for mailbox drains (reacts of principals, which release finished subordinates
-// and feed the other pipelines) and `ring_` for acts. Workers take urgent work first, so a
-// principal's reacts never wait behind a long backlog of acts (that would serialise the
-// pipelines: no write could start before all generation is done).
-// Idle workers spin briefly, then park on an eventcount (futex via std::atomic::wait), so
-// a push costs one CAS plus one load of the sleeper count on the hot path.
+// WorkerPool: the cpu or disk pipeline — N threads, each with a bounded work-stealing
+// deque (WsDeque) for the acts its own kernels upstream (LIFO, cache-hot, no RMW), plus two
+// shared bounded MpmcRings: `urgent_` for mailbox drains (reacts of principals, which
+// release finished subordinates and feed the other pipelines) and `ring_` for work coming
+// from other threads. A worker looks for work in: urgent_, its deque, ring_ (first every
+// 32nd time, so outside work is never starved), the other workers' deques (steal),
+// overflow_. Reacts therefore never wait behind a backlog of acts (that would serialise
+// the pipelines: no write could start before all generation is done).
+// Idle workers spin briefly, then park on an eventcount (futex via std::atomic::wait); a
+// push costs one seq_cst store or CAS plus one load of the sleeper count.
 // push() never deadlocks: a worker of this pool that finds the ring full runs a queued
 // task inline; other runtime threads wait, or spill to overflow_ when every worker of
 // this pool is itself blocked; external threads wait (backoff) for space.
@@ -22,6 +25,7 @@
 #include "kernel/device.h"
 #include "kernel/mpmc_ring.h"
 #include "kernel/task.h"
+#include "kernel/ws_deque.h"
 
 namespace chiron::kernel::internal {
 
@@ -56,13 +60,18 @@ class WorkerPool {
 
  private:
   struct alignas(64) Worker {
+    explicit Worker(size_t capacity) : local(capacity) {}
+    WsDeque<Task> local;
     std::thread thread;
     std::atomic<uint64_t> completed{0};
+    std::atomic<uint64_t> local_pushes{0};  // single writer: the owner
     std::atomic<uint64_t> inline_runs{0};
+    unsigned pops = 0;                       // owner only: fairness tick
   };
 
   void worker_main(unsigned index, TraceBuffer* lane);
   bool try_pop(Task& t);
+  bool try_steal(unsigned self, Task& t);
   MpmcRing<Task>& ring_for(Task t) { return t.op() == Task::Op::kDrain ? urgent_ : ring_; }
   bool maybe_nonempty() const;
   void run(Task t);

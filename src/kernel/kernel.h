@@ -8,7 +8,10 @@
 // ends the job: Runtime::run() returns the root's exit code.
 //
 // Pipelines (one per device, so compute and I/O overlap, paper §4.1):
-//   cpu    N threads (N = cores), one bounded lock-free MPMC ring (Vyukov) + spin-then-park
+//   cpu    N threads (N = cores). Each worker has a bounded Chase–Lev deque for the acts
+//          its kernels upstream (LIFO, stolen by idle workers); shared bounded lock-free
+//          MPMC rings (Vyukov) take drains (first, so reacts never wait behind acts) and
+//          work from other threads. Idle workers spin, then park on a futex eventcount.
 //   disk   2 threads by default, same design, for blocking file I/O / fsync / SQLite
 //   net    one boost::asio::io_context per thread; a kernel stays on one context for life
 //   timer  one thread, a min-heap of due kernels; when due (never early, per the injected
@@ -28,7 +31,8 @@
 //
 // Ownership: a kernel is owned by exactly one place at a time, always as unique_ptr in the
 // API: the submitter → the runtime (queued/running/waiting) → its principal's react(), or
-// the on_done callback of a root. A kernel that never commits is never destroyed (the
+// the on_done callback of a root. Kernels are allocated from a thread-caching pool
+// (Kernel::operator new); memory of freed kernels is kept for reuse. A kernel that never commits is never destroyed (the
 // runtime cannot know it is finished); Runtime::stats().live_roots shows unfinished jobs.
 //
 // Threading: act/react run on the kernel's device. upstream() and commit() are meant to be

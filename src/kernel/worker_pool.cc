@@ -85,8 +85,13 @@ bool WorkerPool::try_steal(unsigned self, Task& t) {
 bool WorkerPool::try_pop(Task& t) {
   Worker& me = *workers_[tls_worker->index];
   if (urgent_.try_pop(t)) return true;
-  if ((++me.pops & 31) == 0 && ring_.try_pop(t)) return true;
-  if (me.local.pop(t) || ring_.try_pop(t) || try_steal(tls_worker->index, t)) return true;
+  // Every 32nd time outside work goes first, so a worker whose own kernels keep it busy
+  // still serves submitters and spilled tasks.
+  if ((++me.pops & 31) == 0 && (ring_.try_pop(t) || try_pop_overflow(t))) return true;
+  return me.local.pop(t) || ring_.try_pop(t) || try_steal(tls_worker->index, t) || try_pop_overflow(t);
+}
+
+bool WorkerPool::try_pop_overflow(Task& t) {
   if (overflow_size_.load(std::memory_order_acquire) == 0) return false;
   std::lock_guard<std::mutex> lock(overflow_mu_);
   if (overflow_.empty()) return false;

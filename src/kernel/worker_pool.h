@@ -72,6 +72,7 @@ class WorkerPool {
   void worker_main(unsigned index, TraceBuffer* lane);
   bool try_pop(Task& t);
   bool try_steal(unsigned self, Task& t);
+  bool try_pop_overflow(Task& t);
   MpmcRing<Task>& ring_for(Task t) { return t.op() == Task::Op::kDrain ? urgent_ : ring_; }
   bool maybe_nonempty() const;
   void run(Task t);

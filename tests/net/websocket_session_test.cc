@@ -302,11 +302,14 @@ TEST(WebSocketSessionTest, ServerSendsPingsAtInterval) {
   o.ping_interval_ms = 20;
   WsHandlers h = echo_handlers(ev);
   // "later" is answered 300 ms later, so the client sits in read() while pings arrive.
-  h.on_message = [](const WebSocketPtr& ws, WsMessage&&) {
-    auto timer = std::make_shared<asio::steady_timer>(asio::system_executor(), 300ms);
+  // The timer lives on the server's context: a session must never outlive its io_context.
+  std::atomic<asio::io_context*> server_context{nullptr};
+  h.on_message = [&server_context](const WebSocketPtr& ws, WsMessage&&) {
+    auto timer = std::make_shared<asio::steady_timer>(*server_context.load(), 300ms);
     timer->async_wait([ws, timer](boost::system::error_code) { ws->send_text("done"); });
   };
   WsTestServer server(ev, std::move(h), o);
+  server_context = &server.context();
   asio::io_context ioc;
   auto ws = connect_beast(ioc, server.port());
   int pings = 0;

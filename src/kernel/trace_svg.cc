@@ -139,9 +139,14 @@ std::string render_trace_svg(const TraceFile& trace, const TraceSvgOptions& opti
   for (auto& [key, value] : open) bars.push_back({key.first, value.second, value.first, t1, true});
   for (const Interval& b : bars) ++type_count[static_cast<size_t>(b.type)];
 
-  // Lanes in display order.
-  std::vector<int> order(lanes.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  // Lanes in display order; lanes with nothing to draw (e.g. a submitter's "queued"
+  // events) are left out unless nothing at all would be drawn.
+  std::vector<bool> drawn(lanes.size(), bars.empty() && failures.empty());
+  for (const Interval& b : bars) drawn[static_cast<size_t>(b.lane)] = true;
+  for (auto& f : failures) drawn[static_cast<size_t>(f.first)] = true;
+  std::vector<int> order;
+  for (size_t i = 0; i < lanes.size(); ++i)
+    if (drawn[i]) order.push_back(static_cast<int>(i));
   std::sort(order.begin(), order.end(), [&](int a, int b) { return lane_less(lanes[a], lanes[b]); });
   std::vector<int> row(lanes.size());
   for (size_t i = 0; i < order.size(); ++i) row[static_cast<size_t>(order[i])] = static_cast<int>(i);
@@ -149,7 +154,7 @@ std::string render_trace_svg(const TraceFile& trace, const TraceSvgOptions& opti
   const int width = std::max(options.width_px, 400);
   const int left = 90, right = 20, top = 48, lane_h = std::max(options.lane_height_px, 6), gap = 4;
   const int plot_w = width - left - right;
-  const int plot_h = static_cast<int>(lanes.size()) * (lane_h + gap);
+  const int plot_h = static_cast<int>(order.size()) * (lane_h + gap);
   const int legend_cols = std::max(1, plot_w / 200);
   const int legend_rows = (static_cast<int>(types.size()) + legend_cols - 1) / legend_cols;
   const int height = top + plot_h + 36 + legend_rows * 18 + 16;
@@ -163,7 +168,7 @@ std::string render_trace_svg(const TraceFile& trace, const TraceSvgOptions& opti
          std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
          "\" font-family=\"sans-serif\" font-size=\"11\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  std::string subtitle = std::to_string(bars.size()) + " kernels on " + std::to_string(lanes.size()) +
+  std::string subtitle = std::to_string(bars.size()) + " kernels on " + std::to_string(order.size()) +
                          " lanes, " + fmt(span_us / 1000.0) + " ms";
   if (trace.skipped_lines > 0) subtitle += " (" + std::to_string(trace.skipped_lines) + " malformed lines skipped)";
   svg += "<text x=\"" + std::to_string(left) + "\" y=\"18\" font-size=\"14\" font-weight=\"bold\">" +

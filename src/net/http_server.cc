@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include "common/check.h"
 #include "common/log.h"
@@ -31,15 +32,32 @@ void HttpServerState::maybe_notify_drained() {
   if (fn) fn();
 }
 
+void HttpServerState::teardown_slot(size_t i) {
+  HttpContextSlot& slot = *slots[i];
+  if (slot.torn_down.exchange(true)) return;
+  if (slot.sweeper) {
+    slot.sweeper->cancel();
+    slot.sweeper.reset();
+  }
+  if (i == 0) {
+    error_code ec;
+    if (acceptor) acceptor->close(ec);
+    acceptor.reset();
+    if (accept_backoff) accept_backoff->cancel();
+    accept_backoff.reset();
+  }
+}
+
 namespace {
 
 // Loop-confined to the slot's context: closes connections whose deadline
 // passed. One timer per context instead of one timer arm per request.
 void arm_sweep(std::shared_ptr<HttpServerState> st, HttpContextSlot* slot) {
+  if (!slot->sweeper) return;
   slot->sweeping = true;
-  slot->sweeper.expires_after(st->sweep_interval);
-  slot->sweeper.async_wait([st, slot](error_code ec) {
-    if (ec) {
+  slot->sweeper->expires_after(st->sweep_interval);
+  slot->sweeper->async_wait([st, slot](error_code ec) {
+    if (ec || !slot->sweeper) {
       slot->sweeping = false;
       return;
     }
@@ -57,13 +75,14 @@ void arm_sweep(std::shared_ptr<HttpServerState> st, HttpContextSlot* slot) {
 }
 
 void do_accept(std::shared_ptr<HttpServerState> st) {
-  if (st->stopping.load()) return;
+  if (st->stopping.load() || !st->acceptor) return;
   HttpContextSlot* slot = st->slots[st->next_slot.fetch_add(1, std::memory_order_relaxed) % st->slots.size()].get();
   st->acceptor->async_accept(slot->ctx, [st, slot](error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || st->stopping.load()) return;
     if (ec) {
       // EMFILE / ENFILE / ENOBUFS: back off instead of spinning on the error.
       log::warn("http", "accept failed", {{"error", ec.message()}});
+      if (!st->accept_backoff) return;
       st->accept_backoff->expires_after(std::chrono::milliseconds(100));
       st->accept_backoff->async_wait([st](error_code e) {
         if (!e) do_accept(st);
@@ -109,7 +128,28 @@ HttpServer::HttpServer(std::vector<asio::io_context*> contexts, HttpServerOption
 }
 
 HttpServer::~HttpServer() {
-  if (state_->started.load()) stop();
+  if (!state_->started.load()) return;
+  stop();
+  // Destroy each context's I/O objects on that context (see HttpContextSlot).
+  for (size_t i = 0; i < state_->slots.size(); ++i) {
+    asio::io_context& ctx = state_->slots[i]->ctx;
+    if (ctx.get_executor().running_in_this_thread() || ctx.stopped()) {
+      state_->teardown_slot(i);
+      continue;
+    }
+    auto done = std::make_shared<std::promise<void>>();
+    auto fut = done->get_future();
+    asio::post(ctx, [st = state_, i, done] {
+      st->teardown_slot(i);
+      done->set_value();
+    });
+    while (fut.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+      if (ctx.stopped()) {  // nobody will run the posted teardown
+        state_->teardown_slot(i);
+        break;
+      }
+    }
+  }
 }
 
 Status HttpServer::start() {
@@ -147,6 +187,7 @@ Status HttpServer::start() {
   if (ec) return Status::io_error("getsockname: " + ec.message());
   st.acceptor = std::move(acceptor);
   st.accept_backoff = std::make_unique<asio::steady_timer>(st.slots[0]->ctx);
+  for (auto& slot : st.slots) slot->sweeper = std::make_unique<asio::steady_timer>(slot->ctx);
   st.started.store(true);
 
   for (auto& slot : st.slots) {
@@ -190,8 +231,8 @@ void HttpServer::stop(std::function<void()> on_drained) {
   if (st.stopping.exchange(true)) return;
   asio::post(st.slots[0]->ctx, [s = state_] {
     error_code ec;
-    s->acceptor->close(ec);
-    s->accept_backoff->cancel();
+    if (s->acceptor) s->acceptor->close(ec);
+    if (s->accept_backoff) s->accept_backoff->cancel();
     s->acceptor_closed.store(true);
     s->maybe_notify_drained();
   });
@@ -200,7 +241,7 @@ void HttpServer::stop(std::function<void()> on_drained) {
       std::vector<detail::HttpConnectionBase*> snapshot(slot->connections.begin(), slot->connections.end());
       for (detail::HttpConnectionBase* c : snapshot)
         if (slot->connections.count(c)) c->on_server_stop();
-      if (slot->connections.empty()) slot->sweeper.cancel();
+      if (slot->connections.empty() && slot->sweeper) slot->sweeper->cancel();
     });
   }
 }

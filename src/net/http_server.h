@@ -67,7 +67,10 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   HttpServer(std::vector<boost::asio::io_context*> contexts, HttpServerOptions options, Router router);
-  ~HttpServer();  // stop(); the contexts must still exist
+  // stop(), then destroys the acceptor and timers on their own contexts
+  // (waiting for running contexts to do it). The contexts must still exist;
+  // connections still open live on until they finish or their context dies.
+  ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 

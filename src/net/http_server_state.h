@@ -30,12 +30,19 @@ class HttpConnectionBase {
 };
 
 // Per io_context bookkeeping. Loop-confined to `ctx`.
+//
+// Lifetime of I/O objects: the state outlives the HttpServer (pending
+// handlers and connections hold it), possibly until the contexts are torn
+// down one after another. An I/O object must die before its own context, so
+// ~HttpServer destroys the sweeper (and, on slot 0, the acceptor) on the
+// slot's own thread; the state left behind holds no I/O object.
 struct HttpContextSlot {
-  explicit HttpContextSlot(boost::asio::io_context& c) : ctx(c), sweeper(c) {}
+  explicit HttpContextSlot(boost::asio::io_context& c) : ctx(c) {}
   boost::asio::io_context& ctx;
-  boost::asio::steady_timer sweeper;
+  std::unique_ptr<boost::asio::steady_timer> sweeper;  // null before start() and after teardown
   std::unordered_set<HttpConnectionBase*> connections;
   bool sweeping = false;
+  std::atomic<bool> torn_down{false};
 };
 
 struct HttpServerState {
@@ -62,6 +69,8 @@ struct HttpServerState {
   void connection_gone();
   // Runs on_drained once, after the acceptor closed and the last connection went.
   void maybe_notify_drained();
+  // Destroys slot i's I/O objects. Call on the slot's thread, or when no thread runs its context.
+  void teardown_slot(size_t i);
 };
 
 // Creates the connection for an accepted socket and starts it. Call on the

@@ -104,7 +104,11 @@ TEST(HttpResponseWriterTest, WritesStatusHeadersAndFraming) {
   Response r = Response::text(200, "hi");
   r.headers.add("Content-Length", "999");  // replaced by the server's framing
   std::string out;
-  ASSERT_TRUE(append_response_head(out, r, {.content_length = 2, .close = true, .server_name = "chiron"}));
+  ResponseHead head;
+  head.content_length = 2;
+  head.close = true;
+  head.server_name = "chiron";
+  ASSERT_TRUE(append_response_head(out, r, head));
   EXPECT_TRUE(out.starts_with("HTTP/1.1 200 OK\r\n"));
   EXPECT_NE(out.find("Content-Length: 2\r\n"), std::string::npos);
   EXPECT_EQ(out.find("999"), std::string::npos);
@@ -129,7 +133,9 @@ TEST(HttpResponseWriterTest, OmitsContentLengthFor204And304) {
   Response r;
   r.status = 304;
   std::string out;
-  ASSERT_TRUE(append_response_head(out, r, {.content_length = 10}));
+  ResponseHead head;
+  head.content_length = 10;
+  ASSERT_TRUE(append_response_head(out, r, head));
   EXPECT_EQ(out.find("Content-Length"), std::string::npos);
 }
 

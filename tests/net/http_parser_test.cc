@@ -236,7 +236,8 @@ TEST(HttpParserTest, ObsFoldIsRejectedOrUnfolded) {
   HttpRequestParser p;
   p.feed("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n");
   if (p.state() == HttpRequestParser::State::kDone) {
-    auto v = p.take_request().headers.get("X");
+    Request req = p.take_request();
+    auto v = req.headers.get("X");
     ASSERT_TRUE(v);
     EXPECT_EQ(v->find('\r'), std::string_view::npos);
     EXPECT_EQ(v->find('\n'), std::string_view::npos);

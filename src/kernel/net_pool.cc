@@ -53,6 +53,7 @@ void NetPool::thread_main(unsigned index, TraceBuffer* lane) {
   ctx.index = index;
   ctx.net_context = &me.context;
   ctx.trace = lane;
+  ctx.trace_log = lane != nullptr ? &sched_.trace_log() : nullptr;
   ctx.completed = &me.completed;
   tls_worker = &ctx;
   for (;;) {

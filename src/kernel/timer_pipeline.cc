@@ -74,6 +74,7 @@ void TimerPipeline::thread_main(TraceBuffer* lane) {
   ctx.sched = &sched_;
   ctx.device = Device::kTimer;
   ctx.trace = lane;
+  ctx.trace_log = lane != nullptr ? &sched_.trace_log() : nullptr;
   ctx.completed = &completed_;
   tls_worker = &ctx;
   std::vector<Kernel*> due;

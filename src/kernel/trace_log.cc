@@ -3,7 +3,6 @@
 #include <cxxabi.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
-#include <x86intrin.h>
 #endif
 
 #include <algorithm>
@@ -13,8 +12,6 @@
 #include <unordered_map>
 
 #include "common/strings.h"
-#include "kernel/scheduler.h"
-#include "kernel/worker_context.h"
 
 namespace chiron::kernel::internal {
 namespace {
@@ -78,22 +75,12 @@ TraceBuffer* TraceLog::add_lane(std::string lane) {
   return buffers_.back().get();
 }
 
-TraceBuffer* TraceLog::current_buffer() {
-  WorkerContext* w = tls_worker;
-  if (w != nullptr && w->trace != nullptr && &w->sched->trace_log() == this) return w->trace;
+TraceBuffer* TraceLog::external_buffer() {
   if (t_external_lane.serial == serial_) return t_external_lane.buffer;
   std::lock_guard<std::mutex> lock(mu_);
   buffers_.push_back(std::make_unique<TraceBuffer>("ext/" + std::to_string(external_lanes_++)));
   t_external_lane = {serial_, buffers_.back().get()};
   return t_external_lane.buffer;
-}
-
-int64_t TraceLog::now_raw() const { return use_tsc_ ? read_tsc() : clock_.steady_us(); }
-
-void TraceLog::record(TraceKind kind, uint64_t kernel, Device device, const std::type_info& type,
-                      uint64_t child, StatusCode code) {
-  TraceEntry e{now_raw() - origin_raw_, TraceEntry::pack(kernel, kind, device, code), &type, child};
-  current_buffer()->append(e);
 }
 
 TraceLog::Calibration TraceLog::calibrate() const {

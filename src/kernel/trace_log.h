@@ -17,6 +17,11 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "kernel/trace_buffer.h"
+#include "kernel/worker_context.h"
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 namespace chiron::kernel::internal {
 
@@ -28,16 +33,26 @@ class TraceLog {
   bool enabled() const { return enabled_; }
   // A new lane; the pointer stays valid for the TraceLog's life.
   TraceBuffer* add_lane(std::string lane);
+  // Inline: the cost of an event is one timestamp and a 32-byte store.
   void record(TraceKind kind, uint64_t kernel, Device device, const std::type_info& type,
-              uint64_t child = 0, StatusCode code = StatusCode::kOk);
+              uint64_t child = 0, StatusCode code = StatusCode::kOk) {
+    const WorkerContext* w = tls_worker;
+    TraceBuffer* buffer = w != nullptr && w->trace_log == this ? w->trace : external_buffer();
+    buffer->append(TraceEntry{now_raw() - origin_raw_, TraceEntry::pack(kernel, kind, device, code), &type, child});
+  }
   // All events so far as JSON lines sorted by time (see the renderer for the schema).
   Status write_jsonl(const std::string& path) const;
   uint64_t events() const;
   uint64_t dropped() const;
 
  private:
-  TraceBuffer* current_buffer();
-  int64_t now_raw() const;
+  TraceBuffer* external_buffer();
+  int64_t now_raw() const {
+#if defined(__x86_64__)
+    if (use_tsc_) return static_cast<int64_t>(__rdtsc());
+#endif
+    return clock_.steady_us();
+  }
   // Converts a stored timestamp to µs since the log started.
   struct Calibration {
     double ticks_per_us = 1;

@@ -20,6 +20,7 @@ namespace chiron::kernel::internal {
 
 class Scheduler;
 class TraceBuffer;
+class TraceLog;
 class WorkerPool;
 
 struct WorkerContext {
@@ -29,6 +30,7 @@ struct WorkerContext {
   WorkerPool* pool = nullptr;                // cpu/disk workers only
   boost::asio::io_context* net_context = nullptr;  // net workers only
   TraceBuffer* trace = nullptr;              // this thread's lane, if tracing
+  const TraceLog* trace_log = nullptr;       // the log `trace` belongs to
   int inline_depth = 0;                      // nested inline runs/drains on this stack
   std::atomic<uint64_t>* completed = nullptr;  // tasks finished by this thread
 };

@@ -39,6 +39,7 @@ void WorkerPool::worker_main(unsigned index, TraceBuffer* lane) {
   ctx.index = index;
   ctx.pool = this;
   ctx.trace = lane;
+  ctx.trace_log = lane != nullptr ? &sched_.trace_log() : nullptr;
   ctx.completed = &workers_[index]->completed;
   tls_worker = &ctx;
   for (;;) {

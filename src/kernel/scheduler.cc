@@ -45,19 +45,23 @@ uint64_t next_kernel_id() {
 }  // namespace
 
 void Scheduler::prepare(Kernel* k, Kernel* principal) {
+  if (k->sched_ != nullptr) {
+    // Scheduled before (returned to a react and upstreamed again): reset the run state.
+    // A fresh kernel is already in this state.
+    k->mail_next_ = nullptr;
+    k->mailbox_.store(nullptr, std::memory_order_relaxed);
+    k->foreign_spawned_.store(0, std::memory_order_relaxed);
+    k->spawned_ = 0;
+    k->returned_ = 0;
+    k->commit_called_.store(false, std::memory_order_relaxed);
+    k->committed_ = false;
+    k->exit_code_ = 0;
+    k->result_ = Status();
+  }
   k->sched_ = this;
   k->principal_ = principal;
-  k->mail_next_ = nullptr;
-  k->mailbox_.store(nullptr, std::memory_order_relaxed);
-  k->foreign_spawned_.store(0, std::memory_order_relaxed);
-  k->spawned_ = 0;
-  k->returned_ = 0;
-  k->commit_called_.store(false, std::memory_order_relaxed);
-  k->committed_ = false;
-  k->exit_code_ = 0;
-  if (!k->result_.ok()) k->result_ = Status();
   k->id_ = next_kernel_id();
-  if (k->delay_us_ >= 0) {
+  if (k->delay_us_ >= 0) [[unlikely]] {
     k->due_us_ = clock().steady_us() + k->delay_us_;
     k->delay_us_ = -1;
   }

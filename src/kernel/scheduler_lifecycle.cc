@@ -2,6 +2,7 @@
 // External callers pass through a gate (external_inflight_) so stop() never shuts a
 // pipeline down under a submitter that saw the runtime running.
 #include <algorithm>
+#include <chrono>
 #include <system_error>
 #include <thread>
 
@@ -86,7 +87,15 @@ void Scheduler::stop_locked() {
     cancel(k, Status::cancelled("timer cancelled: runtime stopping"));
   }
   Backoff wait;
-  while (!quiescent()) wait.pause();
+  auto last_report = std::chrono::steady_clock::now();
+  while (!quiescent()) {
+    wait.pause();
+    if (std::chrono::steady_clock::now() - last_report > std::chrono::seconds(5)) {
+      last_report = std::chrono::steady_clock::now();
+      log::warn("kernel", "stop() still draining: tasks keep running (a job that never ends?)",
+                {{"live_roots", live_roots_.load(std::memory_order_relaxed)}});
+    }
+  }
   cpu_->request_exit();
   disk_->request_exit();
   timer_->request_exit();

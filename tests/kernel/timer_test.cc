@@ -101,6 +101,39 @@ TEST(TimerTest, DelayedKernelRunsOnlyOnceTheManualClockReachesItsDueTime) {
   EXPECT_GE(d->ran_at_us - d->armed_at_us, 50'000);
 }
 
+class AtDeadline : public Kernel {
+ public:
+  void act() override {
+    due_us = runtime().clock().steady_us() + 10'000;
+    auto s = std::make_unique<Stamp>();
+    s->at(std::chrono::steady_clock::time_point(std::chrono::microseconds(due_us)));
+    upstream(std::move(s));
+  }
+  void react(std::unique_ptr<Kernel> child) override {
+    ran_at_us = static_cast<Stamp*>(child.get())->ran_at_us;
+    commit();
+  }
+  int64_t due_us = 0;
+  int64_t ran_at_us = -1;
+};
+
+TEST(TimerTest, KernelWithAbsoluteDueTimeNeverRunsEarly) {
+  Runtime rt(small_options());
+  ASSERT_TRUE(rt.start().ok());
+  auto root = run_and_collect(rt, std::make_unique<AtDeadline>());
+  EXPECT_GE(root->ran_at_us, root->due_us);
+}
+
+TEST(TimerTest, DelayedRootRunsNoEarlierThanItsDelay) {
+  Runtime rt(small_options());
+  ASSERT_TRUE(rt.start().ok());
+  auto stamp = std::make_unique<Stamp>();
+  stamp->after(std::chrono::milliseconds(10));
+  const int64_t submitted_us = rt.clock().steady_us();
+  auto root = run_and_collect(rt, std::move(stamp));
+  EXPECT_GE(root->ran_at_us - submitted_us, 10'000);
+}
+
 class ArmsForever : public Kernel {
  public:
   explicit ArmsForever(std::atomic<bool>* armed) : armed_(armed) {}

@@ -32,12 +32,15 @@
 // Ownership: a kernel is owned by exactly one place at a time, always as unique_ptr in the
 // API: the submitter → the runtime (queued/running/waiting) → its principal's react(), or
 // the on_done callback of a root. Kernels are allocated from a thread-caching pool
-// (Kernel::operator new); memory of freed kernels is kept for reuse. A kernel that never commits is never destroyed (the
-// runtime cannot know it is finished); Runtime::stats().live_roots shows unfinished jobs.
+// (Kernel::operator new); memory of freed kernels is kept for reuse. A kernel that never
+// commits is never destroyed (the runtime cannot know it is finished);
+// Runtime::stats().live_roots shows unfinished jobs.
 //
 // Threading: act/react run on the kernel's device. upstream() and commit() are meant to be
 // called from the kernel's own act()/react(); both may also be called later from another
-// thread the kernel handed work to (e.g. an Asio completion handler), once per commit.
+// thread the kernel handed work to (e.g. an Asio completion handler). Such a call must not
+// race with the kernel's own react() on the kernel's user state (the runtime's own state
+// is safe): e.g. let the handler commit only when no subordinate is outstanding.
 // Backpressure: external threads block when a queue is full; a worker of the same pool
 // runs a queued task inline instead; a worker of another pool waits unless that could
 // deadlock (all target workers blocked too), then spills to a lock-protected overflow list.
@@ -48,8 +51,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <string>

@@ -29,8 +29,8 @@ struct RuntimeOptions {
   unsigned cpu_threads = 0;  // 0 = std::thread::hardware_concurrency()
   unsigned disk_threads = 2;
   unsigned net_threads = 1;
-  // Capacity of each cpu/disk ring (rounded up to a power of two, min 2) and the bound on
-  // queued net tasks for external submitters.
+  // Capacity of every cpu/disk queue (each worker's deque and each shared ring; rounded up
+  // to a power of two, min 2) and the bound on queued net tasks for external submitters.
   size_t queue_capacity = 8192;
   bool trace = false;                      // record the event log (see write_trace)
   const Clock* clock = &Clock::system();  // borrowed; must outlive the Runtime

@@ -14,6 +14,16 @@
 namespace chiron {
 
 template <class T>
+class Result;
+
+namespace detail {
+template <class U>
+inline constexpr bool kIsResult = false;
+template <class U>
+inline constexpr bool kIsResult<Result<U>> = true;
+}  // namespace detail
+
+template <class T>
 class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::decay_t<T>, Status>, "Result<Status> makes no sense");
 
@@ -22,7 +32,7 @@ class [[nodiscard]] Result {
   Result(T&& value) : v_(std::move(value)) {}  // NOLINT
   template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                               !std::is_same_v<std::decay_t<U>, Status> &&
-                                              !std::is_same_v<std::decay_t<U>, Result>>>
+                                              !detail::kIsResult<std::decay_t<U>>>>
   Result(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     CHIRON_CHECK(!std::get<1>(v_).ok(), "Result constructed from an OK status");

@@ -108,3 +108,22 @@ TEST(CheckDeathTest, FailedCheckAbortsWithLocationAndReason) {
 
 }  // namespace
 }  // namespace chiron
+
+namespace chiron {
+namespace {
+
+// A Result<bool> must not be constructible from another Result (whose explicit
+// operator bool would otherwise silently turn an error into `false`).
+static_assert(!std::is_constructible_v<Result<bool>, Result<int>>);
+static_assert(!std::is_convertible_v<Result<int>, Result<bool>>);
+static_assert(std::is_constructible_v<Result<bool>, bool>);
+
+TEST(ResultTest, BoolResultKeepsItsError) {
+  Result<bool> r = Status::not_found("x");
+  EXPECT_FALSE(r.ok());
+  Result<bool> t = true;
+  EXPECT_TRUE(*t);
+}
+
+}  // namespace
+}  // namespace chiron

@@ -44,7 +44,9 @@ run_ctest "$build"
 
 echo "== ASan + UBSan: unit tests and fuzz replays"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-asan_targets=(common_tests kernel_tests net_tests $(cd fuzz && ls *_fuzz.cc 2>/dev/null | sed 's/\.cc$//'))
+# Every module's unit-test binary (tests/<module>/*_test.cc → <module>_tests) and every fuzz target.
+asan_targets=($(for d in tests/*/; do m=$(basename "$d"); ls "$d"*_test.cc >/dev/null 2>&1 && echo "${m}_tests"; done)
+              $(cd fuzz && ls *_fuzz.cc 2>/dev/null | sed 's/\.cc$//'))
 if sanitized_build build-asan address,undefined "${asan_targets[@]}"; then
   run_ctest build-asan -L 'unit|fuzz'
 else

@@ -113,9 +113,12 @@ void WorkerPool::run(Task t) {
 // A producer that sees a sleeper CLAIMS it (decrements sleepers_) before bumping epoch_ and
 // notifying, so a burst of pushes costs one futex wake per sleeping worker, not one per push.
 void WorkerPool::park() {
+  // Read the epoch BEFORE announcing: a producer that claims this announcement bumps the
+  // epoch afterwards, so the wait below cannot sleep through it even when another worker
+  // took the work that came with the claim (reading it after would lose that wake-up).
+  const uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   heavy_fence();  // pairs with light_fence() of workers pushing to their own deques
-  const uint32_t epoch = epoch_.load(std::memory_order_seq_cst);
   if (!maybe_nonempty() && !exit_.load(std::memory_order_seq_cst)) {
     epoch_.wait(epoch, std::memory_order_seq_cst);  // returns once a producer claimed a sleeper
     return;

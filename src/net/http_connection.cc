@@ -118,7 +118,7 @@ class HttpConnection final : public HttpConnectionBase,
   }
 
   // Any thread. The first answer for the current token wins.
-  void deliver(uint64_t token, Response response) override {
+  void deliver(uint64_t token, Response&& response) override {
     if (slot_.ctx.get_executor().running_in_this_thread()) {
       on_response(token, std::move(response));
       return;
@@ -231,7 +231,7 @@ class HttpConnection final : public HttpConnectionBase,
     router.run(match, std::move(req), Responder(this->shared_from_this(), token_));
   }
 
-  void on_response(uint64_t token, Response response) {
+  void on_response(uint64_t token, Response&& response) {
     if (phase_ != Phase::kHandling || !awaiting_ || token != token_) return;
     awaiting_ = false;
     write_response(std::move(response), false);
@@ -292,7 +292,7 @@ class HttpConnection final : public HttpConnectionBase,
     r.headers.add("Vary", "Accept-Encoding");
   }
 
-  void write_response(Response r, bool force_close) {
+  void write_response(Response&& r, bool force_close) {
     phase_ = Phase::kWriting;
     force_linger_ = force_close;
     close_after_ = force_close || !keep_alive_ || server_->stopping.load(std::memory_order_relaxed) ||

@@ -27,6 +27,7 @@ class Headers {
   // Removes every header of that name.
   void remove(std::string_view name);
   bool empty() const { return items_.empty(); }
+  void reserve(size_t n) { items_.reserve(n); }
   const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
 
  private:

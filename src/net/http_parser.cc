@@ -65,14 +65,26 @@ bool split_request_target(std::string_view target, std::string* path, std::strin
       t.remove_prefix(path_start);
     }
   }
-  size_t q = t.find('?');
-  std::string_view raw_path = t.substr(0, q);
-  std::string_view raw_query = q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
-  // A fragment is never sent by conforming clients (RFC 9110 §4.2.4); drop it if one is.
-  if (size_t h = raw_query.find('#'); h != std::string_view::npos) raw_query = raw_query.substr(0, h);
-  if (size_t h = raw_path.find('#'); h != std::string_view::npos) raw_path = raw_path.substr(0, h);
+  // One scan for '?', '#' and '%'. A fragment is never sent by conforming
+  // clients (RFC 9110 §4.2.4); drop it if one is.
+  size_t q = std::string_view::npos;
+  size_t hash = t.size();
+  bool escaped = false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '?' && q == std::string_view::npos) {
+      q = i;
+    } else if (c == '#') {
+      hash = i;
+      break;
+    } else if (c == '%' && q == std::string_view::npos) {
+      escaped = true;
+    }
+  }
+  std::string_view raw_path = t.substr(0, std::min(q, hash));
+  std::string_view raw_query = q == std::string_view::npos ? std::string_view() : t.substr(q + 1, hash - q - 1);
   if (raw_path.empty()) raw_path = "/";
-  if (raw_path.find('%') == std::string_view::npos) {
+  if (!escaped) {
     path->assign(raw_path);
   } else {
     auto decoded = percent_decode(raw_path);
@@ -122,32 +134,47 @@ bool HttpRequestParser::validate_header() {
     fail(400, "bad_request", "bad method");
     return false;
   }
+  // One pass over the fields (Beast's count()/find() would each walk its
+  // case-insensitive index).
+  size_t hosts = 0;
+  size_t te_count = 0;
+  std::string_view te;
+  for (const auto& f : msg) {
+    switch (f.name()) {
+      case http::field::host:
+        ++hosts;
+        break;
+      case http::field::transfer_encoding:
+        ++te_count;
+        te = f.value();
+        break;
+      case http::field::expect:
+        if (!iequals(trim(f.value()), "100-continue")) {
+          fail(417, "expectation_failed", "unsupported Expect");
+          return false;
+        }
+        expects_continue_ = true;
+        break;
+      default:
+        break;
+    }
+  }
   // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host field.
-  size_t hosts = msg.count(http::field::host);
   if ((version == 11 && hosts != 1) || hosts > 1) {
     fail(400, "bad_request", "HTTP/1.1 requires exactly one Host header");
     return false;
   }
   // RFC 9112 §6.1: a server must reject framing it does not understand, and a
   // 1.0 message carrying Transfer-Encoding is faulty framing.
-  size_t te_count = msg.count(http::field::transfer_encoding);
   if (te_count > 0) {
     if (version == 10 || te_count > 1) {
       fail(400, "bad_request", "bad Transfer-Encoding");
       return false;
     }
-    std::string_view te = trim(msg[http::field::transfer_encoding]);
-    if (!iequals(te, "chunked")) {
+    if (!iequals(trim(te), "chunked")) {
       fail(501, "not_implemented", "only the chunked transfer coding is supported");
       return false;
     }
-  }
-  for (auto it = msg.find(http::field::expect); it != msg.end() && it->name() == http::field::expect; ++it) {
-    if (!iequals(trim(it->value()), "100-continue")) {
-      fail(417, "expectation_failed", "unsupported Expect");
-      return false;
-    }
-    expects_continue_ = true;
   }
   std::string_view target = msg.target();
   if (target == "*" && method == "OPTIONS") {
@@ -214,6 +241,9 @@ Request HttpRequestParser::take_request() {
   r.path = std::move(impl_->path);
   r.query = std::move(impl_->query);
   r.version = static_cast<int>(msg.version());
+  size_t fields = 0;
+  for (auto it = msg.begin(); it != msg.end(); ++it) ++fields;
+  r.headers.reserve(fields);
   for (const auto& f : msg) r.headers.add(std::string(f.name_string()), std::string(f.value()));
   r.body = std::move(msg.body());
   reset();

@@ -1,5 +1,6 @@
 #include "net/http_response_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -9,23 +10,40 @@
 namespace chiron::net {
 namespace {
 
-bool is_token_char(unsigned char c) {
-  static constexpr std::string_view kExtra = "!#$%&'*+-.^_`|~";
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         kExtra.find(static_cast<char>(c)) != std::string_view::npos;
-}
+// RFC 9110 §5.6.2 tchar, as a table: this runs for every header of every response.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
 bool valid_name(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name)
-    if (!is_token_char(static_cast<unsigned char>(c))) return false;
+    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
   return true;
 }
 
 bool valid_value(std::string_view value) {
   for (char c : value)
-    if (c == '\r' || c == '\n' || c == '\0') return false;
+    if (static_cast<unsigned char>(c) <= '\r' && (c == '\r' || c == '\n' || c == '\0')) return false;
   return true;
+}
+
+// Header names the server treats specially, told apart by length first.
+enum class Special { kNone, kFraming, kDate, kServer };
+Special classify(std::string_view name) {
+  switch (name.size()) {
+    case 4: return iequals(name, "date") ? Special::kDate : Special::kNone;
+    case 6: return iequals(name, "server") ? Special::kServer : Special::kNone;
+    case 10: return iequals(name, "connection") ? Special::kFraming : Special::kNone;
+    case 14: return iequals(name, "content-length") ? Special::kFraming : Special::kNone;
+    case 17: return iequals(name, "transfer-encoding") ? Special::kFraming : Special::kNone;
+    default: return Special::kNone;
+  }
 }
 
 void append_number(std::string& out, uint64_t v) {
@@ -51,10 +69,12 @@ bool append_response_head(std::string& out, const Response& response, const Resp
       out.resize(old_size);
       return false;
     }
-    if (iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection"))
-      continue;
-    if (!has_date && iequals(name, "date")) has_date = true;
-    if (!has_server && iequals(name, "server")) has_server = true;
+    switch (classify(name)) {
+      case Special::kFraming: continue;
+      case Special::kDate: has_date = true; break;
+      case Special::kServer: has_server = true; break;
+      case Special::kNone: break;
+    }
     out += name;
     out += ": ";
     out += value;

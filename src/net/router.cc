@@ -19,7 +19,7 @@ namespace {
 class CallbackSink final : public detail::ResponseSink {
  public:
   explicit CallbackSink(std::function<void(Response)> fn) : fn_(std::move(fn)) {}
-  void deliver(uint64_t, Response response) override {
+  void deliver(uint64_t, Response&& response) override {
     if (!done_.exchange(true)) fn_(std::move(response));
   }
 
@@ -80,11 +80,18 @@ constexpr std::string_view kStandardMethods[] = {"GET", "HEAD", "POST", "PUT", "
 
 using Segments = boost::container::small_vector<std::string_view, 16>;
 
-// The raw (still percent-encoded) path of a request-target.
-std::string_view raw_path_of(const Request& request) {
+// The raw (still percent-encoded) path of a request-target; sets *escaped if it holds a '%'.
+std::string_view raw_path_of(const Request& request, bool* escaped) {
   std::string_view t = request.target;
-  if (t.empty() || t.front() != '/') return request.path;  // absolute-form: path is already split out
-  return t.substr(0, t.find_first_of("?#"));
+  if (t.empty() || t.front() != '/') {  // absolute-form: the parser has split the path out
+    *escaped = false;
+    return request.path;
+  }
+  size_t end = 0;
+  bool pct = false;
+  for (; end < t.size() && t[end] != '?' && t[end] != '#'; ++end) pct |= t[end] == '%';
+  *escaped = pct;
+  return t.substr(0, end);
 }
 
 std::string decode_or_raw(std::string_view s) {
@@ -93,14 +100,10 @@ std::string decode_or_raw(std::string_view s) {
   return d ? std::move(*d) : std::string(s);
 }
 
-bool segment_equals(std::string_view raw_segment, std::string_view literal) {
-  if (raw_segment.find('%') == std::string_view::npos) return raw_segment == literal;
-  return decode_or_raw(raw_segment) == literal;
-}
-
 struct Search {
   std::string_view method;
   const Segments* segments = nullptr;
+  bool escaped = false;  // some segment holds a percent-escape
   boost::container::small_vector<size_t, 8> captures;  // indices of ":name" segments
   // Result.
   const void* endpoint = nullptr;
@@ -222,8 +225,10 @@ bool walk(const Node& node, size_t i, Search& s) {
     return node.rest && try_node<Node, Endpoint>(*node.rest, s, i);
   }
   std::string_view seg = segs[i];
-  for (const auto& [literal, child] : node.literals)
-    if (segment_equals(seg, literal) && walk<Node, Endpoint>(*child, i + 1, s)) return true;
+  for (const auto& [literal, child] : node.literals) {
+    const bool equal = s.escaped ? decode_or_raw(seg) == literal : seg == literal;
+    if (equal && walk<Node, Endpoint>(*child, i + 1, s)) return true;
+  }
   if (node.param && !seg.empty()) {
     s.captures.push_back(i);
     if (walk<Node, Endpoint>(*node.param, i + 1, s)) return true;
@@ -236,22 +241,24 @@ bool walk(const Node& node, size_t i, Search& s) {
 
 RouteMatch Router::resolve(Request& request) const {
   RouteMatch m;
-  std::string_view raw = raw_path_of(request);
+  bool escaped = false;
+  std::string_view raw = raw_path_of(request, &escaped);
   if (raw.empty() || raw.front() != '/') {
     m.error = Response::error(404, "not_found", "no route for " + request.path);
     return m;
   }
   Segments segs;
   size_t start = 1;
-  while (true) {
-    size_t slash = raw.find('/', start);
-    segs.push_back(raw.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
+  for (size_t i = 1; i <= raw.size(); ++i) {
+    if (i == raw.size() || raw[i] == '/') {
+      segs.push_back(raw.substr(start, i - start));
+      start = i + 1;
+    }
   }
   Search s;
   s.method = request.method;
   s.segments = &segs;
+  s.escaped = escaped;
   if (!walk<Node, Endpoint>(*root_, 0, s)) {
     bool standard = std::find(std::begin(kStandardMethods), std::end(kStandardMethods), request.method) !=
                     std::end(kStandardMethods);
@@ -295,7 +302,23 @@ void Router::handle(Request request, Responder responder) const {
   run(m, std::move(request), std::move(responder));
 }
 
-void Router::run(const RouteMatch& m, Request request, Responder responder) const {
+namespace {
+
+// Runs a synchronous handler; exceptions become 500 (details go to the log only).
+Response call_sync(const Handler& handler, const Request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    log::warn("http", "handler threw", {{"path", request.path}, {"what", e.what()}});
+  } catch (...) {
+    log::warn("http", "handler threw", {{"path", request.path}});
+  }
+  return Response::error(500, "internal", "internal error");
+}
+
+}  // namespace
+
+void Router::run(const RouteMatch& m, Request&& request, Responder responder) const {
   if (m.error) {
     responder.send(*m.error);
     return;
@@ -309,17 +332,7 @@ void Router::run(const RouteMatch& m, Request request, Responder responder) cons
     return;
   }
   if (m.handler) {
-    Response r;
-    try {
-      r = (*m.handler)(request);
-    } catch (const std::exception& e) {
-      log::warn("http", "handler threw", {{"path", request.path}, {"what", e.what()}});
-      r = Response::error(500, "internal", "internal error");
-    } catch (...) {
-      log::warn("http", "handler threw", {{"path", request.path}});
-      r = Response::error(500, "internal", "internal error");
-    }
-    responder.send(std::move(r));
+    responder.send(call_sync(*m.handler, request));
     return;
   }
   // Keep a way to answer if the handler throws after taking the Responder;

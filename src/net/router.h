@@ -41,7 +41,7 @@ namespace detail {
 class ResponseSink {
  public:
   virtual ~ResponseSink() = default;
-  virtual void deliver(uint64_t token, Response response) = 0;
+  virtual void deliver(uint64_t token, Response&& response) = 0;
 };
 }  // namespace detail
 
@@ -133,7 +133,7 @@ class Router {
   // Runs what resolve() found: the handler, or the error response; a
   // WebSocket route reached without an upgrade answers 426. Exceptions from
   // handlers become 500. The server calls it; the responder gets exactly one answer.
-  void run(const RouteMatch& match, Request request, Responder responder) const;
+  void run(const RouteMatch& match, Request&& request, Responder responder) const;
   // resolve() + run(): a whole request without sockets (tests, composition).
   void handle(Request request, Responder responder) const;
 

@@ -1,7 +1,9 @@
 // Spawn-and-collect throughput of Chiron kernels against oneTBB task_group and OpenMP
 // tasks, plus the cost of the event log (trace on vs off) on a realistic workload.
 //
-//   kernel_spawn_bench [google-benchmark flags]     all benchmarks, then a ratio table
+//   kernel_spawn_bench [google-benchmark flags]     all benchmarks, then a ratio table;
+//     recommended: --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+//     (the table then uses medians, and drift on a shared machine hits all peers alike)
 //   kernel_spawn_bench --demo_trace=DIR             demo job (cpu generate → disk write),
 //                                                   writes DIR/demo_trace.{jsonl,svg}
 //
@@ -213,12 +215,21 @@ void trace_overhead(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2000);
 }
 
-BENCHMARK(chiron_spawn)->RangeMultiplier(10)->Range(1000, 1000000)->UseRealTime()->Unit(benchmark::kMillisecond);
-// Fixed iterations: every traced kernel stays in memory until exit.
-BENCHMARK(chiron_spawn_traced)->Arg(10000)->Iterations(200)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(tbb_task_group)->RangeMultiplier(10)->Range(1000, 1000000)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(omp_tasks)->RangeMultiplier(10)->Range(1000, 1000000)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(trace_overhead)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(5.0);
+// Registered N-major (chiron, TBB, OpenMP for each N) so the runs that are compared sit
+// next to each other in time; see main().
+void register_benchmarks() {
+  for (int64_t n = 1000; n <= 1000000; n *= 10) {
+    benchmark::RegisterBenchmark("chiron_spawn", chiron_spawn)->Arg(n)->UseRealTime()->Unit(benchmark::kMillisecond);
+    if (n == 10000) {
+      // Fixed iterations: every traced kernel stays in memory until exit.
+      benchmark::RegisterBenchmark("chiron_spawn_traced", chiron_spawn_traced)
+          ->Arg(n)->Iterations(40)->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    benchmark::RegisterBenchmark("tbb_task_group", tbb_task_group)->Arg(n)->UseRealTime()->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("omp_tasks", omp_tasks)->Arg(n)->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RegisterBenchmark("trace_overhead", trace_overhead)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(5.0);
+}
 
 // Console output plus a summary of ratios against the peers run in the same process.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -342,6 +353,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--demo_trace=", 13) == 0) return run_demo(argv[i] + 13);
   }
+  register_benchmarks();
   benchmark::Initialize(&argc, argv);
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

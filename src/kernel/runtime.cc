@@ -19,7 +19,11 @@ Runtime::~Runtime() { stop(); }
 
 Status Runtime::start() { return sched_->start(); }
 
-void Runtime::stop() { sched_->stop(); }
+void Runtime::stop() {
+  internal::WorkerContext* w = internal::tls_worker;
+  CHIRON_CHECK(w == nullptr || w->sched != sched_.get(), "stop() on a runtime thread would wait for itself");
+  sched_->stop();
+}
 
 int Runtime::run(std::unique_ptr<Kernel> root) {
   internal::WorkerContext* w = internal::tls_worker;

@@ -59,7 +59,8 @@ class Runtime {
   Status start();
   // Refuses new external work, cancels pending timers (delivered as Status::cancelled),
   // runs everything queued until no task is queued or running, stops the io_contexts and
-  // joins all threads. Idempotent. Stop services using net_contexts() before this.
+  // joins all threads. Idempotent. Stop services using net_contexts() before this. Must
+  // not be called on one of this runtime's threads.
   void stop();
 
   // Runs a job: blocks until `root` commits (and all its subordinates returned); returns

@@ -55,7 +55,10 @@ void append_number(std::string& out, uint64_t v) {
 }  // namespace
 
 bool append_response_head(std::string& out, const Response& response, const ResponseHead& head) {
-  if (response.status < 100 || response.status > 999) return false;
+  // Interim (1xx) responses are the server's business (100 Continue, 101
+  // Switching Protocols), written by it directly; a handler returning one
+  // would leave the client waiting for a final response.
+  if (response.status < 200 || response.status > 999) return false;
   const size_t old_size = out.size();
   out += "HTTP/1.1 ";
   append_number(out, static_cast<uint64_t>(response.status));

@@ -20,8 +20,8 @@ struct ResponseHead {
 };
 
 // Appends the head to out. Returns false, leaving out as it was, if the
-// status is out of range or a header name/value would break framing (CR, LF,
-// NUL, a non-token name): header injection from handler data is refused.
+// status is not a final one (200-999) or a header name/value would break
+// framing (CR, LF, NUL, a non-token name): header injection is refused.
 bool append_response_head(std::string& out, const Response& response, const ResponseHead& head);
 
 // Whether the status code forbids a message body (RFC 9110 §6.4.1).

@@ -129,6 +129,17 @@ TEST(HttpResponseWriterTest, RefusesHeaderInjection) {
   EXPECT_FALSE(append_response_head(out, bad_name, {}));
 }
 
+TEST(HttpResponseWriterTest, RefusesInterimAndOutOfRangeStatus) {
+  std::string out;
+  Response interim;
+  interim.status = 101;
+  EXPECT_FALSE(append_response_head(out, interim, {}));
+  Response huge;
+  huge.status = 1000;
+  EXPECT_FALSE(append_response_head(out, huge, {}));
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(HttpResponseWriterTest, OmitsContentLengthFor204And304) {
   Response r;
   r.status = 304;

@@ -48,7 +48,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=
 asan_targets=($(for d in tests/*/; do m=$(basename "$d"); ls "$d"*_test.cc >/dev/null 2>&1 && echo "${m}_tests"; done)
               $(cd fuzz && ls *_fuzz.cc 2>/dev/null | sed 's/\.cc$//'))
 if sanitized_build build-asan address,undefined "${asan_targets[@]}"; then
-  run_ctest build-asan -L 'unit|fuzz'
+  run_ctest build-asan
 else
   echo "test.sh: ASan build failed" >&2; failed=$((failed + 1)); rc=1
 fi

@@ -297,7 +297,7 @@ class HttpConnection final : public HttpConnectionBase,
     force_linger_ = force_close;
     close_after_ = force_close || !keep_alive_ || server_->stopping.load(std::memory_order_relaxed) ||
                    has_token(r.headers.get("Connection"), "close");
-    const bool no_body = status_has_no_body(r.status);
+    bool no_body = status_has_no_body(r.status);
     if (r.file_path && !no_body && !open_file(r)) {
       log::warn("http", "cannot open response file", {{"path", *r.file_path}});
       r = Response::error(404, "not_found", "file vanished");
@@ -313,6 +313,7 @@ class HttpConnection final : public HttpConnectionBase,
       log::warn("http", "handler produced an invalid response head", {{"status", r.status}});
       close_file();
       r = Response::error(500, "internal", "invalid response header");
+      no_body = false;
       head.content_length = r.body.size();
       (void)append_response_head(out_, r, head);
     }

@@ -30,6 +30,7 @@ Router basic_router(std::shared_ptr<ParkedResponders> parked = nullptr) {
     r.headers.add("X-Bad", "a\r\nSet-Cookie: evil=1");
     return r;
   });
+  router.get("/interim", [](const Request&) { return Response::text(101, ""); });
   router.get("/big-json", [](const Request&) {
     std::string body = "[";
     for (int i = 0; i < 500; ++i) body += R"({"id":1,"name":"chiron"},)";
@@ -250,6 +251,18 @@ TEST(HttpServerTest, HeaderInjectionFromHandlerIs500) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 500);
   EXPECT_EQ(r->header("set-cookie"), "");
+}
+
+TEST(HttpServerTest, InterimStatusFromHandlerIs500WithBody) {
+  ServerHarness h(basic_router());
+  RawClient c(h.port());
+  ASSERT_TRUE(c.send(get_request("/interim") + get_request("/echo/next")));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  auto next = c.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "next");
 }
 
 TEST(HttpServerTest, GzipsLargeJsonWhenAccepted) {

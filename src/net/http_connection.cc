@@ -105,8 +105,15 @@ class HttpConnection final : public HttpConnectionBase,
   }
 
   void on_sweep(SteadyClock::time_point now) override {
-    if (phase_ == Phase::kHandling || phase_ == Phase::kClosed || phase_ == Phase::kHandedOff) return;
-    if (now >= deadline_) close();
+    if (phase_ == Phase::kClosed || phase_ == Phase::kHandedOff || now < deadline_) return;
+    if (phase_ == Phase::kHandling) {
+      // The handler missed its deadline: answer for it; its token goes stale.
+      ++token_;
+      awaiting_ = false;
+      write_response(Response::error(504, "deadline_exceeded", "the handler did not answer in time"), false);
+      return;
+    }
+    close();
   }
 
   void on_server_stop() override {
@@ -225,6 +232,9 @@ class HttpConnection final : public HttpConnectionBase,
     phase_ = Phase::kHandling;
     awaiting_ = true;
     ++token_;
+    const uint32_t handler_ms = server_->options.handler_timeout_ms;
+    deadline_ = handler_ms ? SteadyClock::now() + std::chrono::milliseconds(handler_ms)
+                           : SteadyClock::time_point::max();
     const Router& router = server_->router;
     RouteMatch match = router.resolve(req);
     if (match.websocket) return handle_upgrade(std::move(req), *match.websocket);

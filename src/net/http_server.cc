@@ -123,7 +123,8 @@ HttpServer::HttpServer(std::vector<asio::io_context*> contexts, HttpServerOption
     state_->slots.push_back(std::make_unique<detail::HttpContextSlot>(*ctx));
   }
   const auto& o = state_->options;
-  uint32_t shortest = std::min({o.idle_timeout_ms, o.read_timeout_ms, o.write_timeout_ms});
+  uint32_t shortest = std::min({o.idle_timeout_ms, o.read_timeout_ms, o.write_timeout_ms,
+                                 o.handler_timeout_ms ? o.handler_timeout_ms : UINT32_MAX});
   state_->sweep_interval = std::chrono::milliseconds(std::clamp<uint32_t>(shortest / 4, 5, 1000));
 }
 

@@ -12,7 +12,8 @@
 // Limits and timeouts: header bytes → 431, body bytes → 413, malformed → 400,
 // each as a JSON error followed by a graceful close. idle_timeout_ms bounds a
 // keep-alive connection with no request; read_timeout_ms bounds a request from
-// its first byte to its last (slowloris); write_timeout_ms bounds each write.
+// its first byte to its last (slowloris); write_timeout_ms bounds each write;
+// handler_timeout_ms bounds an async handler (504).
 // A per-context sweep closes expired connections, so arming a deadline costs
 // one clock read instead of a timer syscall per request.
 //
@@ -51,6 +52,9 @@ struct HttpServerOptions {
   uint32_t idle_timeout_ms = 60'000;   // keep-alive connection waiting for a request
   uint32_t read_timeout_ms = 15'000;   // first byte of a request to its last byte (and TLS handshake)
   uint32_t write_timeout_ms = 30'000;  // each write of a response
+  // An async handler that has not answered by then gets 504 sent for it (its
+  // late answer is dropped); 0 waits forever.
+  uint32_t handler_timeout_ms = 60'000;
   size_t max_connections = 10'000;     // beyond: accepted and closed at once
   int backlog = 1024;
   // Both set → HTTPS only on this listener (PEM files). WebSocket upgrades

@@ -301,6 +301,23 @@ TEST(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
   EXPECT_TRUE(c.wait_closed(5000));
 }
 
+TEST(HttpServerTest, SilentAsyncHandlerGets504AndLateAnswerIsDropped) {
+  auto parked = std::make_shared<ParkedResponders>();
+  HttpServerOptions o;
+  o.handler_timeout_ms = 200;
+  ServerHarness h(basic_router(parked), o);
+  RawClient c(h.port());
+  ASSERT_TRUE(c.send(get_request("/park/1")));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  parked->answer(0);  // too late: must not show up as a response to the next request
+  ASSERT_TRUE(c.send(get_request("/echo/next")));
+  auto next = c.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "next");
+}
+
 TEST(HttpServerTest, ConnectionsAreSpreadOverContexts) {
   std::mutex mu;
   std::set<std::thread::id> seen;

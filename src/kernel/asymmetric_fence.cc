@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef CHIRON_KERNEL_TSAN
 namespace chiron::kernel::internal {
 namespace {
 
@@ -24,3 +25,4 @@ void heavy_fence() {
 }
 
 }  // namespace chiron::kernel::internal
+#endif  // CHIRON_KERNEL_TSAN

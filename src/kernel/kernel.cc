@@ -16,7 +16,8 @@ void Kernel::operator delete(void* p, std::size_t size) noexcept { internal::ker
 void* Kernel::operator new(std::size_t size, std::align_val_t align) { return ::operator new(size, align); }
 
 void Kernel::operator delete(void* p, std::size_t size, std::align_val_t align) noexcept {
-  ::operator delete(p, size, align);
+  (void)size;  // clang does not declare sized deallocation unless -fsized-deallocation
+  ::operator delete(p, align);
 }
 
 void Kernel::act() { commit(); }

@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 echo "== kernel spawn-and-collect vs oneTBB task_group vs OpenMP tasks"
-"$build/bench/kernel_spawn_bench" --benchmark_min_time=0.2
+"$build/bench/kernel_spawn_bench" --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+  --benchmark_report_aggregates_only=true
 echo
 echo "== HTTP: chiron GET /api/v1/health vs nginx static 2-byte body (wrk)"
 bench/http_vs_nginx.sh "$build/apps/chiron"
+echo
+echo "== name-server pick cost, 10 vs 10,000 servers per algorithm"
+"$build/bench/ns_pick_bench" --benchmark_min_time=0.2

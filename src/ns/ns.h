@@ -35,7 +35,14 @@
 //
 // Threading: not thread-safe. A Pool and its Balancer are confined to one thread; the name
 // server serialises each service on one strand (or publishes immutable snapshots).
+//
+// Data plane (registry.h, protocol.h): Registry maps service → Pool behind one mutex (the
+// LineServer runs connections on several threads); execute() runs one verb (REG REM HB REQ
+// ALG STATE LIST PING COMMAND) and returns a neutral Reply that the app encodes as RESP.
+// In memory only for now: no persistence, auth, health checks or leases yet.
 
 #include "ns/balancer.h"
 #include "ns/pool.h"
+#include "ns/protocol.h"
+#include "ns/registry.h"
 #include "ns/server.h"

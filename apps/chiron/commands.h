@@ -11,6 +11,7 @@ namespace chiron::app {
 void add_serve_command(CLI::App& app);  // chiron serve: the whole platform in one process
 void add_trace_command(CLI::App& app);  // chiron trace: event log → SVG event plot
 void add_demo_command(CLI::App& app);   // chiron demo overlap: compute/I-O overlap on the runtime
+void add_ns_command(CLI::App& app);     // chiron ns: the name server (REG/REQ/... over RESP)
 
 // Exit code of the subcommand that ran.
 int exit_code();

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   chiron::app::add_serve_command(app);
   chiron::app::add_trace_command(app);
   chiron::app::add_demo_command(app);
+  chiron::app::add_ns_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

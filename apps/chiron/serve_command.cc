@@ -1,5 +1,3 @@
-#include <signal.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <algorithm>
@@ -8,6 +6,7 @@
 #include <thread>
 
 #include "chiron/commands.h"
+#include "chiron/signals.h"
 #include "common/common.h"
 #include "kernel/kernel.h"
 #include "net/net.h"
@@ -33,23 +32,6 @@ std::string find_web_root(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (std::filesystem::exists("web/index.html")) return "web";
   return std::string(CHIRON_SOURCE_DIR) + "/web";
-}
-
-// Blocks SIGINT/SIGTERM in this thread (and every thread it starts), so that
-// wait_for_shutdown_signal() can take them synchronously.
-sigset_t block_shutdown_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-int wait_for_shutdown_signal(const sigset_t& set) {
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
 }
 
 // {"status":"ok","version":"0.1.0","uptime_s":12.345} — formatted by hand: it is the hottest
@@ -106,7 +88,7 @@ int serve(const ServeArgs& args) {
   log::info("serve", "ready", {{"http", bound.to_string()}, {"web", web_root}, {"version", std::string(kVersion)}});
 
   int sig = wait_for_shutdown_signal(signals);
-  log::info("serve", "shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  log::info("serve", "shutting down", {{"signal", shutdown_signal_name(sig)}});
   // Let requests in flight finish (bounded), then drain the pipelines.
   auto drained = std::make_shared<std::promise<void>>();
   http.stop([drained] { drained->set_value(); });

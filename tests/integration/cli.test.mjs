@@ -6,10 +6,10 @@ import { runChiron } from '../lib/chiron.mjs';
 test('--help lists the subcommands', async () => {
   const { code, stdout } = await runChiron(['--help']);
   assert.equal(code, 0);
-  for (const sub of ['serve', 'trace']) assert.match(stdout, new RegExp(`\\b${sub}\\b`));
+  for (const sub of ['serve', 'trace', 'ns']) assert.match(stdout, new RegExp(`\\b${sub}\\b`));
 });
 
-for (const sub of ['serve', 'trace']) {
+for (const sub of ['serve', 'trace', 'ns']) {
   test(`${sub} --help documents its flags`, async () => {
     const { code, stdout } = await runChiron([sub, '--help']);
     assert.equal(code, 0);

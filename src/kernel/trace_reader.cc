@@ -1,218 +1,65 @@
 #include "kernel/trace_reader.h"
 
-#include <charconv>
+#include <boost/json.hpp>
 #include <fstream>
-#include <optional>
-#include <sstream>
+#include <utility>
 
 namespace chiron::kernel {
 namespace {
 
 constexpr size_t kMaxStringBytes = 1024;
 
-// A cursor over one line; every method checks bounds, none throws.
-class LineParser {
- public:
-  explicit LineParser(std::string_view s) : s_(s) {}
+Status line_error(const std::string& what) { return Status::invalid_argument(what); }
 
-  Result<TraceRecord> parse() {
-    TraceRecord rec;
-    bool has_ts = false, has_lane = false, has_kernel = false, has_event = false;
-    skip_ws();
-    if (!eat('{')) return error("expected '{'");
-    skip_ws();
-    if (!eat('}')) {
-      for (;;) {
-        skip_ws();
-        auto key = parse_string();
-        if (!key) return error(err_);
-        skip_ws();
-        if (!eat(':')) return error("expected ':' after key");
-        skip_ws();
-        if (*key == "ts_us") {
-          auto v = parse_int();
-          if (!v) return error("ts_us: " + err_);
-          rec.ts_us = *v;
-          has_ts = true;
-        } else if (*key == "kernel") {
-          auto v = parse_int();
-          if (!v) return error("kernel: " + err_);
-          if (*v < 0) return error("kernel: negative id");
-          rec.kernel = static_cast<uint64_t>(*v);
-          has_kernel = true;
-        } else if (*key == "lane" || *key == "device" || *key == "type" || *key == "event") {
-          auto v = parse_string();
-          if (!v) return error(*key + ": " + err_);
-          if (*key == "lane") rec.lane = std::move(*v), has_lane = true;
-          else if (*key == "device") rec.device = std::move(*v);
-          else if (*key == "type") rec.type = std::move(*v);
-          else rec.event = std::move(*v), has_event = true;
-        } else if (!skip_scalar()) {
-          return error(*key + ": " + err_);
-        }
-        skip_ws();
-        if (eat(',')) continue;
-        if (eat('}')) break;
-        return error("expected ',' or '}'");
-      }
-    }
-    skip_ws();
-    if (pos_ != s_.size()) return error("trailing characters after the object");
-    if (!has_ts) return error("missing \"ts_us\"");
-    if (!has_lane || rec.lane.empty()) return error("missing \"lane\"");
-    if (!has_kernel) return error("missing \"kernel\"");
-    if (!has_event || rec.event.empty()) return error("missing \"event\"");
-    if (rec.device.empty()) rec.device = rec.lane.substr(0, rec.lane.find('/'));
-    if (rec.type.empty()) rec.type = "?";
-    return rec;
-  }
+// Integer fields must be JSON integers within int64 (no fraction, no exponent).
+Result<int64_t> integer_field(const boost::json::value& v, const char* key) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return line_error(std::string(key) + ": integer out of range");
+  return line_error(std::string(key) + ": expected an integer");
+}
 
- private:
-  Status error(const std::string& what) const {
-    return Status::invalid_argument("column " + std::to_string(pos_ + 1) + ": " + what);
-  }
-  bool at_end() const { return pos_ >= s_.size(); }
-  char peek() const { return at_end() ? '\0' : s_[pos_]; }
-  bool eat(char c) {
-    if (at_end() || s_[pos_] != c) return false;
-    ++pos_;
-    return true;
-  }
-  void skip_ws() {
-    while (!at_end() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\r')) ++pos_;
-  }
-
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  std::optional<uint32_t> parse_hex4() {
-    if (s_.size() - pos_ < 4) return std::nullopt;
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return std::nullopt;
-    }
-    return v;
-  }
-
-  // RFC 8259 §7.
-  std::optional<std::string> parse_string() {
-    if (!eat('"')) return fail("expected a string");
-    std::string out;
-    for (;;) {
-      if (at_end()) return fail("unterminated string");
-      if (out.size() > kMaxStringBytes) return fail("string too long");
-      char c = s_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) return fail("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (at_end()) return fail("unterminated escape");
-      char e = s_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          auto hi = parse_hex4();
-          if (!hi) return fail("bad \\u escape");
-          uint32_t cp = *hi;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (!eat('\\') || !eat('u')) return fail("unpaired surrogate");
-            auto lo = parse_hex4();
-            if (!lo || *lo < 0xDC00 || *lo > 0xDFFF) return fail("bad low surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (*lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return fail("unpaired surrogate");
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default: return fail("bad escape");
-      }
-    }
-  }
-
-  // A JSON integer (no fraction/exponent), within int64.
-  std::optional<int64_t> parse_int() {
-    size_t start = pos_;
-    if (peek() == '-') ++pos_;
-    if (!(peek() >= '0' && peek() <= '9')) return fail("expected an integer");
-    while (peek() >= '0' && peek() <= '9') ++pos_;
-    if (peek() == '.' || peek() == 'e' || peek() == 'E') return fail("expected an integer, got a fraction");
-    int64_t v = 0;
-    auto [ptr, ec] = std::from_chars(s_.data() + start, s_.data() + pos_, v);
-    if (ec != std::errc() || ptr != s_.data() + pos_) return fail("integer out of range");
-    return v;
-  }
-
-  // Skips a string, number, true, false or null; nested values are rejected.
-  bool skip_scalar() {
-    char c = peek();
-    if (c == '"') return parse_string().has_value();
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      size_t start = pos_;
-      while (!at_end() && std::string_view("+-.eE0123456789").find(s_[pos_]) != std::string_view::npos) ++pos_;
-      double d;
-      auto [ptr, ec] = std::from_chars(s_.data() + start, s_.data() + pos_, d);
-      if ((ec != std::errc() && ec != std::errc::result_out_of_range) || ptr != s_.data() + pos_) {
-        fail("bad number");
-        return false;
-      }
-      return true;
-    }
-    for (std::string_view word : {"true", "false", "null"}) {
-      if (s_.substr(pos_, word.size()) == word) {
-        pos_ += word.size();
-        return true;
-      }
-    }
-    fail(c == '{' || c == '[' ? "nested values are not supported" : "expected a value");
-    return false;
-  }
-
-  std::nullopt_t fail(std::string what) {
-    err_ = std::move(what);
-    return std::nullopt;
-  }
-
-  std::string_view s_;
-  size_t pos_ = 0;
-  std::string err_;
-};
+Result<std::string> string_field(const boost::json::value& v, const char* key) {
+  if (!v.is_string()) return line_error(std::string(key) + ": expected a string");
+  const auto& s = v.get_string();
+  if (s.size() > kMaxStringBytes) return line_error(std::string(key) + ": string too long");
+  return std::string(s.data(), s.size());
+}
 
 }  // namespace
 
 Result<TraceRecord> parse_trace_line(std::string_view line) {
   if (line.size() > kMaxTraceLineBytes) return Status::invalid_argument("line too long");
-  return LineParser(line).parse();
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(line, ec);  // RFC 8259, strict (no comments, valid UTF-8)
+  if (ec) return line_error(ec.message());
+  if (!doc.is_object()) return line_error("expected a JSON object");
+  const boost::json::object& obj = doc.get_object();
+  for (const auto& kv : obj)
+    if (kv.value().is_object() || kv.value().is_array())
+      return line_error(std::string(kv.key()) + ": nested values are not supported");
+
+  TraceRecord rec;
+  const auto* ts = obj.if_contains("ts_us");
+  if (ts == nullptr) return line_error("missing \"ts_us\"");
+  CHIRON_ASSIGN_OR_RETURN(rec.ts_us, integer_field(*ts, "ts_us"));
+  const auto* kernel = obj.if_contains("kernel");
+  if (kernel == nullptr) return line_error("missing \"kernel\"");
+  CHIRON_ASSIGN_OR_RETURN(int64_t id, integer_field(*kernel, "kernel"));
+  if (id < 0) return line_error("kernel: negative id");
+  rec.kernel = static_cast<uint64_t>(id);
+  for (auto [key, field] : {std::pair{"lane", &rec.lane}, std::pair{"device", &rec.device},
+                            std::pair{"type", &rec.type}, std::pair{"event", &rec.event}}) {
+    if (const auto* v = obj.if_contains(key)) {
+      CHIRON_ASSIGN_OR_RETURN(*field, string_field(*v, key));
+    }
+  }
+  if (rec.lane.empty()) return line_error("missing \"lane\"");
+  if (rec.event.empty()) return line_error("missing \"event\"");
+  if (rec.device.empty()) rec.device = rec.lane.substr(0, rec.lane.find('/'));
+  if (rec.type.empty()) rec.type = "?";
+  return rec;
 }
+
 
 TraceFile parse_trace_jsonl(std::string_view text) {
   TraceFile out;

@@ -1,6 +1,6 @@
 #pragma once
-// Reader for the kernel event log written by Runtime::write_trace(): JSON lines, one flat
-// object per line (RFC 8259 subset: string / integer values; other scalars are skipped):
+// Reader for the kernel event log written by Runtime::write_trace(): JSON lines (parsed with
+// Boost.JSON), one flat object per line; unknown scalar keys are ignored, nested values refused:
 //   {"ts_us":123,"lane":"cpu/0","device":"cpu","kernel":42,"type":"Generate","event":"act_begin"}
 // Required keys: ts_us (integer), lane, event (strings), kernel (non-negative integer).
 // Hostile input never crashes: a bad line is skipped and counted, with the first error

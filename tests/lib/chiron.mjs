@@ -59,3 +59,39 @@ export function runChiron(args, { timeoutMs = 30000 } = {}) {
     proc.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
+
+// Starts `chiron ns` (data plane + admin plane) and resolves once both listeners are up:
+// listeners.ns is the data plane HOST:PORT, url the admin plane's http:// base.
+export async function startNs(extraArgs = [], { timeoutMs = 15000 } = {}) {
+  const data = tempDir('chiron-ns-test-');
+  const args = ['ns', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--data', data,
+                '--log-level', 'warn', ...extraArgs];
+  const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const listeners = {};
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`chiron ns did not start in ${timeoutMs} ms: ${stderr}`)); }, timeoutMs);
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chiron ns exited ${code}: ${stderr}`)); });
+    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+      const m = /^listening (\w+)=(\S+)$/.exec(line);
+      if (!m) return;
+      listeners[m[1]] = m[2];
+      if (listeners.ns && listeners.admin) { clearTimeout(timer); resolve(); }
+    });
+  });
+  proc.removeAllListeners('exit');
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    proc, data, listeners,
+    url: `http://${listeners.admin}`,
+    stderr: () => stderr,
+    exited,
+    async stop(signal = 'SIGINT') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const result = await exited;
+      rmSync(data, { recursive: true, force: true });
+      return result;
+    },
+  };
+}

@@ -57,6 +57,11 @@ function cssVar(name, fallback) {
 // Whole seconds at least: stats frames are 1 s apart, and sub-second ticks only add noise.
 const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
+const pad2 = (n) => String(n).padStart(2, '0');
+function clock(t) { const d = new Date(t * 1000); return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`; }
+// One line of local wall-clock time per tick (uPlot's default adds a second line with the date).
+const timeAxis = (theme) => ({ ...theme, incrs: TIME_INCRS, space: 70, values: (u, splits) => splits.map(clock) });
+
 function axisTheme() {
   const muted = cssVar('--muted', '#8b949e'), border = cssVar('--border', '#30363d');
   return { stroke: muted, grid: { stroke: border, width: 1 }, ticks: { stroke: border, width: 1 }, font: '11px system-ui, sans-serif' };
@@ -119,8 +124,8 @@ export class ServiceCharts {
     this.rps = new uPlot({
       width: this.#width(this.els.rps), height: HEIGHT,
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max ?? 1) * 1.1] } },
-      axes: [{ ...theme, incrs: TIME_INCRS }, { ...theme, size: 44 }],
-      series: [{}, ...ids.map((id, i) => ({ label: id, stroke: colorFor(i), width: 2, spanGaps: false,
+      axes: [timeAxis(theme), { ...theme, size: 44 }],
+      series: [{ value: (u, t) => (t == null ? '—' : clock(t)) }, ...ids.map((id, i) => ({ label: id, stroke: colorFor(i), width: 2, spanGaps: false,
                                             value: (u, v) => (v == null ? '—' : `${+v.toFixed(1)}/s`) })),
                { label: 'errors', stroke: cssVar('--bad', '#da3633'), width: 1, dash: [4, 4],
                  value: (u, v) => (v == null ? '—' : `${+v.toFixed(1)}/s`) }],
@@ -134,8 +139,8 @@ export class ServiceCharts {
     this.health = new uPlot({
       width: this.#width(this.els.health), height: this.#healthHeight(),
       scales: { x: { time: true, range: () => this.healthRange }, y: { range: [0, Math.max(1, lanes)] } },
-      axes: [{ ...theme, incrs: TIME_INCRS },
-             { ...theme, size: 120, grid: { show: false }, ticks: { show: false },
+      axes: [timeAxis(theme),
+             { ...theme, size: 110, grid: { show: false }, ticks: { show: false },
                splits: () => ids.map((_, i) => lanes - i - 0.5),
                values: (u, splits) => splits.map((v) => ids[Math.round(lanes - v - 0.5)] ?? '') }],
       series: [{}, { label: 'health', show: true, paths: () => null, points: { show: false } }],
@@ -147,7 +152,7 @@ export class ServiceCharts {
     this.share = new uPlot({
       width: this.#width(this.els.share), height: HEIGHT,
       scales: { x: { time: true }, y: { range: [0, 100] } },
-      axes: [{ ...theme, incrs: TIME_INCRS }, { ...theme, size: 44, values: (u, v) => v.map((x) => `${x}%`) }],
+      axes: [timeAxis(theme), { ...theme, size: 44, values: (u, v) => v.map((x) => `${x}%`) }],
       // Series are cumulative shares drawn from the largest down, so each bar covers the rest
       // of the stack below it; the legend therefore lists servers last-to-first.
       series: [{}, ...ids.map((id, i) => ({
@@ -191,7 +196,7 @@ export class ServiceCharts {
     const series = this.ids.map((id) => frames.map((f) => {
       const v = f.services[this.service]?.servers?.[id];
       if (!v) return null;
-      samples++;
+      if (v.picks) samples++;  // data-samples counts points with traffic (tests read it)
       return (v.picks ?? 0) / f.dt;
     }));
     const errors = frames.map((f) => { const s = f.services[this.service]; return s ? (s.errors ?? 0) / f.dt : null; });

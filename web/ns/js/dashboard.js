@@ -197,6 +197,7 @@ function renderServiceView() {
   const s = state.services.get(selected);
   $('service-view').hidden = !s;
   $('no-service').hidden = !!s;
+  $('register-card').hidden = !s;
   if (!s) {
     charts?.destroy();
     charts = null;
@@ -204,6 +205,7 @@ function renderServiceView() {
   }
   const { eligible, total, picks } = NsState.summary(s);
   $('svc-title').textContent = s.name;
+  $('register-h').textContent = `Register a server in ${s.name}`;
   $('svc-panic').hidden = !s.panic;
   $('svc-secret').hidden = !s.has_secret;
   $('svc-eligible').textContent = `${eligible} of ${total}`;

@@ -65,7 +65,7 @@ export function runChiron(args, { timeoutMs = 30000 } = {}) {
 export async function startNs(extraArgs = [], { timeoutMs = 15000 } = {}) {
   const data = tempDir('chiron-ns-test-');
   const args = ['ns', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--data', data,
-                '--log-level', 'warn', ...extraArgs];
+                '--web', path.join(SOURCE_DIR, 'web'), '--log-level', 'warn', ...extraArgs];
   const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });

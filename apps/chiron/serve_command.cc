@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "chiron/commands.h"
+#include "chiron/ns_flags.h"
 #include "chiron/signals.h"
 #include "common/common.h"
 #include "kernel/kernel.h"
@@ -26,13 +27,6 @@ struct ServeArgs {
   std::string trace_out;
   unsigned net_threads = 0;
 };
-
-// The web UI: --web, else ./web (running from a checkout), else the source tree it was built from.
-std::string find_web_root(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (std::filesystem::exists("web/index.html")) return "web";
-  return std::string(CHIRON_SOURCE_DIR) + "/web";
-}
 
 // {"status":"ok","version":"0.1.0","uptime_s":12.345} — formatted by hand: it is the hottest
 // route (load balancers and the benchmark poll it) and Boost.JSON would print 1.2345E1.

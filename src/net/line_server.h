@@ -59,6 +59,9 @@ struct LineServerOptions {
 struct LineConnectionInfo {
   uint64_t id = 0;             // process-unique
   std::string remote_address;  // "127.0.0.1:53412"
+  // Per-connection bits owned by the handler (e.g. "authenticated"); zero at accept. Handlers
+  // of one connection run on its context one at a time, so they may update it without locks.
+  mutable uint64_t user_flags = 0;
 };
 
 // Sync handler: returns the complete reply bytes for one command.

@@ -54,6 +54,18 @@ Result<ServerIndex> Balancer::pick(const Pool& pool, const PickContext& ctx) {
 
 std::span<const std::string_view> algorithm_names() { return kNames; }
 
+std::string_view algorithm_description(std::string_view name) {
+  if (name == "rr") return "Round robin: each eligible server in turn (weights ignored)";
+  if (name == "random") return "Uniform random (weights ignored)";
+  if (name == "wrandom") return "Weighted random: chance proportional to weight";
+  if (name == "swrr") return "Smooth weighted round robin (nginx): exact weight shares, evenly interleaved; small pools";
+  if (name == "edf") return "Earliest-deadline-first weighted round robin (Envoy): exact shares, O(log n); large pools";
+  if (name == "least") return "Least load: reported load + picks since the report, best of two random choices";
+  if (name == "chash") return "Consistent hashing on the REQ key with bounded loads (c = 1.25)";
+  if (name == "maglev") return "Maglev hashing on the REQ key: even spread, minimal disruption";
+  return "";
+}
+
 Result<std::unique_ptr<Balancer>> make_balancer(std::string_view name, const BalancerOptions& options) {
   std::string lower = to_lower(trim(name));
   std::string_view canonical = lower;

@@ -69,5 +69,7 @@ Result<std::unique_ptr<Balancer>> make_balancer(std::string_view name, const Bal
 
 // The canonical names, in the order above.
 std::span<const std::string_view> algorithm_names();
+// One line for people (dashboards, help); "" for an unknown name.
+std::string_view algorithm_description(std::string_view canonical_name);
 
 }  // namespace chiron::ns

@@ -55,6 +55,7 @@ Status Pool::add(std::string_view id, ServerSpec spec) {
   s.admin = spec.admin;
   s.health = spec.health;
   s.generation = generation;
+  s.health_since_us = clock_.steady_us();
   s.live = true;
   recompute_weight(s);
   index_.emplace(s.id, i);
@@ -106,11 +107,20 @@ Status Pool::set_admin(std::string_view id, AdminState state) {
   return ok_status();
 }
 
-Status Pool::set_health(std::string_view id, Health health) {
+Status Pool::set_check(std::string_view id, std::string check) {
+  Server* s = find_mut(id);
+  if (!s) return unknown(id);
+  s->check = std::move(check);
+  return ok_status();
+}
+
+Status Pool::set_health(std::string_view id, Health health, std::string_view detail) {
   auto it = index_.find(id);
   if (it == index_.end()) return unknown(id);
   Server& s = slots_[it->second];
   if (s.health == health) return ok_status();
+  s.health_detail = std::string(detail);
+  s.health_since_us = clock_.steady_us();
   const bool recovering = s.health == Health::kDown && health == Health::kUp;
   s.health = health;
   if (recovering && options_.slow_start_us > 0) {

@@ -56,7 +56,9 @@ class Pool {
   Status set_weight(std::string_view id, uint32_t weight);
   Status set_weight_percent(std::string_view id, uint32_t percent);
   Status set_admin(std::string_view id, AdminState state);
-  Status set_health(std::string_view id, Health health);
+  // Records detail and the time of the change (Server::health_since_us) when health changes.
+  Status set_health(std::string_view id, Health health, std::string_view detail = {});
+  Status set_check(std::string_view id, std::string check);
   Status set_lease_deadline(std::string_view id, int64_t deadline_us);
   // A heartbeat's load figure; resets the assignments counted since the previous report.
   Status report_load(std::string_view id, uint64_t load);

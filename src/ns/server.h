@@ -48,6 +48,9 @@ struct Server {
   AdminState admin = AdminState::kReady;
   Health health = Health::kPending;
   int64_t lease_deadline_us = 0;    // steady-clock deadline of the lease; 0 = no lease
+  int64_t health_since_us = 0;      // steady-clock time of the last health change
+  std::string health_detail;        // why: "lease expired", "HTTP 503", "heartbeat", ...
+  std::string check;                // active-check spec (opaque JSON, nameserver layer); "" = lease only
   uint64_t reported_load = 0;       // last load the server reported
   uint64_t assigned_since_report = 0;
   ServerCounters counters;

@@ -18,6 +18,11 @@ class ProtocolTest : public ::testing::Test {
     ASSERT_EQ(r.kind, Reply::Kind::kSimple) << r.text;
     ASSERT_EQ(r.text, "OK");
   }
+  // REG, then the first heartbeat that proves the server up (new servers are pending).
+  void up(Args args) {
+    ok(args);
+    ok({"HB", args[1], args[2]});
+  }
   std::string error(Args args) {
     Reply r = run(std::move(args));
     EXPECT_EQ(r.kind, Reply::Kind::kError);
@@ -47,8 +52,8 @@ TEST_F(ProtocolTest, CommandAndCommandDocsAnswerEmptyArray) {
 }
 
 TEST_F(ProtocolTest, RegThenReqAlternatesRoundRobin) {
-  ok({"REG", "web", "10.0.0.1:80"});
-  ok({"reg", "web", "10.0.0.2:80"});
+  up({"REG", "web", "10.0.0.1:80"});
+  up({"reg", "web", "10.0.0.2:80"});
   std::string a = req(), b = req();
   EXPECT_NE(a, b);
   EXPECT_EQ(req(), a);
@@ -56,9 +61,9 @@ TEST_F(ProtocolTest, RegThenReqAlternatesRoundRobin) {
 }
 
 TEST_F(ProtocolTest, SwrrWeights511GiveNginxSequence) {
-  ok({"REG", "web", "10.0.0.1:80", "5"});
-  ok({"REG", "web", "10.0.0.2:80", "1"});
-  ok({"REG", "web", "10.0.0.3:80", "1"});
+  up({"REG", "web", "10.0.0.1:80", "5"});
+  up({"REG", "web", "10.0.0.2:80", "1"});
+  up({"REG", "web", "10.0.0.3:80", "1"});
   ok({"ALG", "web", "SWRR"});
   std::string seq;
   for (int i = 0; i < 7; ++i) seq += req().substr(7, 1);
@@ -66,15 +71,15 @@ TEST_F(ProtocolTest, SwrrWeights511GiveNginxSequence) {
 }
 
 TEST_F(ProtocolTest, ReRegUpdatesWeight) {
-  ok({"REG", "web", "10.0.0.1:80", "2"});
-  ok({"REG", "web", "10.0.0.1:80", "9"});
+  up({"REG", "web", "10.0.0.1:80", "2"});
+  up({"REG", "web", "10.0.0.1:80", "9"});
   Reply r = run({"LIST", "web"});
   ASSERT_EQ(r.items.size(), 1u);
   EXPECT_EQ(r.items[0], "10.0.0.1:80 weight=9 state=ready health=up picks=0");
 }
 
 TEST_F(ProtocolTest, RemReportsWhetherRemoved) {
-  ok({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.1:80"});
   EXPECT_EQ(run({"REM", "web", "10.0.0.1:80"}).integer, 1);
   Reply again = run({"REM", "web", "10.0.0.1:80"});
   EXPECT_EQ(again.kind, Reply::Kind::kInteger);
@@ -83,7 +88,7 @@ TEST_F(ProtocolTest, RemReportsWhetherRemoved) {
 }
 
 TEST_F(ProtocolTest, ListCountsPicks) {
-  ok({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.1:80"});
   req();
   req();
   Reply r = run({"LIST", "web"});
@@ -92,7 +97,7 @@ TEST_F(ProtocolTest, ListCountsPicks) {
 }
 
 TEST_F(ProtocolTest, HeartbeatAppliesLoadPercentAndDrain) {
-  ok({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.1:80"});
   ok({"HB", "web", "10.0.0.1:80"});
   ok({"HB", "web", "10.0.0.1:80", "load=7", "weight=50%"});
   EXPECT_EQ(registry_.list("web").value()[0].reported_load, 7u);
@@ -103,12 +108,12 @@ TEST_F(ProtocolTest, HeartbeatAppliesLoadPercentAndDrain) {
 
 TEST_F(ProtocolTest, HeartbeatForUnknownServerOrServiceFails) {
   EXPECT_EQ(error({"HB", "nope", "10.0.0.1:80"}), "unknown service 'nope'");
-  ok({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.1:80"});
   EXPECT_EQ(error({"HB", "web", "10.0.0.9:80"}), "unknown server '10.0.0.9:80'");
 }
 
 TEST_F(ProtocolTest, BadHeartbeatFieldChangesNothing) {
-  ok({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.1:80"});
   for (Args a : {Args{"HB", "web", "10.0.0.1:80", "load=5", "drain", "weight=101%"},
                  Args{"HB", "web", "10.0.0.1:80", "drain", "load=-1"},
                  Args{"HB", "web", "10.0.0.1:80", "drain", "load=99999999999999999999999"},
@@ -121,7 +126,7 @@ TEST_F(ProtocolTest, BadHeartbeatFieldChangesNothing) {
 }
 
 TEST_F(ProtocolTest, StateDrainAndMaintStopPicksReadyRestores) {
-  ok({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.1:80"});
   ok({"STATE", "web", "10.0.0.1:80", "drain"});
   error({"REQ", "web"});
   ok({"STATE", "web", "10.0.0.1:80", "MAINT"});
@@ -133,7 +138,7 @@ TEST_F(ProtocolTest, StateDrainAndMaintStopPicksReadyRestores) {
 }
 
 TEST_F(ProtocolTest, AlgUnknownNameListsKnownOnes) {
-  ok({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.1:80"});
   std::string e = error({"ALG", "web", "fastest"});
   EXPECT_NE(e.find("unknown algorithm 'fastest'"), std::string::npos);
   EXPECT_NE(e.find("rr, "), std::string::npos);
@@ -143,8 +148,8 @@ TEST_F(ProtocolTest, AlgUnknownNameListsKnownOnes) {
 }
 
 TEST_F(ProtocolTest, ReqWithKeyIsStickyUnderMaglev) {
-  ok({"REG", "web", "10.0.0.1:80"});
-  ok({"REG", "web", "10.0.0.2:80"});
+  up({"REG", "web", "10.0.0.1:80"});
+  up({"REG", "web", "10.0.0.2:80"});
   ok({"ALG", "web", "maglev"});
   std::string first = run({"REQ", "web", "user42"}).text;
   for (int i = 0; i < 5; ++i) EXPECT_EQ(run({"REQ", "web", "user42"}).text, first);
@@ -191,7 +196,7 @@ TEST_F(ProtocolTest, HostileRegArgumentsAreRejectedWithoutState) {
 }
 
 TEST_F(ProtocolTest, AcceptsIpv6AndMaxWeight) {
-  ok({"REG", "web", "[::1]:8080", "10000"});
+  up({"REG", "web", "[::1]:8080", "10000"});
   EXPECT_EQ(req(), "[::1]:8080");
 }
 

@@ -24,7 +24,7 @@ TEST(RegistryTest, ReRegisterUpdatesWeight) {
   ASSERT_TRUE(servers.ok());
   ASSERT_EQ(servers->size(), 1u);
   EXPECT_EQ((*servers)[0].weight, 7u);
-  EXPECT_EQ((*servers)[0].health, Health::kUp);
+  EXPECT_EQ((*servers)[0].health, Health::kPending);
 }
 
 TEST(RegistryTest, UnknownServiceIsNotFound) {
@@ -64,6 +64,7 @@ TEST(RegistryTest, ConcurrentPicksAndRegistrationsAreSafe) {
   ManualClock clock;
   Registry r(clock);
   ASSERT_TRUE(r.register_server("web", "10.0.0.1:80", 1).ok());
+  ASSERT_TRUE(r.heartbeat("web", "10.0.0.1:80", {}).ok());
   std::thread writer([&r] {
     for (int i = 0; i < 2000; ++i) {
       std::string id = "10.0.1." + std::to_string(i % 50) + ":80";

@@ -95,3 +95,233 @@ export async function startNs(extraArgs = [], { timeoutMs = 15000 } = {}) {
     },
   };
 }
+
+// ---- name-server helpers (data plane RESP client, admin JSON, events WebSocket) ----
+import net from 'node:net';
+import crypto from 'node:crypto';
+
+// Like startNs, but on a caller-owned data directory that stop() leaves in place (restarts,
+// crash tests). stdoutLines collects every stdout line.
+export async function startNsAt(data, extraArgs = [], { timeoutMs = 15000 } = {}) {
+  const args = ['ns', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--data', data,
+                '--web', path.join(SOURCE_DIR, 'web'), '--log-level', 'warn', ...extraArgs];
+  const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const stdoutLines = [];
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const listeners = {};
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`chiron ns did not start in ${timeoutMs} ms: ${stderr}`)); }, timeoutMs);
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chiron ns exited ${code}: ${stderr}`)); });
+    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+      stdoutLines.push(line);
+      const m = /^listening (\w+)=(\S+)$/.exec(line);
+      if (!m) return;
+      listeners[m[1]] = m[2];
+      if (listeners.ns && listeners.admin) { clearTimeout(timer); resolve(); }
+    });
+  });
+  proc.removeAllListeners('exit');
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    proc, data, listeners, stdoutLines,
+    url: `http://${listeners.admin}`,
+    stderr: () => stderr,
+    exited,
+    async stop(signal = 'SIGINT') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+// RESP2 encoder/decoder for the data plane.
+export function encodeResp(args) {
+  let out = `*${args.length}\r\n`;
+  for (const a of args) { const s = String(a); out += `$${Buffer.byteLength(s)}\r\n${s}\r\n`; }
+  return out;
+}
+
+// Parses one RESP2 value at buf[pos]; returns [value, nextPos] or null when incomplete.
+// Errors come back as {error: 'ERR ...'}.
+export function parseResp(buf, pos = 0) {
+  const eol = buf.indexOf('\r\n', pos);
+  if (eol < 0) return null;
+  const type = buf[pos], line = buf.toString('utf8', pos + 1, eol), next = eol + 2;
+  switch (String.fromCharCode(type)) {
+    case '+': return [line, next];
+    case '-': return [{ error: line }, next];
+    case ':': return [Number(line), next];
+    case '$': {
+      const n = Number(line);
+      if (n < 0) return [null, next];
+      if (buf.length < next + n + 2) return null;
+      return [buf.toString('utf8', next, next + n), next + n + 2];
+    }
+    case '*': {
+      const n = Number(line);
+      if (n < 0) return [null, next];
+      const items = [];
+      let p = next;
+      for (let i = 0; i < n; i++) {
+        const r = parseResp(buf, p);
+        if (!r) return null;
+        items.push(r[0]);
+        p = r[1];
+      }
+      return [items, p];
+    }
+    default: throw new Error(`bad RESP type byte ${type} in ${JSON.stringify(buf.toString('utf8', pos, pos + 40))}`);
+  }
+}
+
+// A pipelining RESP client: send() resolves with the parsed reply, in order.
+export class RespClient {
+  static connect(hostPort, { timeoutMs = 5000 } = {}) {
+    const [host, port] = hostPort.split(':');
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(Number(port), host);
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error(`connect ${hostPort} timed out`)); }, timeoutMs);
+      sock.once('connect', () => { clearTimeout(timer); resolve(new RespClient(sock)); });
+      sock.once('error', (e) => { clearTimeout(timer); reject(e); });
+    });
+  }
+  constructor(sock) {
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+    this.waiting = [];
+    this.closed = false;
+    sock.setNoDelay(true);
+    sock.on('data', (d) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      let pos = 0;
+      while (this.waiting.length) {
+        const r = parseResp(this.buf, pos);
+        if (!r) break;
+        pos = r[1];
+        this.waiting.shift().resolve(r[0]);
+      }
+      this.buf = this.buf.subarray(pos);
+    });
+    const fail = (e) => {
+      this.closed = true;
+      for (const w of this.waiting.splice(0)) w.reject(e ?? new Error('connection closed'));
+    };
+    sock.on('error', fail);
+    sock.on('close', () => fail(new Error('connection closed')));
+  }
+  // RESP array command.
+  send(...args) { return this.#push(encodeResp(args)); }
+  // Inline text command ("REQ web").
+  sendInline(line) { return this.#push(`${line}\r\n`); }
+  #push(bytes) {
+    return new Promise((resolve, reject) => {
+      if (this.closed) { reject(new Error('connection closed')); return; }
+      this.waiting.push({ resolve, reject });
+      this.sock.write(bytes);
+    });
+  }
+  close() { this.sock.destroy(); }
+}
+
+// One command on a fresh connection.
+export async function nsCommand(hostPort, ...args) {
+  const c = await RespClient.connect(hostPort);
+  try { return await c.send(...args); } finally { c.close(); }
+}
+
+// JSON over HTTP: resolves {status, headers, body (parsed JSON or text), text}.
+export async function httpJson(url, { method = 'GET', body, token, rawBody, headers = {}, timeoutMs = 5000 } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  let payload;
+  if (rawBody !== undefined) payload = rawBody;
+  else if (body !== undefined) { payload = JSON.stringify(body); h['content-type'] = 'application/json'; }
+  const res = await fetch(url, { method, headers: h, body: payload, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+// Polls fn() until it returns a truthy value; rejects after timeoutMs with the last value.
+export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+// A minimal RFC 6455 client (text frames in, masked frames out) for the events stream:
+// next() resolves with the next text message parsed as JSON.
+export function wsConnect(url, { timeoutMs = 5000 } = {}) {
+  const u = new URL(url);
+  const key = crypto.randomBytes(16).toString('base64');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(u.port), u.hostname);
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('websocket handshake timed out')); }, timeoutMs);
+    let buf = Buffer.alloc(0);
+    let open = false;
+    const messages = [], waiters = [];
+    let closedErr = null;
+    const deliver = (m) => { if (waiters.length) waiters.shift().resolve(m); else messages.push(m); };
+    const client = {
+      status: 0,
+      next(ms = 5000) {
+        if (messages.length) return Promise.resolve(messages.shift());
+        if (closedErr) return Promise.reject(closedErr);
+        return new Promise((res, rej) => {
+          const w = { resolve: (m) => { clearTimeout(t); res(m); }, reject: (e) => { clearTimeout(t); rej(e); } };
+          const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); rej(new Error(`no websocket message in ${ms} ms`)); }, ms);
+          waiters.push(w);
+        });
+      },
+      close() { sock.destroy(); },
+    };
+    sock.on('connect', () => {
+      sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                 `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!open) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.toString('latin1', 0, end);
+        client.status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0);
+        clearTimeout(timer);
+        if (client.status !== 101) { sock.destroy(); resolve(client); return; }
+        const accept = crypto.createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+        if (!new RegExp(`sec-websocket-accept: *${accept.replace(/[+/=]/g, '\\$&')}`, 'i').test(head)) {
+          sock.destroy(); reject(new Error(`bad Sec-WebSocket-Accept in ${head}`)); return;
+        }
+        open = true;
+        buf = buf.subarray(end + 4);
+        resolve(client);
+      }
+      for (;;) {  // RFC 6455 §5.2 (server frames are unmasked)
+        if (buf.length < 2) return;
+        const op = buf[0] & 0x0f;
+        let len = buf[1] & 0x7f, p = 2;
+        if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); p = 4; }
+        else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); p = 10; }
+        if (buf.length < p + len) return;
+        const payload = buf.subarray(p, p + len);
+        buf = buf.subarray(p + len);
+        if (op === 1) deliver(JSON.parse(payload.toString('utf8')));
+        else if (op === 9) {  // ping → masked pong
+          const mask = crypto.randomBytes(4), body = Buffer.from(payload);
+          for (let i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
+          sock.write(Buffer.concat([Buffer.from([0x8a, 0x80 | body.length]), mask, body]));
+        } else if (op === 8) sock.destroy();
+      }
+    });
+    const fail = (e) => { closedErr = e; clearTimeout(timer); for (const w of waiters.splice(0)) w.reject(e); if (!open) reject(e); };
+    sock.on('error', fail);
+    sock.on('close', () => fail(new Error('websocket closed')));
+  });
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { startNs, runChiron, RespClient, httpJson, tempDir } from '../lib/chiron.mjs';
+import { startNs, runChiron, RespClient, httpJson, tempDir, wsConnect } from '../lib/chiron.mjs';
 
 const T = 'adm1n-t0ken';
 let ns, host, port;
@@ -166,15 +166,29 @@ test('--admin-token-file is read (trimmed); an empty file is refused', { timeout
   }
 });
 
-test('events WebSocket needs ?token= when an admin token is set', { timeout: 10000 }, async () => {
-  const { wsConnect } = await import('../lib/chiron.mjs');
+// docs/protocols.md: "(WebSocket: ?token=<token>); otherwise 401". The server upgrades first
+// (101) and then closes with 1008; this test holds it to the contract.
+test('events WebSocket without ?token= is refused with 401', { timeout: 10000 }, async () => {
   const ws = ns.url.replace('http:', 'ws:');
-  const no = await wsConnect(`${ws}/api/v1/events`);
-  assert.equal(no.status, 401);
-  no.close();
-  const bad = await wsConnect(`${ws}/api/v1/events?token=wrong`);
-  assert.equal(bad.status, 401);
-  bad.close();
+  for (const q of ['', '?token=wrong']) {
+    const c = await wsConnect(`${ws}/api/v1/events${q}`);
+    c.close();
+    assert.equal(c.status, 401, `GET /api/v1/events${q}`);
+  }
+});
+
+test('events WebSocket: nothing leaks without the token; ?token= gets the snapshot', { timeout: 10000 }, async () => {
+  const ws = ns.url.replace('http:', 'ws:');
+  for (const q of ['', '?token=wrong']) {
+    const c = await wsConnect(`${ws}/api/v1/events${q}`);
+    if (c.status === 101) {
+      await assert.rejects(c.next(1500), /closed|no websocket message/, 'no snapshot without the token');
+      assert.equal(c.closeCode, 1008);
+    } else {
+      assert.equal(c.status, 401);
+    }
+    c.close();
+  }
   const ok = await wsConnect(`${ws}/api/v1/events?token=${T}`);
   try {
     assert.equal(ok.status, 101);

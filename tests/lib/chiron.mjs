@@ -271,6 +271,7 @@ export function wsConnect(url, { timeoutMs = 5000 } = {}) {
     const deliver = (m) => { if (waiters.length) waiters.shift().resolve(m); else messages.push(m); };
     const client = {
       status: 0,
+      closeCode: null,
       next(ms = 5000) {
         if (messages.length) return Promise.resolve(messages.shift());
         if (closedErr) return Promise.reject(closedErr);
@@ -317,7 +318,10 @@ export function wsConnect(url, { timeoutMs = 5000 } = {}) {
           const mask = crypto.randomBytes(4), body = Buffer.from(payload);
           for (let i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
           sock.write(Buffer.concat([Buffer.from([0x8a, 0x80 | body.length]), mask, body]));
-        } else if (op === 8) sock.destroy();
+        } else if (op === 8) {
+          client.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+          sock.destroy();
+        }
       }
     });
     const fail = (e) => { closedErr = e; clearTimeout(timer); for (const w of waiters.splice(0)) w.reject(e); if (!open) reject(e); };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "chiron/commands.h"
@@ -10,6 +11,8 @@
 #include "chiron/signals.h"
 #include "common/common.h"
 #include "kernel/kernel.h"
+#include "nameserver/name_server.h"
+#include "nameserver/registrar.h"
 #include "net/net.h"
 
 #ifndef CHIRON_SOURCE_DIR
@@ -23,6 +26,10 @@ int g_exit_code = 0;
 
 struct ServeArgs {
   CommonOptions common;
+  NsFlags ns;
+  std::string ns_service = "edge";
+  std::string ns_secret;
+  std::string ns_advertise;
   std::string web_root;
   std::string trace_out;
   unsigned net_threads = 0;
@@ -78,11 +85,58 @@ int serve(const ServeArgs& args) {
   HostPort bound{http_addr->host, http.port()};
   // Tests and operators wait for this line (one per listener) before connecting.
   std::printf("listening http=%s\n", bound.to_string().c_str());
+
+  // The name server: embedded unless --ns names another one (or is "off"); either way this
+  // process registers itself as an edge and heartbeats.
+  std::unique_ptr<nameserver::NameServer> embedded_ns;
+  std::unique_ptr<nameserver::Registrar> registrar;
+  std::optional<HostPort> ns_target;
+  if (args.common.ns.empty()) {
+    auto ns_opts = ns_options(args.ns, args.common.data);
+    auto started = ns_opts.ok() ? nameserver::NameServer::start(runtime, std::move(*ns_opts))
+                                : Result<std::unique_ptr<nameserver::NameServer>>(ns_opts.status());
+    if (!started.ok()) {
+      std::fprintf(stderr, "chiron serve: name server: %s\n", started.status().to_string().c_str());
+      http.stop();
+      runtime.stop();
+      return 1;
+    }
+    embedded_ns = std::move(*started);
+    ns_target = embedded_ns->data_endpoint();
+    std::printf("listening ns=%s\n", ns_target->to_string().c_str());
+    if (embedded_ns->admin_endpoint().port != 0)
+      std::printf("listening ns_admin=%s\n", embedded_ns->admin_endpoint().to_string().c_str());
+  } else if (args.common.ns != "off") {
+    auto target = parse_host_port(args.common.ns);
+    if (!target.ok()) {
+      std::fprintf(stderr, "chiron serve: --ns: %s\n", target.status().to_string().c_str());
+      http.stop();
+      runtime.stop();
+      return 2;
+    }
+    ns_target = *target;
+  }
+  if (ns_target) {
+    nameserver::RegistrarOptions reg_opts;
+    reg_opts.name_server = *ns_target;
+    reg_opts.service = args.ns_service;
+    reg_opts.id = args.ns_advertise.empty() ? bound.to_string() : args.ns_advertise;
+    reg_opts.secret = args.ns_secret;
+    reg_opts.heartbeat_ms = static_cast<uint32_t>(std::max(200.0, args.ns.lease_ttl_s * 1000 / 3));
+    registrar = std::make_unique<nameserver::Registrar>(*runtime.net_contexts()[0], reg_opts);
+    registrar->start();
+  }
   std::fflush(stdout);
   log::info("serve", "ready", {{"http", bound.to_string()}, {"web", web_root}, {"version", std::string(kVersion)}});
 
   int sig = wait_for_shutdown_signal(signals);
   log::info("serve", "shutting down", {{"signal", shutdown_signal_name(sig)}});
+  if (registrar) {
+    auto gone = std::make_shared<std::promise<void>>();
+    registrar->stop([gone] { gone->set_value(); });
+    gone->get_future().wait_for(std::chrono::seconds(2));
+  }
+  if (embedded_ns) embedded_ns->stop();
   // Let requests in flight finish (bounded), then drain the pipelines.
   auto drained = std::make_shared<std::promise<void>>();
   http.stop([drained] { drained->set_value(); });
@@ -108,6 +162,11 @@ void add_serve_command(CLI::App& app) {
   add_common_flags(*cmd, args->common);
   add_config_flag(*cmd);
   cmd->add_option("--web", args->web_root, "Directory of the web UI (default: ./web)")->envname("CHIRON_WEB");
+  add_ns_flags(*cmd, args->ns, "ns-");
+  cmd->add_option("--ns-service", args->ns_service, "Service this edge registers as")->capture_default_str();
+  cmd->add_option("--ns-secret", args->ns_secret, "Registration secret of that service (signs REG/HB/REM)")
+      ->envname("CHIRON_NS_SECRET");
+  cmd->add_option("--ns-advertise", args->ns_advertise, "HOST:PORT viewers should use (default: the --http address)");
   cmd->add_option("--net-threads", args->net_threads, "Threads of the net pipeline (0 = one per core)");
   cmd->add_option("--trace", args->trace_out, "Record kernel events and write them as JSON lines on exit");
   cmd->callback([args] { set_exit_code(serve(*args)); });

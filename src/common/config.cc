@@ -24,7 +24,8 @@ void add_common_flags(CLI::App& app, CommonOptions& o) {
   app.add_option("--data", o.data, "Data directory (SQLite + blobs)")->envname("CHIRON_DATA")->capture_default_str();
   app.add_option("--redis", o.redis, "Redis URL for multi-edge chat fan-out")->envname("CHIRON_REDIS");
   app.add_option("--postgres", o.postgres, "PostgreSQL URL instead of embedded SQLite")->envname("CHIRON_POSTGRES");
-  app.add_option("--ns", o.ns, "Name server HOST:PORT to register with")->envname("CHIRON_NS");
+  app.add_option("--ns", o.ns, "Name server HOST:PORT to register with (default: run one embedded; off: none)")
+      ->envname("CHIRON_NS");
   add_logging(app, o);
 }
 

@@ -16,7 +16,9 @@ export function tempDir(prefix = 'chiron-test-') {
 // Starts `chiron serve` and resolves once every expected listener is up.
 export async function startServe(extraArgs = [], { timeoutMs = 15000 } = {}) {
   const data = tempDir();
+  // The embedded name server gets free ports too, so tests can run in parallel.
   const args = ['serve', '--http', '127.0.0.1:0', '--rtmp', '127.0.0.1:0', '--data', data,
+                '--ns-listen', '127.0.0.1:0', '--ns-admin', '127.0.0.1:0',
                 '--web', path.join(SOURCE_DIR, 'web'), '--log-level', 'warn', ...extraArgs];
   const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

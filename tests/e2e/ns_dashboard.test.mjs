@@ -206,6 +206,8 @@ test('the charts draw REQ traffic, health and shares from the stats frames', asy
   const share = await page.$$eval('#share-bar span', (s) => s.length);
   assert.ok(share >= 2, `share bar segments: ${share}`);
 
+  await page.waitForFunction(() => document.getElementById('svc-eligible').textContent === '2 of 2');
+
   const dir = path.join(SOURCE_DIR, 'docs', 'images');
   mkdirSync(dir, { recursive: true });
   await page.evaluate(() => { document.getElementById('message').hidden = true; window.scrollTo(0, 0); });

@@ -94,8 +94,9 @@ const stream = new EventStream({
   },
 });
 
-// Picks are not deltas (one per REQ would flood the stream): the stats frames' per-interval
-// picks keep the counters moving, and a periodic read of the selected service corrects them.
+// Picks and lease renewals are not deltas (one per REQ or HB would flood the stream): the stats
+// frames' per-interval picks keep the counters moving, and a periodic read of the selected
+// service corrects the counters, the lease clocks and `eligible`.
 function applyStats(msg) {
   let changed = false;
   for (const [name, st] of Object.entries(msg.services ?? {})) {
@@ -119,11 +120,13 @@ setInterval(async () => {
     const s = state.services.get(name);
     for (const x of fresh.servers ?? []) {
       const v = s?.servers.get(x.id);
-      if (v) { v.picks = x.picks; v.load = x.load; }
+      if (!v) continue;
+      Object.assign(v, { picks: x.picks, load: x.load, eligible: x.eligible,
+                         lease_expires_in_ms: x.lease_expires_in_ms, receivedAt: performance.now() });
     }
     scheduleRender();
   } catch { /* a deleted service or a refused token shows up elsewhere */ }
-}, 5000);
+}, 3000);
 
 // While the stream is down, poll so the page still reflects the server.
 setInterval(async () => {

@@ -63,8 +63,10 @@ export class EventStream {
       if (this.stopped) return;
       this.failures++;
       const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
-      const why = opened ? `connection lost${ev.code && ev.code !== 1006 ? ` (${ev.code})` : ''}`
-                         : 'cannot connect (server down, or the admin token is wrong)';
+      // RFC 6455 §7.4.1: 1008 is a policy violation, which the server uses for a refused token.
+      const why = ev.code === 1008 ? 'refused: the admin token is missing or wrong'
+        : opened ? `connection lost${ev.code && ev.code !== 1006 ? ` (${ev.code})` : ''}`
+        : 'cannot connect (server down, or the admin token is wrong)';
       this.#countdown(why, performance.now() + delay);
       this.retryTimer = setTimeout(() => this.#connect(), delay);
     };

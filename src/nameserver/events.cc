@@ -96,10 +96,13 @@ void EventHub::send_snapshot(Client& c) {
 net::WsHandlers EventHub::handlers(std::function<bool(const net::Request&)> authorized) {
   std::weak_ptr<EventHub> weak = shared_from_this();
   net::WsHandlers h;
-  h.on_open = [weak, authorized](const net::WebSocketPtr& ws, const net::Request& req) {
+  h.on_handshake = [authorized](const net::Request& req) -> std::optional<net::Response> {
+    if (!authorized || authorized(req)) return std::nullopt;
+    return net::Response::error(401, "unauthenticated", "admin token required (?token=<token>)");
+  };
+  h.on_open = [weak](const net::WebSocketPtr& ws, const net::Request&) {
     auto self = weak.lock();
     if (!self) return ws->close(net::kWsGoingAway, "name server shutting down");
-    if (authorized && !authorized(req)) return ws->close(net::kWsPolicyViolation, "unauthorized");
     {
       std::lock_guard lock(self->mu_);
       self->client_count_.fetch_add(1);
@@ -134,11 +137,8 @@ void EventHub::tick() {
   for (size_t i = 0; i < latency.size(); ++i)
     delta[i] = latency[i] - (i < last_latency_.size() ? last_latency_[i] : 0);
   last_latency_ = std::move(latency);
-  if (clients_.empty()) {
-    last_picks_.clear();
-    last_service_req_.clear();
-    return;
-  }
+  // The baselines are kept up to date even with nobody listening, so the first frame a new
+  // dashboard gets already holds a real per-second figure (one registry copy per second).
 
   std::vector<ns::ServiceView> services = registry_.snapshot();
   json::object msg;
@@ -149,15 +149,20 @@ void EventHub::tick() {
   uint64_t req_total = 0;
   std::unordered_map<std::string, uint64_t> picks_now;
   std::unordered_map<std::string, uint64_t> req_now;
+  std::unordered_map<std::string, uint64_t> errors_now;
   for (const ns::ServiceView& v : services) {
     json::object svc;
     const uint64_t req = v.picks + v.errors;
     auto prev_req = last_service_req_.find(v.name);
     const uint64_t req_delta = prev_req == last_service_req_.end() ? 0 : req - std::min(req, prev_req->second);
+    auto prev_err = last_service_errors_.find(v.name);
+    const uint64_t err_delta =
+        prev_err == last_service_errors_.end() ? 0 : v.errors - std::min(v.errors, prev_err->second);
     req_now[v.name] = req;
+    errors_now[v.name] = v.errors;
     req_total += req_delta;
     svc["req"] = req_delta;
-    svc["errors"] = v.errors;
+    svc["errors"] = err_delta;
     json::object servers;
     for (const ns::Server& s : v.servers) {
       std::string key = v.name + '\0' + s.id;
@@ -176,6 +181,8 @@ void EventHub::tick() {
   }
   last_picks_ = std::move(picks_now);
   last_service_req_ = std::move(req_now);
+  last_service_errors_ = std::move(errors_now);
+  if (clients_.empty()) return;
   msg["services"] = std::move(per_service);
   msg["req_total"] = req_total;
   json::object lat;

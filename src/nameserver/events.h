@@ -50,7 +50,7 @@ class EventHub : public std::enable_shared_from_this<EventHub> {
 
   // WebSocket route handlers for net::Router::websocket.
   // authorized(request) decides at upgrade time (the dashboard passes ?token=); a refused
-  // client is closed with 1008 "unauthorized".
+  // handshake is answered 401.
   net::WsHandlers handlers(std::function<bool(const net::Request&)> authorized);
 
   size_t client_count() const;
@@ -86,6 +86,7 @@ class EventHub : public std::enable_shared_from_this<EventHub> {
   // Previous tick's per-service/per-server pick counters and latency counts, for deltas.
   std::unordered_map<std::string, uint64_t> last_picks_;
   std::unordered_map<std::string, uint64_t> last_service_req_;
+  std::unordered_map<std::string, uint64_t> last_service_errors_;
   std::vector<uint64_t> last_latency_;
   std::atomic<size_t> client_count_{0};
 };

@@ -388,6 +388,13 @@ class HttpConnection final : public HttpConnectionBase,
         return fail(426, "upgrade_required", "unsupported Sec-WebSocket-Version");
       auto key = req.headers.get("Sec-WebSocket-Key");
       if (!key || !valid_websocket_key(*key)) return fail(400, "bad_request", "bad Sec-WebSocket-Key");
+      if (route.handlers.on_handshake) {
+        if (std::optional<Response> refused = route.handlers.on_handshake(req)) {
+          awaiting_ = false;
+          write_response(std::move(*refused), false);
+          return;
+        }
+      }
       out_.clear();
       out_ += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
       out_ += websocket_accept_key(trim(*key));

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -84,6 +85,9 @@ using WebSocketPtr = std::shared_ptr<WebSocket>;
 
 // Callbacks run on the connection's own thread, never concurrently for one connection.
 struct WsHandlers {
+  // Runs on the handshake request before 101 is sent (after it was validated): return a
+  // Response (e.g. 401) to refuse the upgrade with it, nullopt to accept. Optional.
+  std::function<std::optional<Response>(const Request&)> on_handshake;
   std::function<void(const WebSocketPtr&, const Request&)> on_open;
   std::function<void(const WebSocketPtr&, WsMessage&&)> on_message;
   std::function<void(const WebSocketPtr&, uint16_t code, std::string_view reason)> on_close;

@@ -50,6 +50,7 @@ Result<Registry::Service*> Registry::find_or_create_locked(std::string_view serv
 void Registry::emit_server_locked(std::string_view service, const Pool& pool, std::string_view id, bool durable) {
   ++version_;
   if (!observer_) return;
+  (void)pool.eligible();  // refresh the eligible flags so the copy is current
   const Server* s = pool.find(id);
   if (s == nullptr) return;
   Change c;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { startNs, runChiron, RespClient, httpJson, tempDir, wsConnect } from '../lib/chiron.mjs';
 
 const T = 'adm1n-t0ken';
@@ -195,5 +196,28 @@ test('events WebSocket: nothing leaks without the token; ?token= gets the snapsh
     assert.equal((await ok.next()).type, 'snapshot');
   } finally {
     ok.close();
+  }
+});
+
+// The token format of docs/protocols.md, computed independently of `chiron ns sign`.
+function nodeToken(secret, verb, service, id, ts, nonce = crypto.randomBytes(12).toString('base64url')) {
+  const mac = crypto.createHmac('sha256', secret).update(`${verb}|${service}|${id}|${ts}|${nonce}`).digest('hex');
+  return `${ts}.${nonce}.${mac}`;
+}
+
+test('tokens built from the documented format verify; stale timestamps (> 30 s) are refused', { timeout: 10000 }, async () => {
+  assert.equal((await httpJson(`${ns.url}/api/v1/services/fmt`, { method: 'PUT', token: T, body: { secret: 'k9' } })).status, 200);
+  const id = '10.0.4.1:80';
+  const now = Math.floor(Date.now() / 1000);
+  const c = await RespClient.connect(ns.listeners.ns);
+  try {
+    assert.equal(await c.send('REG', 'fmt', id, '2', nodeToken('k9', 'REG', 'fmt', id, now)), 'OK');
+    assert.equal(await c.send('HB', 'fmt', id, 'load=4', nodeToken('k9', 'HB', 'fmt', id, now - 20)), 'OK');
+    assert.match((await c.send('HB', 'fmt', id, nodeToken('k9', 'HB', 'fmt', id, now - 90)))?.error ?? '', /^NOAUTH.*stale/i);
+    assert.match((await c.send('HB', 'fmt', id, nodeToken('k9', 'HB', 'fmt', id, now + 90)))?.error ?? '', /^NOAUTH.*stale/i);
+    assert.match((await c.send('HB', 'fmt', id, nodeToken('k9', 'hb', 'fmt', id, now).toUpperCase()))?.error ?? '', /^(NOAUTH|ERR)/);
+    assert.deepEqual(await c.send('LIST', 'fmt'), [`${id} weight=2 state=ready health=up picks=0`]);
+  } finally {
+    c.close();
   }
 });

@@ -1,4 +1,4 @@
-// Crash durability of `chiron ns` (the issue's bar): a REG/REM/ALG/STATE storm over several
+// Crash durability of `chiron ns` (the issue's bar): a REG/REM/ALG/STATE (and HB drain) storm over several
 // pipelined connections, kill -9 at a random point, restart on the same --data, and every
 // acknowledged change is there. Five rounds with different seeds accumulate state in one data dir.
 //
@@ -40,6 +40,7 @@ function applyServer(state, op) {
     case 'REG': return [{ weight: op.weight, admin: state ? state.admin : 'ready' }, 'OK'];
     case 'REM': return [null, state ? 1 : 0];
     case 'STATE': return state ? [{ ...state, admin: op.admin }, 'OK'] : [null, 'error'];
+    case 'HB': return state ? [{ ...state, admin: 'drain' }, 'OK'] : [null, 'error'];  // HB ... drain
     default: throw new Error(op.verb);
   }
 }
@@ -53,7 +54,8 @@ function genOp(rng, c, algos) {
   const key = `${svc}|${id}`;
   if (r < 0.55) return { verb: 'REG', svc, id, key, weight: 1 + Math.floor(rng() * 100) };
   if (r < 0.75) return { verb: 'REM', svc, id, key };
-  return { verb: 'STATE', svc, id, key, admin: pick(rng, ['ready', 'drain', 'maint']) };
+  if (r < 0.9) return { verb: 'STATE', svc, id, key, admin: pick(rng, ['ready', 'drain', 'maint']) };
+  return { verb: 'HB', svc, id, key };
 }
 
 function argsOf(op) {
@@ -62,6 +64,7 @@ function argsOf(op) {
     case 'REG': return ['REG', op.svc, op.id, String(op.weight)];
     case 'REM': return ['REM', op.svc, op.id];
     case 'STATE': return ['STATE', op.svc, op.id, op.admin];
+    case 'HB': return ['HB', op.svc, op.id, 'drain'];
     default: throw new Error(op.verb);
   }
 }

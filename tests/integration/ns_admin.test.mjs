@@ -357,9 +357,10 @@ describe('request log', () => {
   test('--request-log FILE --request-log-sample 1 writes JSON lines without tokens', { timeout: 20000 }, async () => {
     const dir = tempDir('chiron-ns-rlog-');
     const file = path.join(dir, 'req.jsonl');
-    const ns2 = await startNs(['--request-log', file, '--request-log-sample', '1', '--admin-token', 'sekrit-admin']);
-    const c2 = await RespClient.connect(ns2.listeners.ns);
+    let ns2, c2;
     try {
+      ns2 = await startNs(['--request-log', file, '--request-log-sample', '1', '--admin-token', 'sekrit-admin']);
+      c2 = await RespClient.connect(ns2.listeners.ns);
       assert.equal(await c2.send('AUTH', 'sekrit-admin'), 'OK');
       assert.equal(await c2.send('REG', 'logged', '10.0.8.1:80'), 'OK');
       assert.equal(await c2.send('HB', 'logged', '10.0.8.1:80'), 'OK');
@@ -384,8 +385,8 @@ describe('request log', () => {
       assert.ok(entries.some((e) => /^req$/i.test(e.cmd) && e.service === 'nosuch'), text);
       for (const secret of ['sekrit-admin', 'wrong-admin-guess', 'regsecret']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
     } finally {
-      c2.close();
-      await ns2.stop('SIGKILL');
+      c2?.close();
+      if (ns2) await ns2.stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });

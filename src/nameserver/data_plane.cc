@@ -37,10 +37,44 @@ std::string encode_resp(const ns::Reply& r) {
   return net::resp_error("internal: unknown reply kind");
 }
 
-void NameServer::Impl::handle_command(const net::LineConnectionInfo& conn, net::RespCommand&& cmd,
-                                      net::LineReply reply) {
+// REQ, the hot path: no Reply object, no verb dispatch; the picked id is encoded straight
+// into the reply bytes (same bytes as execute() + encode_resp()).
+std::string NameServer::Impl::fast_req(const net::LineConnectionInfo& conn, const net::RespCommand& cmd,
+                                       std::chrono::steady_clock::time_point t0) {
+  const std::string_view service = cmd.args[1];
+  const std::string_view key = cmd.args.size() == 3 ? std::string_view(cmd.args[2]) : std::string_view();
+  thread_local std::string id;
+  id.clear();
+  Status st = registry.pick_into(service, key, &id);
+  std::string bytes;
+  if (st.ok()) {
+    bytes.reserve(id.size() + 16);
+    bytes += '$';
+    bytes += std::to_string(id.size());
+    bytes += "\r\n";
+    bytes += id;
+    bytes += "\r\n";
+  } else {
+    bytes = encode_resp(ns::req_failure(service, st));
+  }
+  const auto us = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+  req_latency.record(us);
+  if (request_log && request_log->sample()) {
+    request_log->write(RequestLogEntry{.remote = conn.remote_address,
+                                       .cmd = "REQ",
+                                       .service = service,
+                                       .arg = key,
+                                       .result = st.ok() ? std::string_view(id) : std::string_view(st.message()),
+                                       .us = us});
+  }
+  return bytes;
+}
+
+std::string NameServer::Impl::handle_command(const net::LineConnectionInfo& conn, net::RespCommand& cmd) {
   commands.fetch_add(1, std::memory_order_relaxed);
   const auto t0 = std::chrono::steady_clock::now();
+  if ((cmd.args.size() == 2 || cmd.args.size() == 3) && iequals(cmd.args[0], "REQ")) return fast_req(conn, cmd, t0);
   ns::Session session{.admin = (conn.user_flags & kAdminSession) != 0};
   t_journal_seq = 0;
   ns::Reply r = ns::execute(registry, cmd.args, session, security);
@@ -69,13 +103,15 @@ void NameServer::Impl::handle_command(const net::LineConnectionInfo& conn, net::
   }
 
   std::string bytes = encode_resp(r);
-  if (seq == 0 || !store) return reply(std::move(bytes));
-  store->when_durable(seq, [this, reply = std::move(reply), bytes = std::move(bytes), t0](Status st) mutable {
+  if (seq == 0 || !store) return bytes;
+  // The reply waits until the change is durable: an acknowledged write survives kill -9.
+  store->when_durable(seq, [this, reply = conn.defer(), bytes = std::move(bytes), t0](Status st) mutable {
     write_latency.record(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count()));
     if (!st.ok()) return reply(net::resp_error("not persisted: " + st.message() + " (the change may be lost on restart)"));
     reply(std::move(bytes));
   });
+  return {};
 }
 
 }  // namespace chiron::nameserver

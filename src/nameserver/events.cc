@@ -154,10 +154,11 @@ void EventHub::tick() {
     json::object svc;
     const uint64_t req = v.picks + v.errors;
     auto prev_req = last_service_req_.find(v.name);
-    const uint64_t req_delta = prev_req == last_service_req_.end() ? 0 : req - std::min(req, prev_req->second);
+    // Unseen before: everything it has counts for this interval (it appeared within it).
+    const uint64_t req_delta = prev_req == last_service_req_.end() ? req : req - std::min(req, prev_req->second);
     auto prev_err = last_service_errors_.find(v.name);
     const uint64_t err_delta =
-        prev_err == last_service_errors_.end() ? 0 : v.errors - std::min(v.errors, prev_err->second);
+        prev_err == last_service_errors_.end() ? v.errors : v.errors - std::min(v.errors, prev_err->second);
     req_now[v.name] = req;
     errors_now[v.name] = v.errors;
     req_total += req_delta;
@@ -168,7 +169,7 @@ void EventHub::tick() {
       std::string key = v.name + '\0' + s.id;
       auto prev = last_picks_.find(key);
       const uint64_t picks =
-          prev == last_picks_.end() ? 0 : s.counters.picks - std::min(s.counters.picks, prev->second);
+          prev == last_picks_.end() ? s.counters.picks : s.counters.picks - std::min(s.counters.picks, prev->second);
       picks_now.emplace(std::move(key), s.counters.picks);
       json::object so;
       so["picks"] = picks;

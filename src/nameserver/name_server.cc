@@ -189,9 +189,7 @@ Result<std::unique_ptr<NameServer>> NameServer::start(kernel::Runtime& runtime, 
   line_opts.port = options.data.port;
   s->data_server = std::make_unique<net::LineServer>(
       contexts, line_opts,
-      [s](const net::LineConnectionInfo& conn, net::RespCommand&& cmd, net::LineReply reply) {
-        s->handle_command(conn, std::move(cmd), std::move(reply));
-      });
+      [s](const net::LineConnectionInfo& conn, net::RespCommand& cmd) { return s->handle_command(conn, cmd); });
   CHIRON_RETURN_IF_ERROR(s->data_server->start().context("data plane " + options.data.to_string()));
 
   if (options.admin_enabled) {

@@ -3,6 +3,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -51,7 +52,9 @@ struct NameServer::Impl {
   Status restore();
 
   // data_plane.cc
-  void handle_command(const net::LineConnectionInfo& conn, net::RespCommand&& cmd, net::LineReply reply);
+  std::string handle_command(const net::LineConnectionInfo& conn, net::RespCommand& cmd);
+  std::string fast_req(const net::LineConnectionInfo& conn, const net::RespCommand& cmd,
+                       std::chrono::steady_clock::time_point t0);
   // admin_api.cc
   net::Router admin_router();
   bool admin_authorized(const net::Request& req) const;

@@ -90,6 +90,11 @@ class LineConnection : public std::enable_shared_from_this<LineConnection> {
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) info_.remote_address = ep.address().to_string() + ":" + std::to_string(ep.port());
+    // Only ever called by a sync handler inside dispatch(), while this connection is alive.
+    info_.defer = [this] {
+      deferred_ = true;
+      return make_reply(dispatch_seq_);
+    };
   }
 
   // Bookkeeping also happens if the last reference goes away without a close
@@ -175,17 +180,22 @@ class LineConnection : public std::enable_shared_from_this<LineConnection> {
     const uint64_t seq = first_seq_ + slots_.size();
     slots_.emplace_back();
     if (state_->sync_handler) {
+      deferred_ = false;
+      dispatch_seq_ = seq;
       std::string reply = state_->sync_handler(info_, cmd);
-      slots_[seq - first_seq_] = std::move(reply);
+      if (!deferred_) slots_[seq - first_seq_] = std::move(reply);
       return;
     }
-    // The reply holds the connection: while a handler owes a reply nothing else may.
+    state_->async_handler(info_, std::move(cmd), make_reply(seq));
+  }
+
+  // The reply holds the connection: while a handler owes a reply nothing else may.
+  LineReply make_reply(uint64_t seq) {
     auto done = std::make_shared<std::atomic<bool>>(false);
-    LineReply reply = [self = shared_from_this(), seq, done](std::string r) {
+    return [self = shared_from_this(), seq, done](std::string r) {
       if (done->exchange(true)) return;
       asio::post(self->executor_, [self, seq, r = std::move(r)]() mutable { self->complete(seq, std::move(r)); });
     };
-    state_->async_handler(info_, std::move(cmd), std::move(reply));
   }
 
   void complete(uint64_t seq, std::string reply) {
@@ -283,6 +293,8 @@ class LineConnection : public std::enable_shared_from_this<LineConnection> {
   tcp::socket socket_;
   const asio::any_io_executor executor_;
   LineConnectionInfo info_;
+  bool deferred_ = false;      // the sync handler running now called info_.defer()
+  uint64_t dispatch_seq_ = 0;  // sequence number of the command being dispatched
   RespParser parser_;
   std::unique_ptr<char[]> read_buf_;
   asio::steady_timer timer_;  // idle deadline, or the linger deadline after a protocol error

@@ -55,6 +55,9 @@ struct LineServerOptions {
   RespLimits limits;
 };
 
+// Completes one async command. Call exactly once, from any thread; later calls are ignored.
+using LineReply = std::function<void(std::string reply)>;
+
 // Passed to handlers. Stable for the connection's lifetime.
 struct LineConnectionInfo {
   uint64_t id = 0;             // process-unique
@@ -62,12 +65,15 @@ struct LineConnectionInfo {
   // Per-connection bits owned by the handler (e.g. "authenticated"); zero at accept. Handlers
   // of one connection run on its context one at a time, so they may update it without locks.
   mutable uint64_t user_flags = 0;
+  // Sync handlers only, during the call: takes over the current command's reply, which the
+  // returned LineReply must then deliver (from any thread); the handler's return value is
+  // ignored. Lets one handler answer most commands inline (no per-command allocation) and a
+  // few later, e.g. once a write is durable.
+  std::function<LineReply()> defer;
 };
 
 // Sync handler: returns the complete reply bytes for one command.
 using LineHandler = std::function<std::string(const LineConnectionInfo& conn, RespCommand& command)>;
-// Completes one async command. Call exactly once, from any thread; later calls are ignored.
-using LineReply = std::function<void(std::string reply)>;
 using LineAsyncHandler =
     std::function<void(const LineConnectionInfo& conn, RespCommand&& command, LineReply reply)>;
 

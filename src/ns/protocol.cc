@@ -6,6 +6,9 @@
 #include "common/strings.h"
 
 namespace chiron::ns {
+
+Reply req_failure(std::string_view service, const Status& st);
+
 namespace {
 
 // Long verbs and names are cut in error texts so a hostile argument cannot inflate replies.
@@ -174,11 +177,7 @@ Reply auth(const std::vector<std::string>& a, Session& session, const Security& 
 Reply req(Registry& r, const std::vector<std::string>& a) {
   if (a.size() != 2 && a.size() != 3) return wrong_args(a[0]);
   auto id = r.pick(a[1], a.size() == 3 ? std::string_view(a[2]) : std::string_view());
-  if (!id.ok()) {
-    if (id.status().code() == StatusCode::kUnavailable)
-      return Reply::error("no server available for service " + quoted(a[1]));
-    return from_status(id.status());
-  }
+  if (!id.ok()) return req_failure(a[1], id.status());
   return Reply::bulk(std::move(id).value());
 }
 
@@ -223,6 +222,11 @@ Reply ping(const std::vector<std::string>& a) {
 }
 
 }  // namespace
+
+Reply req_failure(std::string_view service, const Status& st) {
+  if (st.code() == StatusCode::kUnavailable) return Reply::error("no server available for service " + quoted(service));
+  return from_status(st);
+}
 
 Reply execute(Registry& registry, const std::vector<std::string>& args, Session& session, const Security& sec) {
   if (args.empty()) return Reply::error("empty command");

@@ -68,6 +68,10 @@ struct Security {
 
 // Runs one command. args[0] is the verb; an empty args is an error reply.
 Reply execute(Registry& registry, const std::vector<std::string>& args, Session& session, const Security& security);
+// The error reply of a REQ whose pick failed with st (for front ends with a fast REQ path
+// that call Registry::pick_into themselves).
+Reply req_failure(std::string_view service, const Status& st);
+
 // No auth configured, throwaway session: for tests and tools.
 Reply execute(Registry& registry, const std::vector<std::string>& args);
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -214,6 +215,29 @@ TEST_F(LineServerTest, AsyncRepliesKeepCommandOrder) {
   parked.answer(1);
   parked.answer(0);
   std::string expected = resp_bulk("a") + resp_bulk("b") + resp_bulk("c");
+  EXPECT_EQ(c.read(expected.size()), expected);
+}
+
+TEST_F(LineServerTest, SyncHandlerMayDeferSomeRepliesAndOrderIsKept) {
+  std::mutex mu;
+  std::vector<LineReply> deferred;
+  start(LineHandler([&](const LineConnectionInfo& conn, RespCommand& cmd) -> std::string {
+    if (cmd.args[0] != "LATER") return resp_bulk(cmd.args[1]);
+    std::lock_guard lock(mu);
+    deferred.push_back(conn.defer());
+    return "ignored: the deferred reply answers this command";
+  }));
+  Client c(port());
+  c.send("NOW a\r\nLATER b\r\nNOW c\r\nLATER d\r\nNOW e\r\n");
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return deferred.size() == 2;
+  }));
+  std::lock_guard lock(mu);
+  deferred[1](resp_bulk("d"));
+  deferred[0](resp_bulk("b"));
+  deferred[0](resp_bulk("again"));  // a second call is ignored
+  std::string expected = resp_bulk("a") + resp_bulk("b") + resp_bulk("c") + resp_bulk("d") + resp_bulk("e");
   EXPECT_EQ(c.read(expected.size()), expected);
 }
 

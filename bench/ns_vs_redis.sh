@@ -91,6 +91,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [[ -n "$ns_port" ]] || { echo "chiron ns did not print its port"; cat "$tmp/ns.err"; exit 1; }
+admin_addr=$(sed -n 's/^listening admin=\(.*\)$/\1/p' "$tmp/ns.out" | head -1)
 
 lg() { "${client_cpu[@]}" "$loadgen_bin" --host 127.0.0.1 "$@"; }
 # REG + HB (servers stay pending until their first HB): web = 10 servers, big = 10,000.
@@ -190,10 +191,19 @@ for round in $(seq "$rounds"); do
   rb big_c50 chiron "$round" "$ns_port" -c 50 -n "$requests" REQ big
   lgrun big_c50 chiron "$round" "$ns_port" -c 50 -n "$requests" --command "REQ big"
   lgrun big_c50_P16 chiron "$round" "$ns_port" -c 50 -P 16 -n "$pipelined" --command "REQ big"
-  # Churn: 200 REG+REM per second on web while REQ web runs.
+  # Churn: 200 REG+REM per second on web while REQ web runs and a dashboard listens to every delta.
   renew
+  dash_pid=""
+  if [[ -n "$admin_addr" ]] && command -v node >/dev/null; then
+    "${client_cpu[@]}" node bench/ns_dashboard_client.mjs "ws://$admin_addr/api/v1/events" >"$tmp/dash.out" 2>&1 &
+    dash_pid=$!
+  fi
   lgrun churn_c50 chiron "$round" "$ns_port" -c 50 -n "$requests" --command "REQ web" --churn 200
   lgrun churn_c50_P16 chiron "$round" "$ns_port" -c 50 -P 16 -n "$pipelined" --command "REQ web" --churn 200
+  if [[ -n "$dash_pid" ]]; then
+    kill -TERM "$dash_pid" 2>/dev/null; wait "$dash_pid" 2>/dev/null || true
+    echo "    dashboard during churn: $(cat "$tmp/dash.out")"
+  fi
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -13,3 +13,6 @@ bench/http_vs_nginx.sh "$build/apps/chiron"
 echo
 echo "== name-server pick cost, 10 vs 10,000 servers per algorithm"
 "$build/bench/ns_pick_bench" --benchmark_min_time=0.2
+echo
+echo "== name server: REQ vs Redis GET (redis-benchmark and ns_loadgen), 10k pools, churn + dashboard"
+bench/ns_vs_redis.sh --chiron "$build/apps/chiron" --loadgen "$build/bench/ns_loadgen"

@@ -12,6 +12,9 @@
 // waiting callback for a submitted sequence and gives the token up; the next submit (or
 // flush) retries. The token is what makes "at most one flush at a time" true without holding a
 // mutex across I/O; db_mu_ only keeps load() off the connection while a drain uses it.
+// flush() returns once the callbacks for what it waited on have run (acked_), so a caller that
+// flushes sees every reply sent. If the runtime no longer accepts work (post() refused while
+// stopping), submit() drains inline on the caller's thread: late writes still reach the disk.
 //
 // Why upserts instead of INSERT OR REPLACE: REPLACE deletes the old row first, which would be
 // a different (non-idempotent) thing once triggers or foreign keys appear.
@@ -34,13 +37,13 @@
 namespace chiron::nameserver {
 namespace {
 
-// PRAGMA application_id: "CHNS" (SQLite file format §1.3.13; see also `file(1)` magic).
+// PRAGMA application_id: "CHNS", stored at offset 68 of the database header (SQLite file format §1.3).
 constexpr int64_t kApplicationId = 0x43484E53;
 constexpr int64_t kSchemaVersion = 1;
 // Long enough for an external reader's checkpoint; a writer that holds the lock longer than
 // this makes the commit fail (and be retried) rather than block the disk pipeline for ever.
 constexpr int kBusyTimeoutMs = 2000;
-constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};  // file format §1.3.1
+constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};  // header offset 0 (file format §1.3)
 
 constexpr const char* kSchemaSql =
     "BEGIN IMMEDIATE;"
@@ -54,6 +57,7 @@ constexpr const char* kSchemaSql =
     " ('application', 'chiron-nameserver');"
     "PRAGMA application_id = 1128812115;"  // kApplicationId
     "COMMIT;";
+static_assert(kApplicationId == 1128812115);
 
 enum Stmt : size_t {
   kBegin,
@@ -140,6 +144,9 @@ Status check_magic(const std::filesystem::path& file) {
   }
   return Status();
 }
+
+// The Impl whose drain() runs on this thread, to catch flush() from a callback (a deadlock).
+thread_local const void* t_draining = nullptr;
 
 struct Pending {
   uint64_t seq;
@@ -325,6 +332,11 @@ Status Store::Impl::commit_batch(const std::vector<Pending>& batch) {
 }
 
 Status Store::Impl::drain() {
+  const void* const outer = std::exchange(t_draining, this);
+  struct Restore {
+    const void* prev;
+    ~Restore() { t_draining = prev; }
+  } restore{outer};
   uint64_t ran_upto = 0;  // callbacks for seq ≤ ran_upto have run
   for (;;) {
     std::vector<Pending> batch;
@@ -429,6 +441,7 @@ void Store::Impl::when_durable(uint64_t seq, Callback cb) {
 }
 
 Status Store::Impl::flush() {
+  CHIRON_CHECK(t_draining != this, "Store::flush() from a when_durable callback would wait for itself");
   std::unique_lock lock(mu_);
   const uint64_t target = submitted_;
   for (;;) {

@@ -447,7 +447,7 @@ TEST_F(StoreTest, ZeroMaxBatchIsRejected) {
 [[noreturn]] void crash_child(const fs::path& db, int fd) {
   Runtime rt(test_options());
   if (!rt.start().ok()) _exit(2);
-  auto store = Store::open(db, rt);
+  auto store = Store::open(db, rt, StoreOptions{.max_batch = 64});  // many commits: the kill lands mid-stream
   if (!store.ok()) _exit(3);
   for (uint64_t i = 1; i <= 20'000; ++i) {
     const uint64_t seq = (*store)->submit(put_server("svc", "10.0.0.1:" + std::to_string(i)));

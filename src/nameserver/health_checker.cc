@@ -20,13 +20,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cstdint>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <unordered_map>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -45,6 +38,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <unordered_map>
 
 #include "common/strings.h"
 
@@ -109,7 +108,7 @@ struct HealthChecker::Impl {
 
   struct Probe;
   std::mutex mu;
-  bool stopped = false;                                          // Guarded by mu
+  bool stopped = false;                                            // Guarded by mu
   std::unordered_map<std::string, std::shared_ptr<Probe>> probes;  // Guarded by mu
 };
 
@@ -135,7 +134,9 @@ struct HealthChecker::Impl::Probe : std::enable_shared_from_this<Probe> {
     };
   }
 
-  void post(std::function<void()> fn) { asio::post(strand, track([fn = std::move(fn)] { fn(); })); }
+  void post(std::function<void()> fn) {
+    asio::post(strand, track([fn = std::move(fn)] { fn(); }));
+  }
 
   // Strand: first check soon, spread over 10% of the interval (HAProxy spread-checks).
   void start() {
@@ -180,16 +181,15 @@ struct HealthChecker::Impl::Probe : std::enable_shared_from_this<Probe> {
     error_code ec;
     const asio::ip::address address = asio::ip::make_address(target->host, ec);
     if (!ec) {
-      socket.async_connect(tcp::endpoint(address, target->port),
-                           track([this](const error_code& e) { on_connect(e); }));
+      socket.async_connect(tcp::endpoint(address, target->port), track([this](const error_code& e) { on_connect(e); }));
       return;
     }
     resolver.async_resolve(target->host, std::to_string(target->port),
                            track([this](const error_code& e, const tcp::resolver::results_type& results) {
                              if (e || abandoned()) return fail("resolve", e);
-                             asio::async_connect(socket, results, track([this](const error_code& e2, const tcp::endpoint&) {
-                                                   on_connect(e2);
-                                                 }));
+                             asio::async_connect(
+                                 socket, results,
+                                 track([this](const error_code& e2, const tcp::endpoint&) { on_connect(e2); }));
                            }));
   }
 
@@ -216,8 +216,7 @@ struct HealthChecker::Impl::Probe : std::enable_shared_from_this<Probe> {
 
   void on_read(const error_code& ec) {
     // A complete header is enough to judge; a body over the limit is not the server's failure.
-    if (abandoned() || (ec && !(ec == http::error::body_limit && parser->is_header_done())))
-      return fail("read", ec);
+    if (abandoned() || (ec && !(ec == http::error::body_limit && parser->is_header_done()))) return fail("read", ec);
     const unsigned status = parser->get().result_int();
     finish(status >= 200 && status < 400, "HTTP " + std::to_string(status));
   }
@@ -259,7 +258,8 @@ struct HealthChecker::Impl::Probe : std::enable_shared_from_this<Probe> {
     const uint64_t interval = spec.interval_ms;
     const auto period = std::chrono::milliseconds(random_between(interval - interval / 10, interval + interval / 10));
     const auto elapsed = std::chrono::steady_clock::now() - attempt_start;
-    schedule(std::max<std::chrono::steady_clock::duration>(period - elapsed, std::chrono::steady_clock::duration::zero()));
+    schedule(
+        std::max<std::chrono::steady_clock::duration>(period - elapsed, std::chrono::steady_clock::duration::zero()));
   }
 
   const std::shared_ptr<Impl> impl;
@@ -302,8 +302,7 @@ Result<uint32_t> parse_bounded(const boost::json::value& v, std::string_view fie
   } else {
     return field_error(field, "must be an integer");
   }
-  if (n < lo || n > hi)
-    return field_error(field, "must be " + std::to_string(lo) + ".." + std::to_string(hi));
+  if (n < lo || n > hi) return field_error(field, "must be " + std::to_string(lo) + ".." + std::to_string(hi));
   return static_cast<uint32_t>(n);
 }
 
@@ -374,7 +373,9 @@ std::string to_json(const CheckSpec& spec) {
 HealthChecker::HealthChecker(asio::io_context& context, Callback on_change)
     : impl_(std::make_shared<Impl>(context, std::move(on_change))) {}
 
-HealthChecker::~HealthChecker() { stop(); }
+HealthChecker::~HealthChecker() {
+  stop();
+}
 
 void HealthChecker::watch(std::string_view service, std::string_view id, const CheckSpec& spec) {
   if (!spec.enabled()) return unwatch(service, id);
@@ -429,6 +430,8 @@ CheckerStats HealthChecker::stats() const {
   return s;
 }
 
-size_t HealthChecker::pending() const { return impl_->pending.load(std::memory_order_relaxed); }
+size_t HealthChecker::pending() const {
+  return impl_->pending.load(std::memory_order_relaxed);
+}
 
 }  // namespace chiron::nameserver

@@ -80,8 +80,7 @@ Result<ParsedToken> parse_token(std::string_view token) {
   if (dot1 == std::string_view::npos) return Status::invalid_argument("expected <ts>.<nonce>.<mac>");
   const size_t dot2 = token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos) return Status::invalid_argument("expected <ts>.<nonce>.<mac>");
-  if (token.find('.', dot2 + 1) != std::string_view::npos)
-    return Status::invalid_argument("too many '.' separators");
+  if (token.find('.', dot2 + 1) != std::string_view::npos) return Status::invalid_argument("too many '.' separators");
   const std::string_view ts = token.substr(0, dot1);
   const std::string_view nonce = token.substr(dot1 + 1, dot2 - dot1 - 1);
   const std::string_view mac = token.substr(dot2 + 1);
@@ -129,8 +128,8 @@ bool admin_token_equal(std::string_view expected, std::string_view given) {
 
 Verifier::Verifier(const Clock& clock, VerifierOptions options) : clock_(clock), options_(options) {}
 
-Status Verifier::verify(std::string_view secret, std::string_view verb, std::string_view service,
-                        std::string_view id, std::string_view token) {
+Status Verifier::verify(std::string_view secret, std::string_view verb, std::string_view service, std::string_view id,
+                        std::string_view token) {
   auto parsed = parse_token(token);
   if (!parsed.ok()) return Status::unauthenticated("malformed token: " + parsed.status().message());
 

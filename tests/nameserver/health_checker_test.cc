@@ -3,6 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -11,14 +18,6 @@
 #include <optional>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
 
 namespace chiron::nameserver {
 namespace {
@@ -35,8 +34,12 @@ CheckSpec tcp_spec(uint32_t rise = 2, uint32_t fall = 2) {
 }
 
 CheckSpec http_spec(uint32_t rise = 1, uint32_t fall = 1) {
-  return CheckSpec{
-      .type = CheckSpec::Type::kHttp, .path = "/health", .interval_ms = 100, .timeout_ms = 100, .rise = rise, .fall = fall};
+  return CheckSpec{.type = CheckSpec::Type::kHttp,
+                   .path = "/health",
+                   .interval_ms = 100,
+                   .timeout_ms = 100,
+                   .rise = rise,
+                   .fall = fall};
 }
 
 // A peer for the checks, confined to the test's io_context. Modes: accept and close (TCP),
@@ -45,7 +48,8 @@ class TestServer {
  public:
   enum class Mode { kAcceptClose, kHttp, kSilent };
 
-  TestServer(asio::io_context& context, Mode mode) : acceptor_(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), mode_(mode) {
+  TestServer(asio::io_context& context, Mode mode)
+      : acceptor_(context, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), mode_(mode) {
     port_ = acceptor_.local_endpoint().port();
     accept();
   }
@@ -349,8 +353,8 @@ TEST_F(HealthCheckerTest, DestroyCheckerWithChecksInFlightThenContext) {
 // --- CheckSpec JSON ---
 
 TEST(CheckSpecTest, ParsesFullSpec) {
-  auto spec = parse_check_spec(
-      R"({"type":"http","path":"/health?x=1","interval_ms":2500,"timeout_ms":700,"rise":3,"fall":4})");
+  auto spec =
+      parse_check_spec(R"({"type":"http","path":"/health?x=1","interval_ms":2500,"timeout_ms":700,"rise":3,"fall":4})");
   ASSERT_TRUE(spec.ok()) << spec.status().to_string();
   EXPECT_EQ(spec->type, CheckSpec::Type::kHttp);
   EXPECT_EQ(spec->path, "/health?x=1");
@@ -443,7 +447,12 @@ TEST(CheckSpecTest, RejectsNonObjects) {
 TEST(CheckSpecTest, ToJsonRoundTrips) {
   const CheckSpec specs[] = {
       CheckSpec{.type = CheckSpec::Type::kTcp},
-      CheckSpec{.type = CheckSpec::Type::kHttp, .path = "/h?a=\"b\"", .interval_ms = 100, .timeout_ms = 50, .rise = 100, .fall = 1},
+      CheckSpec{.type = CheckSpec::Type::kHttp,
+                .path = "/h?a=\"b\"",
+                .interval_ms = 100,
+                .timeout_ms = 50,
+                .rise = 100,
+                .fall = 1},
       CheckSpec{.type = CheckSpec::Type::kTcp, .path = "/x", .interval_ms = 3600000, .timeout_ms = 3600000},
   };
   for (const CheckSpec& spec : specs) {

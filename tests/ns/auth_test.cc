@@ -73,30 +73,30 @@ TEST(AuthTokenTest, RejectsHostileInputs) {
       ".",
       "..",
       "no-dots-at-all",
-      "123.abcdefgh",                                   // missing mac
-      "123.abcdefgh." + kMac64 + ".",                   // extra dot
-      "123.abc.defgh." + kMac64,                        // extra dot inside
-      "." + std::string("abcdefgh.") + kMac64,          // empty ts
-      "1234567890123.abcdefgh." + kMac64,               // 13 digits
-      "99999999999999999999999.abcdefgh." + kMac64,     // would overflow
-      "-1.abcdefgh." + kMac64,                          // sign
+      "123.abcdefgh",                                // missing mac
+      "123.abcdefgh." + kMac64 + ".",                // extra dot
+      "123.abc.defgh." + kMac64,                     // extra dot inside
+      "." + std::string("abcdefgh.") + kMac64,       // empty ts
+      "1234567890123.abcdefgh." + kMac64,            // 13 digits
+      "99999999999999999999999.abcdefgh." + kMac64,  // would overflow
+      "-1.abcdefgh." + kMac64,                       // sign
       "+1.abcdefgh." + kMac64,
-      " 1.abcdefgh." + kMac64,                          // whitespace
+      " 1.abcdefgh." + kMac64,  // whitespace
       "1e3.abcdefgh." + kMac64,
-      "1.abcdefg." + kMac64,                            // nonce 7 chars
-      "1." + std::string(65, 'n') + "." + kMac64,       // nonce 65 chars
-      "1.abcd efgh." + kMac64,                          // space in nonce
-      "1.abcd+efgh." + kMac64,                          // '+' not URL-safe
+      "1.abcdefg." + kMac64,                       // nonce 7 chars
+      "1." + std::string(65, 'n') + "." + kMac64,  // nonce 65 chars
+      "1.abcd efgh." + kMac64,                     // space in nonce
+      "1.abcd+efgh." + kMac64,                     // '+' not URL-safe
       "1.abcd/efgh." + kMac64,
-      std::string("1.abcd\0efgh.", 12) + kMac64,        // NUL in nonce
-      "1.abcdefgh.",                                    // empty mac
-      "1.abcdefgh." + std::string(63, 'a'),             // short mac
-      "1.abcdefgh." + std::string(65, 'a'),             // long mac
-      "1.abcdefgh." + std::string(63, 'a') + "g",       // bad hex
+      std::string("1.abcd\0efgh.", 12) + kMac64,   // NUL in nonce
+      "1.abcdefgh.",                               // empty mac
+      "1.abcdefgh." + std::string(63, 'a'),        // short mac
+      "1.abcdefgh." + std::string(65, 'a'),        // long mac
+      "1.abcdefgh." + std::string(63, 'a') + "g",  // bad hex
       "1.abcdefgh." + std::string(63, 'a') + "\xff",
-      std::string(1 << 20, '1'),                        // huge, no dots
-      std::string(1 << 20, '.'),                        // huge, all dots
-      "1.abcdefgh." + std::string(1 << 20, 'a'),        // huge mac
+      std::string(1 << 20, '1'),                  // huge, no dots
+      std::string(1 << 20, '.'),                  // huge, all dots
+      "1.abcdefgh." + std::string(1 << 20, 'a'),  // huge mac
   };
   for (const auto& c : cases) {
     auto parsed = parse_token(c);
@@ -109,8 +109,7 @@ class AuthVerifierTest : public ::testing::Test {
  protected:
   std::string token(std::string_view verb, std::string_view service, std::string_view id, int64_t ts,
                     std::string_view nonce, std::string_view secret = "s3cret") {
-    return std::to_string(ts) + "." + std::string(nonce) + "." +
-           registration_mac(secret, verb, service, id, ts, nonce);
+    return std::to_string(ts) + "." + std::string(nonce) + "." + registration_mac(secret, verb, service, id, ts, nonce);
   }
   Status verify(std::string_view verb, std::string_view service, std::string_view tok,
                 std::string_view secret = "s3cret") {
@@ -197,8 +196,7 @@ TEST_F(AuthVerifierTest, RefusesRegTokenUsedAsRemOrHb) {
 TEST_F(AuthVerifierTest, RefusesTokenForAnotherServerOrService) {
   const std::string tok = token("REG", "web", "10.0.0.2:80", kNowS, "nonce0001");
   EXPECT_EQ(verify("REG", "web", tok).message(), "bad signature");
-  EXPECT_EQ(verify("REG", "api", token("REG", "web", "10.0.0.1:80", kNowS, "nonce0002")).message(),
-            "bad signature");
+  EXPECT_EQ(verify("REG", "api", token("REG", "web", "10.0.0.1:80", kNowS, "nonce0002")).message(), "bad signature");
 }
 
 TEST_F(AuthVerifierTest, RefusesWrongSecret) {

@@ -392,6 +392,29 @@ TEST_F(StoreTest, FailedCommitFailsWaitersKeepsTheBatchAndALaterSubmitRetries) {
             "server poison 10.0.0.1:2 w=1 ready ''\n");
 }
 
+TEST_F(StoreTest, WriterLockHeldElsewhereFailsTheCommitUntilReleased) {
+  auto store = open_store();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  const uint64_t seq = store->submit(put_service("blocked", "rr"));
+  std::promise<Status> failed;
+  store->when_durable(seq, [&failed](Status st) { failed.set_value(std::move(st)); });
+  auto f = failed.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);  // after the busy timeout
+  const Status st = f.get();
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.to_string();
+  EXPECT_NE(st.message().find("store commit"), std::string::npos) << st.to_string();
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  store->submit(put_service("after", "rr"));
+  ASSERT_TRUE(store->flush().ok());
+  auto state = store->load();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(dump(*state), "service after rr ''\nservice blocked rr ''\n");
+}
+
 TEST_F(StoreTest, SubmitAfterTheRuntimeStoppedCommitsInline) {
   auto store = open_store();
   rt_.stop();

@@ -159,7 +159,7 @@ using Callback = std::function<void(Status)>;
 
 struct Store::Impl {
   Impl(std::filesystem::path p, kernel::Runtime& rt, StoreOptions o)
-      : path(std::move(p)), runtime(rt), options(o) {}
+      : path_(std::move(p)), runtime_(rt), options_(o) {}
 
   Status open_db();
   Result<int64_t> query_int(const char* sql);
@@ -182,9 +182,9 @@ struct Store::Impl {
     return out;
   }
 
-  const std::filesystem::path path;
-  kernel::Runtime& runtime;
-  const StoreOptions options;
+  const std::filesystem::path path_;
+  kernel::Runtime& runtime_;
+  const StoreOptions options_;
 
   // The connection and its statements are used by the token holder (drain) or by load(),
   // which db_mu_ serialises; db_mu_ is never taken while mu_ is held.
@@ -217,7 +217,7 @@ Result<int64_t> Store::Impl::query_int(const char* sql) {
 
 Status Store::Impl::open_db() {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   db_.reset(raw);
   if (rc != SQLITE_OK) return sqlite_error(raw, rc, "open");
@@ -352,14 +352,14 @@ Status Store::Impl::drain() {
         cv_.notify_all();
         return Status();
       }
-      const size_t n = std::min(options.max_batch, queue_.size());
+      const size_t n = std::min(options_.max_batch, queue_.size());
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       submitted_at_take = submitted_;
     }
-    const int64_t start_us = runtime.clock().steady_us();
+    const int64_t start_us = runtime_.clock().steady_us();
     Status st = commit_batch(batch);
-    const auto took_us = static_cast<uint64_t>(std::max<int64_t>(0, runtime.clock().steady_us() - start_us));
+    const auto took_us = static_cast<uint64_t>(std::max<int64_t>(0, runtime_.clock().steady_us() - start_us));
 
     std::vector<Callback> due;
     {
@@ -416,7 +416,7 @@ uint64_t Store::Impl::submit(Mutation m) {
   if (post) {
     // post() may block briefly while the disk queue is full; it is called outside mu_ so a
     // running drain can never wait on us.
-    const bool posted = runtime.post(kernel::Device::kDisk, [this] {
+    const bool posted = runtime_.post(kernel::Device::kDisk, [this] {
       if (Status st = drain(); !st.ok()) log::debug("store", "drain ended on error", {{"error", st.to_string()}});
     });
     // The runtime is stopping: this thread is the only one left to commit on.
@@ -551,6 +551,6 @@ StoreStats Store::stats() const {
   return impl_->stats_;
 }
 
-const std::filesystem::path& Store::path() const { return impl_->path; }
+const std::filesystem::path& Store::path() const { return impl_->path_; }
 
 }  // namespace chiron::nameserver

@@ -23,15 +23,18 @@ void Registry::set_observer(ChangeObserver observer) {
   observer_ = std::move(observer);
 }
 
-Result<Registry::Service*> Registry::find_locked(std::string_view service) const {
+Result<Registry::Service*> Registry::find_locked(std::string_view service) {
   auto it = services_.find(service);
   if (it == services_.end()) return unknown_service(service);
-  return const_cast<Service*>(&it->second);
+  return &it->second;
 }
 
+// The pool is mutable through a const Registry (it lives behind a unique_ptr): const readers
+// still need Pool::eligible() to refresh its lazily built view.
 Result<Pool*> Registry::pool_locked(std::string_view service) const {
-  CHIRON_ASSIGN_OR_RETURN(Service * svc, find_locked(service));
-  return svc->pool.get();
+  auto it = services_.find(service);
+  if (it == services_.end()) return unknown_service(service);
+  return it->second.pool.get();
 }
 
 Result<Registry::Service*> Registry::find_or_create_locked(std::string_view service) {
@@ -256,8 +259,9 @@ Result<std::string> Registry::pick(std::string_view service, std::string_view ke
 
 Result<std::string> Registry::secret(std::string_view service) const {
   std::lock_guard lock(mu_);
-  CHIRON_ASSIGN_OR_RETURN(Service * svc, find_locked(service));
-  return svc->secret;
+  auto it = services_.find(service);
+  if (it == services_.end()) return unknown_service(service);
+  return it->second.secret;
 }
 
 Result<std::vector<Server>> Registry::list(std::string_view service) const {

@@ -181,7 +181,7 @@ class Registry {
   };
   using ServiceMap = std::unordered_map<std::string, Service, StringHash, std::equal_to<>>;
 
-  Result<Service*> find_locked(std::string_view service) const;
+  Result<Service*> find_locked(std::string_view service);
   Result<Service*> find_or_create_locked(std::string_view service);
   Result<Pool*> pool_locked(std::string_view service) const;
   ServiceView view_locked(const std::string& name, const Service& svc) const;

@@ -105,23 +105,30 @@ Status sqlite_error(sqlite3* db, int rc, std::string_view what) {
   msg += " (sqlite " + std::to_string(db != nullptr ? sqlite3_extended_errcode(db) : rc) + ")";
   switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Status::unavailable(std::move(msg));
-    case SQLITE_FULL: return Status::resource_exhausted(std::move(msg));
+    case SQLITE_LOCKED:
+      return Status::unavailable(std::move(msg));
+    case SQLITE_FULL:
+      return Status::resource_exhausted(std::move(msg));
     case SQLITE_IOERR:
-    case SQLITE_CANTOPEN: return Status::io_error(std::move(msg));
+    case SQLITE_CANTOPEN:
+      return Status::io_error(std::move(msg));
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_AUTH: return Status::permission_denied(std::move(msg));
+    case SQLITE_AUTH:
+      return Status::permission_denied(std::move(msg));
     case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return Status::failed_precondition(std::move(msg));
-    default: return Status::internal(std::move(msg));
+    case SQLITE_CORRUPT:
+      return Status::failed_precondition(std::move(msg));
+    default:
+      return Status::internal(std::move(msg));
   }
 }
 
 std::string column_text(sqlite3_stmt* s, int col) {
   const unsigned char* p = sqlite3_column_text(s, col);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
-                                                    static_cast<size_t>(sqlite3_column_bytes(s, col)));
+  return p == nullptr
+             ? std::string()
+             : std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, col)));
 }
 
 void bind_text(sqlite3_stmt* s, int idx, const std::string& v) {
@@ -158,8 +165,7 @@ using Callback = std::function<void(Status)>;
 }  // namespace
 
 struct Store::Impl {
-  Impl(std::filesystem::path p, kernel::Runtime& rt, StoreOptions o)
-      : path_(std::move(p)), runtime_(rt), options_(o) {}
+  Impl(std::filesystem::path p, kernel::Runtime& rt, StoreOptions o) : path_(std::move(p)), runtime_(rt), options_(o) {}
 
   Status open_db();
   Result<int64_t> query_int(const char* sql);
@@ -193,15 +199,15 @@ struct Store::Impl {
   std::unique_ptr<sqlite3_stmt, StmtFinalizer> stmts_[kStmtCount];
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;                // durable_ advanced or scheduled_ dropped
-  std::deque<Pending> queue_;                 // Guarded by mu_
-  std::multimap<uint64_t, Callback> waiters_; // Guarded by mu_
-  uint64_t submitted_ = 0;                    // Guarded by mu_
-  uint64_t durable_ = 0;                      // Guarded by mu_
-  uint64_t acked_ = 0;                        // Guarded by mu_; callbacks up to here have run
-  bool scheduled_ = false;                    // Guarded by mu_; the flusher token
-  Status last_error_;                         // Guarded by mu_; OK once a commit succeeds
-  StoreStats stats_;                          // Guarded by mu_
+  std::condition_variable cv_;                 // durable_ advanced or scheduled_ dropped
+  std::deque<Pending> queue_;                  // Guarded by mu_
+  std::multimap<uint64_t, Callback> waiters_;  // Guarded by mu_
+  uint64_t submitted_ = 0;                     // Guarded by mu_
+  uint64_t durable_ = 0;                       // Guarded by mu_
+  uint64_t acked_ = 0;                         // Guarded by mu_; callbacks up to here have run
+  bool scheduled_ = false;                     // Guarded by mu_; the flusher token
+  Status last_error_;                          // Guarded by mu_; OK once a commit succeeds
+  StoreStats stats_;                           // Guarded by mu_
 };
 
 Result<int64_t> Store::Impl::query_int(const char* sql) {
@@ -217,8 +223,8 @@ Result<int64_t> Store::Impl::query_int(const char* sql) {
 
 Status Store::Impl::open_db() {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   db_.reset(raw);
   if (rc != SQLITE_OK) return sqlite_error(raw, rc, "open");
   sqlite3_extended_result_codes(raw, 1);
@@ -248,7 +254,8 @@ Status Store::Impl::open_db() {
     sqlite3_stmt* s = nullptr;
     rc = sqlite3_prepare_v2(raw, "PRAGMA journal_mode=WAL", -1, &s, nullptr);
     std::unique_ptr<sqlite3_stmt, StmtFinalizer> guard(s);
-    if (rc != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) return sqlite_error(raw, sqlite3_errcode(raw), "journal_mode=WAL");
+    if (rc != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
+      return sqlite_error(raw, sqlite3_errcode(raw), "journal_mode=WAL");
     if (column_text(s, 0) != "wal") return Status::failed_precondition("the file system does not support WAL mode");
   }
   char* err = nullptr;
@@ -531,26 +538,38 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, ke
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Store::~Store() { impl_->close(); }
+Store::~Store() {
+  impl_->close();
+}
 
-Result<StoredState> Store::load() { return impl_->load(); }
+Result<StoredState> Store::load() {
+  return impl_->load();
+}
 
-uint64_t Store::submit(Mutation m) { return impl_->submit(std::move(m)); }
+uint64_t Store::submit(Mutation m) {
+  return impl_->submit(std::move(m));
+}
 
 uint64_t Store::submitted() const {
   std::lock_guard lock(impl_->mu_);
   return impl_->submitted_;
 }
 
-void Store::when_durable(uint64_t seq, std::function<void(Status)> cb) { impl_->when_durable(seq, std::move(cb)); }
+void Store::when_durable(uint64_t seq, std::function<void(Status)> cb) {
+  impl_->when_durable(seq, std::move(cb));
+}
 
-Status Store::flush() { return impl_->flush(); }
+Status Store::flush() {
+  return impl_->flush();
+}
 
 StoreStats Store::stats() const {
   std::lock_guard lock(impl_->mu_);
   return impl_->stats_;
 }
 
-const std::filesystem::path& Store::path() const { return impl_->path_; }
+const std::filesystem::path& Store::path() const {
+  return impl_->path_;
+}
 
 }  // namespace chiron::nameserver

@@ -240,9 +240,9 @@ TEST_F(StoreTest, DeleteServiceDeletesItsServers) {
 
 TEST_F(StoreTest, ReplayingMutationsTwiceGivesTheSameState) {
   const std::vector<Mutation> ms = {
-      put_service("a", "p2c", "x"), put_server("a", "1.1.1.1:1", 7), put_server("b", "2.2.2.2:2"),
-      delete_server("a", "9.9.9.9:9"),  // absent: a no-op
-      delete_service("b"),              delete_service("zzz"),
+      put_service("a", "p2c", "x"), put_server("a", "1.1.1.1:1", 7),
+      put_server("b", "2.2.2.2:2"), delete_server("a", "9.9.9.9:9"),  // absent: a no-op
+      delete_service("b"),          delete_service("zzz"),
   };
   {
     auto store = open_store();
@@ -283,10 +283,11 @@ TEST_F(StoreTest, ConcurrentSubmitsAreGroupCommitted) {
   EXPECT_LT(st.commits, 1'000u);  // ≥ 10 mutations per fsync on average
   EXPECT_GT(st.max_commit_us, 0u);
   EXPECT_GE(st.max_commit_us, st.last_commit_us);
-  std::printf("[ figures  ] 10000 mutations from 4 threads: %llu commits, %.0f mutations/s, "
-              "last commit %llu us, max commit %llu us\n",
-              static_cast<unsigned long long>(st.commits), 1e10 / static_cast<double>(std::max<int64_t>(1, elapsed_us)),
-              static_cast<unsigned long long>(st.last_commit_us), static_cast<unsigned long long>(st.max_commit_us));
+  std::printf(
+      "[ figures  ] 10000 mutations from 4 threads: %llu commits, %.0f mutations/s, "
+      "last commit %llu us, max commit %llu us\n",
+      static_cast<unsigned long long>(st.commits), 1e10 / static_cast<double>(std::max<int64_t>(1, elapsed_us)),
+      static_cast<unsigned long long>(st.last_commit_us), static_cast<unsigned long long>(st.max_commit_us));
   auto state = store->load();
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->servers.size(), 10'000u);
@@ -360,8 +361,9 @@ TEST_F(StoreTest, FailedCommitFailsWaitersKeepsTheBatchAndALaterSubmitRetries) {
   store->submit(put_service("ok", "rr"));
   ASSERT_TRUE(store->flush().ok());
   // Deterministic failure, root or not: a trigger aborts any write of the "poison" service.
-  sql(db_, "CREATE TRIGGER poison BEFORE INSERT ON servers WHEN NEW.service = 'poison' "
-           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  sql(db_,
+      "CREATE TRIGGER poison BEFORE INSERT ON servers WHEN NEW.service = 'poison' "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
 
   const uint64_t bad = store->submit(put_server("poison", "10.0.0.1:1"));
   std::promise<Status> failed;

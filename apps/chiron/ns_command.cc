@@ -77,8 +77,8 @@ Result<nameserver::NameServerOptions> ns_options(const NsFlags& f, const std::st
   o.registry.pool.slow_start_us = static_cast<int64_t>(f.slow_start_s * 1e6);
   o.registry.pool.balancer.seed = std::random_device{}();  // replicas must not pick in lock-step
   if (!f.memory) o.store_file = std::filesystem::path(data_dir) / "ns.db";
-  const std::filesystem::path web = std::filesystem::path(find_web_root(f.web)) / "ns";
-  if (std::filesystem::exists(web / "index.html")) o.web_dir = web;
+  const std::filesystem::path web = find_web_root(f.web);
+  if (std::filesystem::exists(web / "ns" / "index.html")) o.web_dir = web;
   for (const std::filesystem::path& nm : {std::filesystem::path("node_modules"),
                                           std::filesystem::path(CHIRON_SOURCE_DIR) / "node_modules"}) {
     if (std::filesystem::exists(nm / "uplot" / "dist")) {

@@ -362,7 +362,15 @@ net::Router NameServer::Impl::admin_router() {
                 ws_opts);
   }
   if (!options.vendor_dir.empty()) r.static_dir("/vendor/uplot/", (options.vendor_dir / "uplot" / "dist").string());
-  if (!options.web_dir.empty()) r.static_dir("/", options.web_dir.string());
+  if (!options.web_dir.empty()) {
+    // The dashboard lives in web/ns/ and shares the base stylesheet and helpers of web/.
+    r.get("/", [](const net::Request&) {
+      net::Response res = net::Response::text(302, "the dashboard is at /ns/\n");
+      res.headers.set("Location", "/ns/");
+      return res;
+    });
+    r.static_dir("/", options.web_dir.string());
+  }
   return r;
 }
 

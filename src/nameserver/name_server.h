@@ -34,7 +34,7 @@ struct NameServerOptions {
   HostPort admin{"127.0.0.1", 5380};
   bool admin_enabled = true;
   std::filesystem::path store_file;  // SQLite database; empty = memory only (tests, demos)
-  std::filesystem::path web_dir;     // dashboard files (web/ns); empty = no dashboard
+  std::filesystem::path web_dir;     // the web UI root; the dashboard is its ns/ (at /ns/); empty = none
   std::filesystem::path vendor_dir;  // node_modules (for /vendor/uplot/); empty = none
   std::string admin_token;           // empty = admin verbs and API open (loopback only)
   ns::RegistryOptions registry;

@@ -13,41 +13,55 @@ export function tempDir(prefix = 'chiron-test-') {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-// Starts `chiron serve` and resolves once every expected listener is up.
+// Spawns `chiron ARGS` and resolves once every listener in `ready` has printed its
+// "listening NAME=HOST:PORT" line. The handle's stop() signals the process, waits for it, and
+// removes `data` unless keepData. stdoutLines collects every stdout line.
+async function startChiron(args, { ready, urlKey, data, keepData = false, timeoutMs = 15000 }) {
+  const what = `chiron ${args[0]}`;
+  const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const stdoutLines = [];
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const listeners = {};
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${what} did not start in ${timeoutMs} ms: ${stderr}`)); }, timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!keepData) rmSync(data, { recursive: true, force: true });
+      reject(new Error(`${what} exited ${code}: ${stderr}`));
+    });
+    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+      stdoutLines.push(line);
+      const m = /^listening (\w+)=(\S+)$/.exec(line);
+      if (!m) return;
+      listeners[m[1]] = m[2];
+      if (ready.every((k) => listeners[k])) { clearTimeout(timer); resolve(); }
+    });
+  });
+  proc.removeAllListeners('exit');
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    proc, data, listeners, stdoutLines,
+    url: `http://${listeners[urlKey]}`,
+    stderr: () => stderr,
+    exited,
+    async stop(signal = 'SIGINT') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const result = await exited;
+      if (!keepData) rmSync(data, { recursive: true, force: true });
+      return result;
+    },
+  };
+}
+
+// Starts `chiron serve` on free ports and a fresh data directory.
 export async function startServe(extraArgs = [], { timeoutMs = 15000 } = {}) {
   const data = tempDir();
   // The embedded name server gets free ports too, so tests can run in parallel.
   const args = ['serve', '--http', '127.0.0.1:0', '--rtmp', '127.0.0.1:0', '--data', data,
                 '--ns-listen', '127.0.0.1:0', '--ns-admin', '127.0.0.1:0',
                 '--web', path.join(SOURCE_DIR, 'web'), '--log-level', 'warn', ...extraArgs];
-  const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const listeners = {};
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`chiron serve did not start in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chiron serve exited ${code}: ${stderr}`)); });
-    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-      const m = /^listening (\w+)=(\S+)$/.exec(line);
-      if (!m) return;
-      listeners[m[1]] = m[2];
-      if (listeners.http) { clearTimeout(timer); resolve(); }
-    });
-  });
-  proc.removeAllListeners('exit');
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    proc, data, listeners,
-    url: `http://${listeners.http}`,
-    stderr: () => stderr,
-    exited,
-    async stop(signal = 'SIGINT') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const result = await exited;
-      rmSync(data, { recursive: true, force: true });
-      return result;
-    },
-  };
+  return startChiron(args, { ready: ['http'], urlKey: 'http', data, timeoutMs });
 }
 
 // Runs the binary to completion and returns {code, stdout, stderr}.
@@ -65,37 +79,7 @@ export function runChiron(args, { timeoutMs = 30000 } = {}) {
 // Starts `chiron ns` (data plane + admin plane) and resolves once both listeners are up:
 // listeners.ns is the data plane HOST:PORT, url the admin plane's http:// base.
 export async function startNs(extraArgs = [], { timeoutMs = 15000 } = {}) {
-  const data = tempDir('chiron-ns-test-');
-  const args = ['ns', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--data', data,
-                '--web', path.join(SOURCE_DIR, 'web'), '--log-level', 'warn', ...extraArgs];
-  const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const listeners = {};
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`chiron ns did not start in ${timeoutMs} ms: ${stderr}`)); }, timeoutMs);
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chiron ns exited ${code}: ${stderr}`)); });
-    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-      const m = /^listening (\w+)=(\S+)$/.exec(line);
-      if (!m) return;
-      listeners[m[1]] = m[2];
-      if (listeners.ns && listeners.admin) { clearTimeout(timer); resolve(); }
-    });
-  });
-  proc.removeAllListeners('exit');
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    proc, data, listeners,
-    url: `http://${listeners.admin}`,
-    stderr: () => stderr,
-    exited,
-    async stop(signal = 'SIGINT') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const result = await exited;
-      rmSync(data, { recursive: true, force: true });
-      return result;
-    },
-  };
+  return startNsAt(tempDir('chiron-ns-test-'), extraArgs, { timeoutMs, keepData: false });
 }
 
 // ---- name-server helpers (data plane RESP client, admin JSON, events WebSocket) ----
@@ -103,38 +87,11 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 
 // Like startNs, but on a caller-owned data directory that stop() leaves in place (restarts,
-// crash tests). stdoutLines collects every stdout line.
-export async function startNsAt(data, extraArgs = [], { timeoutMs = 15000 } = {}) {
+// crash tests).
+export async function startNsAt(data, extraArgs = [], { timeoutMs = 15000, keepData = true } = {}) {
   const args = ['ns', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--data', data,
                 '--web', path.join(SOURCE_DIR, 'web'), '--log-level', 'warn', ...extraArgs];
-  const proc = spawn(CHIRON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  const stdoutLines = [];
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const listeners = {};
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`chiron ns did not start in ${timeoutMs} ms: ${stderr}`)); }, timeoutMs);
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`chiron ns exited ${code}: ${stderr}`)); });
-    readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-      stdoutLines.push(line);
-      const m = /^listening (\w+)=(\S+)$/.exec(line);
-      if (!m) return;
-      listeners[m[1]] = m[2];
-      if (listeners.ns && listeners.admin) { clearTimeout(timer); resolve(); }
-    });
-  });
-  proc.removeAllListeners('exit');
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    proc, data, listeners, stdoutLines,
-    url: `http://${listeners.admin}`,
-    stderr: () => stderr,
-    exited,
-    async stop(signal = 'SIGINT') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
-  };
+  return startChiron(args, { ready: ['ns', 'admin'], urlKey: 'admin', data, keepData, timeoutMs });
 }
 
 // RESP2 encoder/decoder for the data plane.

@@ -1,16 +1,10 @@
 // Start page: shows this server's health and keeps the uptime ticking.
 // Plain ES module, no bundler; talks only to the server's JSON API.
 
+import { formatUptime } from './format.js';
+
 const $ = (id) => document.getElementById(id);
 
-export function formatUptime(seconds) {
-  const s = Math.floor(seconds);
-  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d}d ${h}h ${m}m`;
-  if (h > 0) return `${h}h ${m}m ${s % 60}s`;
-  if (m > 0) return `${m}m ${s % 60}s`;
-  return `${s % 60}s`;
-}
 
 let uptimeBase = null;  // {uptime_s, at: performance.now()}
 

@@ -7,6 +7,7 @@ import { NsState, leaseLeftMs } from './state.js';
 import { EventStream, eventsUrl } from './events.js';
 import { History, ServiceCharts, colorFor, renderShareBar } from './charts.js';
 import { ReqTester } from './req_tester.js';
+import { formatUptime } from '/js/format.js';
 
 const $ = (id) => document.getElementById(id);
 const state = new NsState();
@@ -393,14 +394,6 @@ async function refreshHealth() {
   } catch { /* shown by the connection indicator */ }
 }
 
-function formatUptime(seconds) {
-  const s = Math.floor(seconds);
-  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d}d ${h}h ${m}m`;
-  if (h > 0) return `${h}h ${m}m ${s % 60}s`;
-  if (m > 0) return `${m}m ${s % 60}s`;
-  return `${s % 60}s`;
-}
 
 setInterval(() => {
   if (uptimeBase) $('ns-uptime').textContent = formatUptime(uptimeBase.s + (performance.now() - uptimeBase.at) / 1000);

@@ -197,6 +197,9 @@ for round in $(seq "$rounds"); do
   if [[ -n "$admin_addr" ]] && command -v node >/dev/null; then
     "${client_cpu[@]}" node bench/ns_dashboard_client.mjs "ws://$admin_addr/api/v1/events" >"$tmp/dash.out" 2>&1 &
     dash_pid=$!
+    # Measure the steady state: the dashboard's first snapshot (every server of every pool,
+    # 10,000 of them in `big`) is a one-off cost of connecting, not of running.
+    sleep 1
   fi
   lgrun churn_c50 chiron "$round" "$ns_port" -c 50 -n "$requests" --command "REQ web" --churn 200
   lgrun churn_c50_P16 chiron "$round" "$ns_port" -c 50 -P 16 -n "$pipelined" --command "REQ web" --churn 200

@@ -133,14 +133,14 @@ void EventHub::tick() {
   });
 
   std::vector<uint64_t> latency = req_latency_.counts();
-  std::vector<uint64_t> delta(latency.size());
+  std::vector<uint64_t> latency_delta(latency.size());
   for (size_t i = 0; i < latency.size(); ++i)
-    delta[i] = latency[i] - (i < last_latency_.size() ? last_latency_[i] : 0);
+    latency_delta[i] = latency[i] - (i < last_latency_.size() ? last_latency_[i] : 0);
   last_latency_ = std::move(latency);
   // The baselines are kept up to date even with nobody listening, so the first frame a new
-  // dashboard gets already holds a real per-second figure (one registry copy per second).
+  // dashboard gets already holds a real per-second figure.
 
-  std::vector<ns::ServiceView> services = registry_.snapshot();
+  std::vector<ns::ServiceStats> services = registry_.stats(options_.max_per_server_stats);
   json::object msg;
   msg["type"] = "stats";
   msg["ts"] = Clock::system().unix_ms();
@@ -150,32 +150,30 @@ void EventHub::tick() {
   std::unordered_map<std::string, uint64_t> picks_now;
   std::unordered_map<std::string, uint64_t> req_now;
   std::unordered_map<std::string, uint64_t> errors_now;
-  for (const ns::ServiceView& v : services) {
+  // Unseen before: everything it has counts for this interval (it appeared within it).
+  auto delta = [](const std::unordered_map<std::string, uint64_t>& last, const std::string& key, uint64_t now) {
+    auto it = last.find(key);
+    return it == last.end() ? now : now - std::min(now, it->second);
+  };
+  for (const ns::ServiceStats& v : services) {
     json::object svc;
     const uint64_t req = v.picks + v.errors;
-    auto prev_req = last_service_req_.find(v.name);
-    // Unseen before: everything it has counts for this interval (it appeared within it).
-    const uint64_t req_delta = prev_req == last_service_req_.end() ? req : req - std::min(req, prev_req->second);
-    auto prev_err = last_service_errors_.find(v.name);
-    const uint64_t err_delta =
-        prev_err == last_service_errors_.end() ? v.errors : v.errors - std::min(v.errors, prev_err->second);
+    const uint64_t req_delta = delta(last_service_req_, v.name, req);
     req_now[v.name] = req;
     errors_now[v.name] = v.errors;
     req_total += req_delta;
     svc["req"] = req_delta;
-    svc["errors"] = err_delta;
+    svc["errors"] = delta(last_service_errors_, v.name, v.errors);
+    svc["server_count"] = v.servers;
     json::object servers;
-    for (const ns::Server& s : v.servers) {
+    for (const ns::ServerStats& s : v.per_server) {
       std::string key = v.name + '\0' + s.id;
-      auto prev = last_picks_.find(key);
-      const uint64_t picks =
-          prev == last_picks_.end() ? s.counters.picks : s.counters.picks - std::min(s.counters.picks, prev->second);
-      picks_now.emplace(std::move(key), s.counters.picks);
       json::object so;
-      so["picks"] = picks;
+      so["picks"] = delta(last_picks_, key, s.picks);
       so["health"] = std::string(ns::to_string(s.health));
-      so["load"] = s.load();
+      so["load"] = s.load;
       servers[s.id] = std::move(so);
+      picks_now.emplace(std::move(key), s.picks);
     }
     svc["servers"] = std::move(servers);
     per_service[v.name] = std::move(svc);
@@ -187,8 +185,8 @@ void EventHub::tick() {
   msg["services"] = std::move(per_service);
   msg["req_total"] = req_total;
   json::object lat;
-  lat["p50"] = LatencyHistogram::quantile(delta, 0.50);
-  lat["p99"] = LatencyHistogram::quantile(delta, 0.99);
+  lat["p50"] = LatencyHistogram::quantile(latency_delta, 0.50);
+  lat["p99"] = LatencyHistogram::quantile(latency_delta, 0.99);
   msg["req_latency_us"] = std::move(lat);
   const net::SharedFrame frame = net::SharedFrame::text(json::serialize(msg));
   for (auto& [id, c] : clients_) {

@@ -33,6 +33,8 @@ struct EventHubOptions {
   size_t max_client_backlog = 1 << 20;  // bytes unsent before a client is marked stale
   size_t max_pending_changes = 100'000;
   uint32_t stats_interval_ms = 1000;
+  // Stats frames break picks down per server only for pools up to this size.
+  size_t max_per_server_stats = 256;
 };
 
 class EventHub : public std::enable_shared_from_this<EventHub> {

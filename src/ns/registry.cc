@@ -310,6 +310,28 @@ std::vector<ServiceView> Registry::snapshot(uint64_t* version) const {
   return out;
 }
 
+std::vector<ServiceStats> Registry::stats(size_t max_per_server_pool) const {
+  std::lock_guard lock(mu_);
+  std::vector<ServiceStats> out;
+  out.reserve(services_.size());
+  for (const auto& [name, svc] : services_) {
+    ServiceStats st;
+    st.name = name;
+    st.picks = svc.pool->total_picks();
+    st.errors = svc.errors;
+    st.servers = svc.pool->size();
+    if (st.servers <= max_per_server_pool) {
+      st.per_server.reserve(st.servers);
+      svc.pool->for_each([&st](const Server& s) {
+        st.per_server.push_back(ServerStats{s.id, s.counters.picks, s.load(), s.health});
+      });
+    }
+    out.push_back(std::move(st));
+  }
+  std::sort(out.begin(), out.end(), [](const ServiceStats& a, const ServiceStats& b) { return a.name < b.name; });
+  return out;
+}
+
 uint64_t Registry::version() const {
   std::lock_guard lock(mu_);
   return version_;

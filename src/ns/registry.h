@@ -76,6 +76,21 @@ struct ServiceView {
   std::vector<Server> servers;
 };
 
+// Counters for a dashboard's per-second frame: cheap to take under the lock (no Server copies).
+struct ServerStats {
+  std::string id;
+  uint64_t picks = 0;
+  uint64_t load = 0;
+  Health health = Health::kPending;
+};
+struct ServiceStats {
+  std::string name;
+  uint64_t picks = 0;
+  uint64_t errors = 0;
+  size_t servers = 0;
+  std::vector<ServerStats> per_server;  // empty when the pool is larger than the limit asked for
+};
+
 struct Change {
   enum class Op : uint8_t {
     kUpsert,         // server added or changed (server is set)
@@ -158,6 +173,10 @@ class Registry {
   std::vector<ServiceView> snapshot(uint64_t* version = nullptr) const;
   uint64_t version() const;
   size_t service_count() const;
+  // Per-service counters, with per-server ones only for pools of at most max_per_server_pool
+  // servers (a chart of 10,000 lines helps nobody, and copying them every second would hold
+  // the lock REQ needs). Sorted by service name.
+  std::vector<ServiceStats> stats(size_t max_per_server_pool) const;
 
   // Expires leases and deregisters long-dead servers as of the clock's now. Run about once a
   // second; see the DESIGN block for the rules.

@@ -1,8 +1,14 @@
 #include "nameserver/name_server.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <random>
 #include <thread>
@@ -171,6 +177,15 @@ Result<std::unique_ptr<NameServer>> NameServer::start(kernel::Runtime& runtime, 
     (void)s->registry.set_health(r.service, r.id, r.health, r.detail);
   });
   if (!options.store_file.empty()) {
+    // One name server per store: a second one would restore the same state and then diverge.
+    std::error_code ec;
+    if (options.store_file.has_parent_path()) std::filesystem::create_directories(options.store_file.parent_path(), ec);
+    const std::string lock_path = options.store_file.string() + ".lock";
+    s->store_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->store_lock_fd < 0) return Status::from_errno("open " + lock_path, errno);
+    if (::flock(s->store_lock_fd, LOCK_EX | LOCK_NB) != 0)
+      return Status::failed_precondition("another name server is using " + options.store_file.string() +
+                                         " (lock " + lock_path + " is held)");
     CHIRON_ASSIGN_OR_RETURN(s->store, Store::open(options.store_file, runtime));
     CHIRON_RETURN_IF_ERROR(s->restore().context("restore " + options.store_file.string()));
   }
@@ -205,6 +220,15 @@ Result<std::unique_ptr<NameServer>> NameServer::start(kernel::Runtime& runtime, 
   s->sweep_timer = std::make_unique<boost::asio::steady_timer>(*contexts[0]);
   boost::asio::post(*contexts[0], [s] { s->schedule_sweep(); });
   return std::unique_ptr<NameServer>(new NameServer(std::move(impl)));
+}
+
+NameServer::Impl::~Impl() {
+  // Members are destroyed after this body: close the store (and its SQLite file) before
+  // releasing the lock that says it is ours.
+  data_server.reset();
+  admin_server.reset();
+  store.reset();
+  if (store_lock_fd >= 0) ::close(store_lock_fd);
 }
 
 NameServer::NameServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -29,6 +29,8 @@ struct NameServer::Impl {
   ns::Verifier verifier;
   ns::Security security;
   std::unique_ptr<Store> store;  // null: memory only
+  int store_lock_fd = -1;        // flock'd "<store>.lock": one name server per store
+  ~Impl();
   std::unique_ptr<RequestLog> request_log;
   LatencyHistogram req_latency;
   LatencyHistogram write_latency;  // REG/REM/ALG/STATE until durable

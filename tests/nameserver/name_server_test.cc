@@ -190,6 +190,15 @@ TEST_F(NameServerTest, RefusesNonLoopbackWithoutAdminToken) {
   EXPECT_FALSE(is_loopback_host("10.1.2.3"));
 }
 
+TEST_F(NameServerTest, OneNameServerPerStore) {
+  start(options());
+  auto second = NameServer::start(*runtime_, options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("another name server"), std::string::npos) << second.status().to_string();
+  server_.reset();
+  start(options());  // the lock goes with the first one
+}
+
 TEST_F(NameServerTest, ConcurrentClientsAndChurnStayConsistent) {
   start(options());
   const uint16_t port = server_->data_endpoint().port;

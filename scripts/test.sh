@@ -53,10 +53,10 @@ else
   echo "test.sh: ASan build failed" >&2; failed=$((failed + 1)); rc=1
 fi
 
-echo "== TSan: runtime tests"
+echo "== TSan: runtime and name-server tests (the most threaded modules)"
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-if sanitized_build build-tsan thread kernel_tests; then
-  run_ctest build-tsan -L kernel
+if sanitized_build build-tsan thread kernel_tests nameserver_tests; then
+  run_ctest build-tsan -L 'kernel|nameserver'
 else
   echo "test.sh: TSan build failed" >&2; failed=$((failed + 1)); rc=1
 fi

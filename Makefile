@@ -25,7 +25,7 @@ build: setup
 
 run: build
 	@mkdir -p chiron-data
-	@echo "Starting Chiron: open http://127.0.0.1:8080/ (Ctrl-C stops it)"
+	@echo "Starting Chiron: open http://127.0.0.1:8080/ (name-server dashboard: http://127.0.0.1:5380/; Ctrl-C stops it)"
 	@exec $(BUILD)/apps/chiron serve $(ARGS)
 
 test: build

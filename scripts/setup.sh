@@ -11,12 +11,12 @@ pkgs=(
   cmake ninja-build g++ ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev zlib1g-dev libcli11-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev
-  # tests: browser, HTTP client, TLS certificates, Redis CLI peer
-  chromium curl openssl redis-tools
+  libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev libhiredis-dev
+  # tests: browser, HTTP client, TLS certificates, Redis peers (CLI, and servers on loopback)
+  chromium curl openssl redis-tools redis-server
 )
 if [[ "${1:-}" == bench ]]; then
-  pkgs+=(wrk nginx-light librsvg2-bin redis-server)
+  pkgs+=(wrk nginx-light librsvg2-bin)
 fi
 
 missing=()

@@ -182,11 +182,27 @@ class LineConnection : public std::enable_shared_from_this<LineConnection> {
     if (state_->sync_handler) {
       deferred_ = false;
       dispatch_seq_ = seq;
-      std::string reply = state_->sync_handler(info_, cmd);
+      std::string reply;
+      try {
+        reply = state_->sync_handler(info_, cmd);
+      } catch (const std::exception& e) {
+        reply = handler_failed(e.what());
+      }
       if (!deferred_) slots_[seq - first_seq_] = std::move(reply);
       return;
     }
-    state_->async_handler(info_, std::move(cmd), make_reply(seq));
+    LineReply reply = make_reply(seq);
+    try {
+      state_->async_handler(info_, std::move(cmd), reply);
+    } catch (const std::exception& e) {
+      reply(handler_failed(e.what()));  // ignored if the handler already answered
+    }
+  }
+
+  // A throwing handler costs its command an error reply, never the process or the connection.
+  std::string handler_failed(const char* what) {
+    log::error("line", "handler threw", {{"conn", info_.id}, {"error", std::string(what)}});
+    return resp_error("internal error");
   }
 
   // The reply holds the connection: while a handler owes a reply nothing else may.

@@ -17,7 +17,10 @@
 // are unaffected.
 //
 // Async replies: a LineAsyncHandler receives a LineReply to call exactly once,
-// from any thread, e.g. after work on the disk pipeline; ordering is kept.
+// from any thread, e.g. after work on the disk pipeline; ordering is kept. A sync
+// handler may defer single replies the same way (LineConnectionInfo::defer).
+// A handler that throws gets "-ERR internal error" for that command (logged);
+// the connection and the server carry on.
 //
 // Threading: the acceptor runs on contexts[0] and hands connections round-robin
 // to all contexts; a connection and its handler calls are confined to its

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -239,6 +240,16 @@ TEST_F(LineServerTest, SyncHandlerMayDeferSomeRepliesAndOrderIsKept) {
   deferred[0](resp_bulk("again"));  // a second call is ignored
   std::string expected = resp_bulk("a") + resp_bulk("b") + resp_bulk("c") + resp_bulk("d") + resp_bulk("e");
   EXPECT_EQ(c.read(expected.size()), expected);
+}
+
+TEST_F(LineServerTest, ThrowingHandlerCostsOneErrorReplyOnly) {
+  start(LineHandler([](const LineConnectionInfo&, RespCommand& cmd) -> std::string {
+    if (cmd.args[0] == "BOOM") throw std::runtime_error("kaboom");
+    return resp_simple("OK");
+  }));
+  Client c(port());
+  const std::string expected = resp_simple("OK") + resp_error("internal error") + resp_simple("OK");
+  EXPECT_EQ(c.roundtrip("A\r\nBOOM\r\nB\r\n", expected), expected);
 }
 
 TEST_F(LineServerTest, RefusesConnectionsBeyondMax) {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Chat, issue 4 workload B1 (the paper's: 300 clients in one room, 10 msg/s each, 100-byte messages)
+# against the Node.js Socket.IO 4 peer (bench/peers/socketio_chat.js), measured by our native
+# bench/chat_loadgen, on 127.0.0.1 only. Server on cpu0, load generator on cpu1 (taskset).
+#
+#   bench/chat_vs_socketio.sh [--full] [--duration S] [--warmup S] [--clients N] [--threads T]
+#                             [--loadgen BIN] [--chiron BIN]
+#
+# Runs, each against a freshly started server: B1 (--rate 10) and a lighter --rate 1 run.
+# Default duration 20 s (B1 proper is 60 s: --full), warm-up 5 s (10 s with --full).
+# Per run prints the load generator's line plus the server's CPU (utime+stime delta from
+# /proc/PID/stat over the run, in cores) and peak RSS (VmHWM), and the load average.
+# --chiron BIN: hook for the side-by-side ratio once `chiron serve --chat-anonymous` exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=20 warmup=5 clients=300 threads=1
+loadgen_bin=build/bench/chat_loadgen
+chiron_bin=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --full) duration=60 warmup=10; shift ;;
+    --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --loadgen) loadgen_bin=$2; shift 2 ;;
+    --chiron) chiron_bin=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ -x "$loadgen_bin" ]] || { echo "missing $loadgen_bin: cmake --build build --target chat_loadgen" >&2; exit 2; }
+command -v node >/dev/null || { echo "node is not installed" >&2; exit 2; }
+[[ -d node_modules/socket.io ]] || { echo "node_modules/socket.io missing: npm ci" >&2; exit 2; }
+
+server_cpu=() client_cpu=()
+if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
+  server_cpu=(taskset -c 0) client_cpu=(taskset -c 1)
+fi
+
+tmp=$(mktemp -d)
+server_pid=""
+stop_server() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+cleanup() { stop_server; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime, clock ticks
+hz=$(getconf CLK_TCK)
+
+# start_server NAME CMD... : starts it on cpu0, waits for "listening chat=…", sets server_pid.
+start_server() {
+  local name=$1; shift
+  "${server_cpu[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  server_pid=$!
+  for _ in $(seq 100); do
+    grep -q '^listening chat=' "$tmp/$name.out" 2>/dev/null && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "$name did not start:"; cat "$tmp/$name.err"; exit 1
+}
+
+# measure NAME PORT RATE : one load generator run against the running server; prints one line.
+measure() {
+  local name=$1 port=$2 rate=$3
+  local t0 c0 t1 c1 line hwm
+  t0=$(date +%s.%N) c0=$(cpu_ticks "$server_pid")
+  line=$("${client_cpu[@]}" "$loadgen_bin" --port "$port" --clients "$clients" --rooms 1 --rate "$rate" \
+    --size 100 --duration "$duration" --warmup "$warmup" --threads "$threads" --connect-rate 500)
+  t1=$(date +%s.%N) c1=$(cpu_ticks "$server_pid")
+  hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$server_pid/status")
+  printf '%-9s rate=%-3s %s server_cpu_cores=%.2f server_rss_hwm_mb=%.1f\n' "$name" "$rate" "$line" \
+    "$(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l)" "$(echo "$hwm / 1024" | bc -l)"
+}
+
+echo "# chat_vs_socketio: clients=$clients rooms=1 size=100 duration=${duration}s warmup=${warmup}s threads=$threads"
+sio_version=$(node -p "require('./node_modules/socket.io/package.json').version")
+echo "# $(uname -r), $(nproc) cpus, node $(node --version), socket.io $sio_version"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for rate in 10 1; do
+  port=$(free_port)
+  start_server socketio node bench/peers/socketio_chat.js "$port"
+  measure socketio "$port" "$rate"
+  stop_server
+  if [[ -n "$chiron_bin" ]]; then
+    # Hook: `chiron serve --chat-anonymous` on a free port, the same measure, then the ratio of
+    # deliveries_per_s at p99 < 100 ms. Enabled once src/chat is wired into `chiron serve`.
+    echo "chiron    rate=$rate chiron chat server not built yet ($chiron_bin); skipped"
+  fi
+  echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+done

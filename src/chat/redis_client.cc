@@ -95,6 +95,14 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+bool is_subscribe_mode_command(std::string_view name) {
+  for (std::string_view c : {"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
+                             "sunsubscribe", "monitor"}) {
+    if (name.size() == c.size() && starts_with_nocase(name, c)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // Redis URI scheme: https://www.iana.org/assignments/uri-schemes/prov/redis (RFC 3986 syntax).
@@ -384,6 +392,10 @@ class RedisPublisher::Impl final : public RedisConnection {
     }
     if (pending_.size() + queued_.size() >= options().max_pending) {
       return fail(cb, Status::resource_exhausted("redis publisher: too many pending commands"));
+    }
+    if (is_subscribe_mode_command(args[0])) {
+      // Their replies are pushes, not one reply per command: FIFO matching would break.
+      return fail(cb, Status::invalid_argument("redis publisher: " + args[0] + " needs RedisSubscriber"));
     }
     std::string bytes = net::resp_bulk_array(args);
     if (connected()) {

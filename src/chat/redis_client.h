@@ -9,8 +9,9 @@
 // to that io_context. Every callback runs on the io_context. stop() (also run by the
 // destructor) fails what is pending with kCancelled and returns once that has happened: no
 // callback runs after stop() returned. It runs inline on the loop thread or when no thread
-// runs the loop (io.stopped()); from another thread it posts and waits, so the loop must
-// be making progress. Commands issued after stop() fail with kCancelled. The io_context
+// runs the loop (io.stopped()); from another thread it posts and waits, so a thread must be
+// running the loop then (destroying an object whose io_context was never run nor stopped
+// from another thread would wait forever). Commands issued after stop() fail with kCancelled. The io_context
 // must outlive the object.
 //
 // Failure model (pub/sub is at-most-once anyway): a lost connection fails every command in
@@ -83,7 +84,8 @@ class RedisPublisher {
                std::function<void(Result<int64_t>)> callback);
   // Any command; an error reply (-ERR ...) is a value of type kError, not a failed Result —
   // a failed Result means the command's fate is unknown (connection lost, stopped, overload).
-  // An empty callback is allowed (fire and forget).
+  // An empty callback is allowed (fire and forget). Subscribe-mode commands (SUBSCRIBE,
+  // MONITOR, ...) are refused with kInvalidArgument: use RedisSubscriber.
   void command(std::vector<std::string> args, RedisCallback callback);
 
  private:

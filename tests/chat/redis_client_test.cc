@@ -183,11 +183,16 @@ class RedisClientTest : public ::testing::Test {
   }
 
   Result<int64_t> publish(const std::string& channel, const std::string& payload) {
-    Inbox<Result<int64_t>> box;
-    publisher().publish(channel, payload, [&box](Result<int64_t> r) { box.push(std::move(r)); });
+    // (Status, receivers) rather than Result<int64_t>: g++ 12 warns -Wmaybe-uninitialized
+    // on a moved Result<int64_t> inside std::optional.
+    Inbox<std::pair<Status, int64_t>> box;
+    publisher().publish(channel, payload, [&box](Result<int64_t> r) {
+      box.push({r.status(), r.ok() ? *r : -1});
+    });
     auto r = box.pop();
     if (!r) return Status::deadline_exceeded("no reply within the test deadline");
-    return std::move(*r);
+    if (!r->first.ok()) return r->first;
+    return r->second;
   }
 
   // Publishes until one subscriber received it (the SUBSCRIBE may still be in flight), so the
@@ -288,6 +293,13 @@ TEST_F(RedisClientTest, ErrorRepliesAreValues) {
   ASSERT_TRUE(get.ok());
   EXPECT_EQ(get->type, RedisValue::Type::kString);
   EXPECT_EQ(get->str, "v");
+}
+
+TEST_F(RedisClientTest, PublisherRefusesSubscribeModeCommands) {
+  auto r = run({"subscribe", "x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(run({"PING"}).ok());
 }
 
 TEST_F(RedisClientTest, RepliesConvertAllTypes) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <array>
+#include <atomic>
 #include <deque>
 #include <future>
 #include <optional>
@@ -179,13 +180,22 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   // no thread runs the loop; otherwise posts and waits.
   void stop_and_wait() {
     if (io_.get_executor().running_in_this_thread() || io_.stopped()) return stop_now();
-    std::promise<void> done;
-    auto fut = done.get_future();
-    asio::post(io_, [self = shared_from_this(), &done] {
+    // Whoever claims first runs stop_now(): the posted handler, or this thread if the loop
+    // was stopped before getting to it (so io.stop() racing with us cannot hang us).
+    struct Shared {
+      std::atomic<bool> claimed{false};
+      std::promise<void> done;
+    };
+    auto shared = std::make_shared<Shared>();
+    auto fut = shared->done.get_future();
+    asio::post(io_, [self = shared_from_this(), shared] {
+      if (shared->claimed.exchange(true)) return;
       self->stop_now();
-      done.set_value();
+      shared->done.set_value();
     });
-    fut.wait();
+    while (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+      if (io_.stopped() && !shared->claimed.exchange(true)) return stop_now();
+    }
   }
 
  protected:

@@ -16,3 +16,6 @@ echo "== name-server pick cost, 10 vs 10,000 servers per algorithm"
 echo
 echo "== name server: REQ vs Redis GET (redis-benchmark and ns_loadgen), 10k pools, churn + dashboard"
 bench/ns_vs_redis.sh --chiron "$build/apps/chiron" --loadgen "$build/bench/ns_loadgen"
+echo
+echo "== chat: the paper's workload (B1) on the Node.js Socket.IO peer (chiron's server: issue 4)"
+bench/chat_vs_socketio.sh

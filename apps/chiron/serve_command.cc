@@ -10,6 +10,7 @@
 #include "chiron/ns_flags.h"
 #include "chiron/signals.h"
 #include "common/common.h"
+#include "chat/chat_server.h"
 #include "kernel/kernel.h"
 #include "nameserver/name_server.h"
 #include "nameserver/registrar.h"
@@ -30,6 +31,7 @@ struct ServeArgs {
   std::string ns_service = "edge";
   std::string ns_secret;
   std::string ns_advertise;
+  bool chat_anonymous = false;
   std::string web_root;
   std::string trace_out;
   unsigned net_threads = 0;
@@ -70,6 +72,11 @@ int serve(const ServeArgs& args) {
 
   net::Router router;
   router.get("/api/v1/health", [&clock, started_us](const net::Request&) { return health(clock, started_us); });
+  // Live chat: Socket.IO v4 over WebSocket (socket.io-client with transports: ["websocket"]).
+  chat::ChatOptions chat_opts;
+  chat_opts.anonymous_post = args.chat_anonymous;
+  auto chat_server = chat::ChatServer::create(runtime.net_contexts(), chat_opts);
+  router.websocket("/socket.io/", chat_server->handlers(), chat_server->ws_options());
   std::string web_root = find_web_root(args.web_root);
   router.static_dir("/", web_root);
 
@@ -137,6 +144,7 @@ int serve(const ServeArgs& args) {
     gone->get_future().wait_for(std::chrono::seconds(2));
   }
   if (embedded_ns) embedded_ns->stop();
+  chat_server->stop();  // upgraded sockets are the chat's to close, not the HTTP server's
   // Let requests in flight finish (bounded), then drain the pipelines.
   auto drained = std::make_shared<std::promise<void>>();
   http.stop([drained] { drained->set_value(); });
@@ -163,6 +171,8 @@ void add_serve_command(CLI::App& app) {
   add_config_flag(*cmd);
   cmd->add_option("--web", args->web_root, "Directory of the web UI (default: ./web)")->envname("CHIRON_WEB");
   add_ns_flags(*cmd, args->ns, "ns-");
+  cmd->add_flag("--chat-anonymous", args->chat_anonymous,
+                "Let unauthenticated chat sockets post (the paper's harness and the load benchmarks)");
   cmd->add_option("--ns-service", args->ns_service, "Service this edge registers as")->capture_default_str();
   cmd->add_option("--ns-secret", args->ns_secret, "Registration secret of that service (signs REG/HB/REM)")
       ->envname("CHIRON_NS_SECRET");

@@ -80,6 +80,18 @@ class WebSocket {
   virtual const std::string& remote_address() const = 0;
   // Bytes queued and not yet written (for metrics and tests).
   virtual size_t queued_bytes() const = 0;
+
+  // State the route's handlers keep per connection (e.g. a chat session): set it in on_open,
+  // read it in on_message/on_close. Handlers run on the connection's own thread, one at a time,
+  // so no lock is needed; other threads must not touch it.
+  void set_handler_state(std::shared_ptr<void> state) { handler_state_ = std::move(state); }
+  template <class T>
+  T* handler_state() const {
+    return static_cast<T*>(handler_state_.get());
+  }
+
+ private:
+  std::shared_ptr<void> handler_state_;
 };
 using WebSocketPtr = std::shared_ptr<WebSocket>;
 

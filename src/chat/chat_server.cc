@@ -1,0 +1,340 @@
+#include "chat/chat_server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
+#include <algorithm>
+#include <chrono>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/log.h"
+
+namespace chiron::chat {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+struct ChatServer::Session {
+  std::string sid;
+  std::string user;
+  size_t thread = 0;
+  bool connected = false;  // Socket.IO CONNECT done
+  bool can_post = false;
+  bool awaiting_pong = false;
+  std::vector<std::string> rooms;
+  double tokens = 0;
+  int64_t refilled_us = 0;
+  std::unique_ptr<asio::steady_timer> ping_timer;
+};
+
+namespace {
+
+json::array ack_error(std::string_view why) {
+  json::object o;
+  o["ok"] = false;
+  o["error"] = why;
+  return json::array{std::move(o)};
+}
+
+}  // namespace
+
+std::shared_ptr<ChatServer> ChatServer::create(std::vector<asio::io_context*> contexts, ChatOptions options) {
+  return std::shared_ptr<ChatServer>(new ChatServer(std::move(contexts), options));
+}
+
+ChatServer::ChatServer(std::vector<asio::io_context*> contexts, ChatOptions options)
+    : contexts_(std::move(contexts)), options_(options) {}
+
+size_t ChatServer::thread_index() const {
+  for (size_t i = 0; i < contexts_.size(); ++i)
+    if (contexts_[i]->get_executor().running_in_this_thread()) return i;
+  CHIRON_CHECK(false, "chat handler ran outside the server's net threads");
+  return 0;
+}
+
+net::WsOptions ChatServer::ws_options() const {
+  net::WsOptions o;
+  o.max_message_bytes = options_.max_frame_bytes;
+  o.max_send_queue_bytes = options_.max_send_queue_bytes;
+  o.ping_interval_ms = 0;  // Engine.IO has its own heartbeat (server "2", client "3")
+  o.idle_timeout_ms = options_.ping_interval_ms + options_.ping_timeout_ms + 5000;
+  return o;
+}
+
+net::WsHandlers ChatServer::handlers() {
+  std::weak_ptr<ChatServer> weak = weak_from_this();
+  net::WsHandlers h;
+  // Engine.IO: the WebSocket transport of protocol 4 only (HTTP 400 with its error codes).
+  h.on_handshake = [](const net::Request& req) -> std::optional<net::Response> {
+    if (req.query_param("EIO").value_or("") != "4")
+      return net::Response::json(400, R"({"code":5,"message":"Unsupported protocol version"})");
+    if (req.query_param("transport").value_or("") != "websocket")
+      return net::Response::json(400, R"({"code":0,"message":"Transport unknown"})");
+    return std::nullopt;
+  };
+  h.on_open = [weak](const net::WebSocketPtr& ws, const net::Request& req) {
+    if (auto self = weak.lock()) self->on_open(ws, req);
+  };
+  h.on_message = [weak](const net::WebSocketPtr& ws, net::WsMessage&& msg) {
+    if (auto self = weak.lock()) self->on_message(ws, std::move(msg));
+  };
+  h.on_close = [weak](const net::WebSocketPtr& ws, uint16_t, std::string_view) {
+    if (auto self = weak.lock()) self->on_close(ws);
+  };
+  return h;
+}
+
+void ChatServer::on_open(const net::WebSocketPtr& ws, const net::Request&) {
+  if (stopped_.load()) return ws->close(net::kWsGoingAway, "server shutting down");
+  auto s = std::make_shared<Session>();
+  s->sid = random_token(20);
+  s->thread = thread_index();
+  s->tokens = options_.burst;
+  s->refilled_us = Clock::system().steady_us();
+  s->ping_timer = std::make_unique<asio::steady_timer>(*contexts_[s->thread]);
+  ws->set_handler_state(s);
+  {
+    std::lock_guard lock(sockets_mu_);
+    sockets_.emplace(ws->id(), ws);
+  }
+  ws->send_text(eio_open(s->sid, options_.ping_interval_ms, options_.ping_timeout_ms, options_.max_frame_bytes));
+  arm_ping(ws, *s);
+}
+
+void ChatServer::arm_ping(const net::WebSocketPtr& ws, Session& s) {
+  s.ping_timer->expires_after(std::chrono::milliseconds(s.awaiting_pong ? options_.ping_timeout_ms
+                                                                        : options_.ping_interval_ms));
+  std::weak_ptr<net::WebSocket> weak_ws = ws;
+  s.ping_timer->async_wait([this, weak_ws, self = shared_from_this()](const boost::system::error_code& ec) {
+    auto socket = weak_ws.lock();
+    if (ec || !socket) return;
+    Session* session = socket->handler_state<Session>();
+    if (session == nullptr || !session->ping_timer) return;  // closed meanwhile
+    if (session->awaiting_pong) return socket->close(net::kWsPolicyViolation, "ping timeout");
+    session->awaiting_pong = true;
+    socket->send_text(eio_ping());
+    arm_ping(socket, *session);
+  });
+}
+
+void ChatServer::on_close(const net::WebSocketPtr& ws) {
+  Session* s = ws->handler_state<Session>();
+  if (s != nullptr) {
+    // Destroyed here, on its own thread: the socket (and so the session) may be released
+    // later by another thread, e.g. by a broadcast task that still holds it.
+    s->ping_timer.reset();
+    for (const std::string& room : s->rooms) leave(room, ws, s->thread);
+    s->rooms.clear();
+  }
+  std::lock_guard lock(sockets_mu_);
+  sockets_.erase(ws->id());
+}
+
+void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
+  Session* s = ws->handler_state<Session>();
+  if (s == nullptr) return;
+  if (msg.opcode != net::WsOpcode::kText) {
+    ++protocol_errors_;
+    return ws->close(net::kWsInvalidPayload, "binary frames are not supported");
+  }
+  ParseLimits limits;
+  limits.max_frame_bytes = options_.max_frame_bytes;
+  auto packet = parse_client_frame(msg.payload, limits);
+  if (!packet.ok()) {
+    ++protocol_errors_;
+    log::debug("chat", "malformed packet", {{"sid", s->sid}, {"error", packet.status().message()}});
+    return ws->close(net::kWsProtocolError, packet.status().message().substr(0, 120));
+  }
+  switch (packet->eio) {
+    case EioType::kPong:
+      s->awaiting_pong = false;
+      if (!s->ping_timer) return;
+      s->ping_timer->cancel();  // the cancelled wait is replaced by a fresh interval
+      arm_ping(ws, *s);
+      return;
+    case EioType::kPing:
+      ws->send_text(eio_pong(packet->eio_data));
+      return;
+    case EioType::kClose:
+      return ws->close(net::kWsNormalClosure, "client closed");
+    case EioType::kNoop:
+      return;
+    case EioType::kMessage:
+      break;
+    default:
+      ++protocol_errors_;
+      return ws->close(net::kWsProtocolError, "unexpected Engine.IO packet");
+  }
+  const SioPacket& sio = packet->sio;
+  if (!sio.default_namespace()) {
+    ws->send_text(sio_connect_error(sio.nsp, "Invalid namespace"));
+    return;
+  }
+  switch (sio.type) {
+    case SioType::kConnect:
+      if (!s->connected) {
+        s->connected = true;
+        // Signed platform tokens come with accounts (issue 5); until then every session is
+        // anonymous, and may post only when the operator allows it.
+        s->can_post = options_.anonymous_post;
+        s->user = "anon-" + s->sid.substr(0, 6);
+      }
+      ws->send_text(sio_connect_ok(s->sid));
+      return;
+    case SioType::kDisconnect:
+      return ws->close(net::kWsNormalClosure, "client disconnected");
+    case SioType::kEvent:
+      if (!s->connected) {
+        ++protocol_errors_;
+        return ws->close(net::kWsProtocolError, "event before CONNECT");
+      }
+      return handle_event(ws, *s, *packet);
+    default:
+      return;  // acks from the client answer nothing we asked
+  }
+}
+
+void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const ClientPacket& packet) {
+  auto ev = event_view(packet);
+  if (!ev) return;
+  auto reply = [&](json::array args) {
+    if (packet.sio.ack_id) ws->send_text(sio_ack(*packet.sio.ack_id, args));
+  };
+  if (ev->name == "new user" || ev->name == "leave") {
+    if (ev->args.empty() || !ev->args[0].is_string() || ev->args[0].as_string().empty() ||
+        ev->args[0].as_string().size() > 128)
+      return reply(ack_error("room name must be a non-empty string of at most 128 bytes"));
+    std::string room(ev->args[0].as_string());
+    json::object o;
+    o["ok"] = true;
+    if (ev->name == "new user") {
+      if (std::find(s.rooms.begin(), s.rooms.end(), room) == s.rooms.end()) {
+        o["members"] = join(room, ws, s.thread);
+        s.rooms.push_back(room);
+      }
+    } else if (auto it = std::find(s.rooms.begin(), s.rooms.end(), room); it != s.rooms.end()) {
+      leave(room, ws, s.thread);
+      s.rooms.erase(it);
+    }
+    o["room"] = room;
+    return reply(json::array{std::move(o)});
+  }
+  if (ev->name != "new message") return reply(ack_error("unknown event"));
+  if (!s.can_post) {
+    ++rejected_;
+    return reply(ack_error("read-only: anonymous viewers cannot post"));
+  }
+  if (ev->args.empty() || !ev->args[0].is_object()) {
+    ++rejected_;
+    return reply(ack_error("a message is an object"));
+  }
+  json::object payload = ev->args[0].as_object();
+  if (const json::value* text = payload.if_contains("text");
+      text != nullptr && text->is_string() && text->as_string().size() > options_.max_text_bytes) {
+    ++rejected_;
+    return reply(ack_error("message text too long"));
+  }
+  // Token bucket: rate_per_s sustained, burst on top.
+  const int64_t now = Clock::system().steady_us();
+  s.tokens = std::min(options_.burst, s.tokens + options_.rate_per_s * static_cast<double>(now - s.refilled_us) / 1e6);
+  s.refilled_us = now;
+  if (s.tokens < 1) {
+    ++rejected_;
+    return reply(ack_error("rate limited"));
+  }
+  s.tokens -= 1;
+  std::vector<std::string> targets;
+  if (const json::value* room = payload.if_contains("room"); room != nullptr && room->is_string()) {
+    targets.emplace_back(room->as_string());
+    if (std::find(s.rooms.begin(), s.rooms.end(), targets[0]) == s.rooms.end()) {
+      ++rejected_;
+      return reply(ack_error("join the room first (new user)"));
+    }
+  } else {
+    targets = s.rooms;
+  }
+  if (targets.empty()) return reply(ack_error("not in any room"));
+  ++messages_in_;
+  uint64_t seq = 0;
+  for (const std::string& room : targets) seq = broadcast(room, payload, s.user);
+  json::object ok;
+  ok["ok"] = true;
+  ok["seq"] = seq;
+  reply(json::array{std::move(ok)});
+}
+
+size_t ChatServer::join(const std::string& room, const net::WebSocketPtr& ws, size_t thread) {
+  std::lock_guard lock(rooms_mu_);
+  Room& r = rooms_[room];
+  if (r.members.empty()) r.members.resize(contexts_.size());
+  auto next = std::make_shared<std::vector<net::WebSocketPtr>>();
+  if (r.members[thread]) *next = *r.members[thread];
+  next->push_back(ws);
+  r.members[thread] = std::move(next);
+  return ++r.count;
+}
+
+void ChatServer::leave(const std::string& room, const net::WebSocketPtr& ws, size_t thread) {
+  std::lock_guard lock(rooms_mu_);
+  auto it = rooms_.find(room);
+  if (it == rooms_.end() || !it->second.members[thread]) return;
+  Room& r = it->second;
+  auto next = std::make_shared<std::vector<net::WebSocketPtr>>(*r.members[thread]);
+  const auto before = next->size();
+  std::erase(*next, ws);
+  if (next->size() == before) return;
+  r.members[thread] = std::move(next);
+  if (--r.count == 0) rooms_.erase(it);  // the paper's rooms keep nothing once empty
+}
+
+uint64_t ChatServer::broadcast(const std::string& room, json::object payload, const std::string& user) {
+  std::lock_guard lock(rooms_mu_);
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return 0;
+  Room& r = it->second;
+  const uint64_t seq = ++r.seq;
+  payload["room"] = room;
+  payload["seq"] = seq;
+  payload["ts"] = Clock::system().unix_ms();
+  payload["user"] = user;
+  const std::string body = json::serialize(payload);
+  const std::string_view args[] = {body};
+  const net::SharedFrame frame = net::SharedFrame::text(sio_event_serialized("new message", args));
+  // Posted under the lock: each thread receives a room's messages in seq order.
+  for (size_t t = 0; t < r.members.size(); ++t) {
+    auto members = r.members[t];
+    if (!members || members->empty()) continue;
+    deliveries_.fetch_add(members->size(), std::memory_order_relaxed);
+    asio::post(*contexts_[t], [members = std::move(members), frame] {
+      for (const net::WebSocketPtr& ws : *members) ws->send(frame);
+    });
+  }
+  return seq;
+}
+
+void ChatServer::stop() {
+  if (stopped_.exchange(true)) return;
+  std::lock_guard lock(sockets_mu_);
+  for (auto& [id, ws] : sockets_) ws->close(net::kWsGoingAway, "server shutting down");
+}
+
+ChatStats ChatServer::stats() const {
+  ChatStats st;
+  {
+    std::lock_guard lock(sockets_mu_);
+    st.connections = sockets_.size();
+  }
+  {
+    std::lock_guard lock(rooms_mu_);
+    st.rooms = rooms_.size();
+  }
+  st.messages_in = messages_in_.load();
+  st.deliveries = deliveries_.load();
+  st.rejected = rejected_.load();
+  st.protocol_errors = protocol_errors_.load();
+  return st;
+}
+
+}  // namespace chiron::chat

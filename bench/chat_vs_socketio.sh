@@ -10,13 +10,14 @@
 # Default duration 20 s (B1 proper is 60 s: --full), warm-up 5 s (10 s with --full).
 # Per run prints the load generator's line plus the server's CPU (utime+stime delta from
 # /proc/PID/stat over the run, in cores) and peak RSS (VmHWM), and the load average.
-# --chiron BIN: hook for the side-by-side ratio once `chiron serve --chat-anonymous` exists.
+# --chiron BIN: the chiron binary measured side by side (default build/apps/chiron if built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=20 warmup=5 clients=300 threads=1
 loadgen_bin=build/bench/chat_loadgen
 chiron_bin=""
+[[ -x build/apps/chiron ]] && chiron_bin=build/apps/chiron
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --full) duration=60 warmup=10; shift ;;
@@ -55,13 +56,13 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime, clock ticks
 hz=$(getconf CLK_TCK)
 
-# start_server NAME CMD... : starts it on cpu0, waits for "listening chat=…", sets server_pid.
+# start_server NAME CMD... : starts it on cpu0, waits for "listening chat=…" (or http=), sets server_pid.
 start_server() {
   local name=$1; shift
   "${server_cpu[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   server_pid=$!
   for _ in $(seq 100); do
-    grep -q '^listening chat=' "$tmp/$name.out" 2>/dev/null && return 0
+    grep -Eq '^listening (chat|http)=' "$tmp/$name.out" 2>/dev/null && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -91,9 +92,12 @@ for rate in 10 1; do
   measure socketio "$port" "$rate"
   stop_server
   if [[ -n "$chiron_bin" ]]; then
-    # Hook: `chiron serve --chat-anonymous` on a free port, the same measure, then the ratio of
-    # deliveries_per_s at p99 < 100 ms. Enabled once src/chat is wired into `chiron serve`.
-    echo "chiron    rate=$rate chiron chat server not built yet ($chiron_bin); skipped"
+    # chiron serve with one net thread (one core), anonymous posting as in the paper's harness.
+    port=$(free_port)
+    start_server chiron "$chiron_bin" serve --http "127.0.0.1:$port" --rtmp 127.0.0.1:0 --data "$tmp/chiron-data" \
+      --ns off --chat-anonymous --net-threads 1 --log-level warn
+    measure chiron "$port" "$rate"
+    stop_server
   fi
   echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 done

@@ -322,6 +322,8 @@ TEST_F(RedisClientTest, SubscriberResubscribesAfterRedisRestart) {
   auto& sub = subscriber();
   sub.subscribe("room:a");
   sub.subscribe("room:b");
+  sub.subscribe("room:gone");
+  sub.unsubscribe("room:gone");  // no longer wanted: neither resubscribed nor reported
   ASSERT_EQ(states_.pop(), std::optional<bool>(true));
   ASSERT_TRUE(publish_until_received("room:a", "before"));
   ASSERT_TRUE(messages_.pop());

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace chiron::chat {
 
@@ -36,6 +37,23 @@ json::array ack_error(std::string_view why) {
   o["ok"] = false;
   o["error"] = why;
   return json::array{std::move(o)};
+}
+
+// The text of the message object in a frame exactly as socket.io-client's JSON.stringify writes
+// it: 42[<ack id>]["new message",{...}]. Empty when the frame has any other shape (whitespace,
+// more arguments), in which case the caller re-serializes the parsed object instead. The frame
+// was already parsed successfully, so the slice is the object's complete JSON text.
+std::string_view client_object_text(std::string_view frame) {
+  constexpr std::string_view kHead = "[\"new message\",";
+  if (frame.size() < 2 || frame.substr(0, 2) != "42") return {};
+  size_t i = 2;
+  while (i < frame.size() && frame[i] >= '0' && frame[i] <= '9') ++i;
+  if (frame.substr(i, kHead.size()) != kHead) return {};
+  std::string_view obj = frame.substr(i + kHead.size());
+  if (obj.size() < 3 || obj.back() != ']' || obj.front() != '{') return {};
+  obj.remove_suffix(1);
+  if (obj.back() != '}') return {};
+  return obj;
 }
 
 }  // namespace
@@ -145,7 +163,9 @@ void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
   if (!packet.ok()) {
     ++protocol_errors_;
     log::debug("chat", "malformed packet", {{"sid", s->sid}, {"error", packet.status().message()}});
-    return ws->close(net::kWsProtocolError, packet.status().message().substr(0, 120));
+    const uint16_t code = packet.status().code() == StatusCode::kResourceExhausted ? net::kWsMessageTooBig
+                                                                                   : net::kWsProtocolError;
+    return ws->close(code, packet.status().message().substr(0, 120));
   }
   switch (packet->eio) {
     case EioType::kPong:
@@ -155,8 +175,9 @@ void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
       arm_ping(ws, *s);
       return;
     case EioType::kPing:
-      ws->send_text(eio_pong(packet->eio_data));
-      return;
+      // v4 heartbeats go server → client; "2probe" belongs to a polling upgrade we never offer.
+      ++protocol_errors_;
+      return ws->close(net::kWsProtocolError, "invalid heartbeat direction");
     case EioType::kClose:
       return ws->close(net::kWsNormalClosure, "client closed");
     case EioType::kNoop:
@@ -169,8 +190,10 @@ void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
   }
   const SioPacket& sio = packet->sio;
   if (!sio.default_namespace()) {
-    ws->send_text(sio_connect_error(sio.nsp, "Invalid namespace"));
-    return;
+    // Only "/" exists: CONNECT gets the protocol's refusal, anything else closes (as Node does).
+    if (sio.type == SioType::kConnect) return (void)ws->send_text(sio_connect_error(sio.nsp, "Invalid namespace"));
+    ++protocol_errors_;
+    return ws->close(net::kWsProtocolError, "packet for a namespace that is not connected");
   }
   switch (sio.type) {
     case SioType::kConnect:
@@ -190,13 +213,14 @@ void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
         ++protocol_errors_;
         return ws->close(net::kWsProtocolError, "event before CONNECT");
       }
-      return handle_event(ws, *s, *packet);
+      return handle_event(ws, *s, *packet, msg.payload);
     default:
       return;  // acks from the client answer nothing we asked
   }
 }
 
-void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const ClientPacket& packet) {
+void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const ClientPacket& packet,
+                              std::string_view frame) {
   auto ev = event_view(packet);
   if (!ev) return;
   auto reply = [&](json::array args) {
@@ -257,8 +281,9 @@ void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const Cli
   }
   if (targets.empty()) return reply(ack_error("not in any room"));
   ++messages_in_;
+  const std::string_view raw = ev->args.size() == 1 ? client_object_text(frame) : std::string_view();
   uint64_t seq = 0;
-  for (const std::string& room : targets) seq = broadcast(room, payload, s.user);
+  for (const std::string& room : targets) seq = broadcast(room, payload, raw, s.user);
   json::object ok;
   ok["ok"] = true;
   ok["seq"] = seq;
@@ -289,17 +314,34 @@ void ChatServer::leave(const std::string& room, const net::WebSocketPtr& ws, siz
   if (--r.count == 0) rooms_.erase(it);  // the paper's rooms keep nothing once empty
 }
 
-uint64_t ChatServer::broadcast(const std::string& room, json::object payload, const std::string& user) {
+uint64_t ChatServer::broadcast(const std::string& room, json::object payload, std::string_view raw,
+                               const std::string& user) {
   std::lock_guard lock(rooms_mu_);
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return 0;
   Room& r = it->second;
   const uint64_t seq = ++r.seq;
-  payload["room"] = room;
-  payload["seq"] = seq;
-  payload["ts"] = Clock::system().unix_ms();
-  payload["user"] = user;
-  const std::string body = json::serialize(payload);
+  const int64_t ts = Clock::system().unix_ms();
+  std::string body;
+  const json::value* room_field = payload.if_contains("room");
+  const bool splice = !raw.empty() && !payload.contains("seq") && !payload.contains("ts") && !payload.contains("user") &&
+                      (room_field == nullptr || (room_field->is_string() && room_field->as_string() == room));
+  if (splice) {
+    // The client's own bytes plus ours: the payload reaches members exactly as it was sent
+    // (Boost.JSON would re-print numbers, e.g. 1.5 as 1.5E0), and nothing is re-serialized.
+    body.reserve(raw.size() + 64 + user.size());
+    body.append(raw.substr(0, raw.size() - 1));
+    if (raw.size() > 2) body += ',';
+    body += "\"seq\":" + std::to_string(seq) + ",\"ts\":" + std::to_string(ts) + ",\"user\":" + json_quote(user);
+    if (room_field == nullptr) body += ",\"room\":" + json_quote(room);
+    body += '}';
+  } else {
+    payload["room"] = room;
+    payload["seq"] = seq;
+    payload["ts"] = ts;
+    payload["user"] = user;
+    body = json::serialize(payload);
+  }
   const std::string_view args[] = {body};
   const net::SharedFrame frame = net::SharedFrame::text(sio_event_serialized("new message", args));
   // Posted under the lock: each thread receives a room's messages in seq order.

@@ -97,9 +97,11 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
   void arm_ping(const net::WebSocketPtr& ws, Session& s);
   size_t join(const std::string& room, const net::WebSocketPtr& ws, size_t thread);
   void leave(const std::string& room, const net::WebSocketPtr& ws, size_t thread);
-  void handle_event(const net::WebSocketPtr& ws, Session& s, const ClientPacket& packet);
+  void handle_event(const net::WebSocketPtr& ws, Session& s, const ClientPacket& packet, std::string_view frame);
   // Assigns the room's next seq, encodes once, posts one delivery task per thread.
-  uint64_t broadcast(const std::string& room, boost::json::object payload, const std::string& user);
+  // raw: the client's object text when it can be spliced as is (see chat_server.cc).
+  uint64_t broadcast(const std::string& room, boost::json::object payload, std::string_view raw,
+                     const std::string& user);
 
   const std::vector<boost::asio::io_context*> contexts_;
   const ChatOptions options_;

@@ -50,6 +50,8 @@
 #include <thread>
 #include <vector>
 
+#include "latency_histogram.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -64,53 +66,7 @@ int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }
 
-// Log-linear histogram of nanoseconds: values < 256 exact, above that 128 sub-buckets per octave.
-class Histogram {
- public:
-  Histogram() : counts_(kBuckets, 0) {}
-  void record(int64_t ns) {
-    const auto v = static_cast<uint64_t>(std::max<int64_t>(ns, 0));
-    ++counts_[index(v)];
-    ++total_;
-    max_ = std::max(max_, v);
-  }
-  void merge(const Histogram& o) {
-    for (size_t i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];
-    total_ += o.total_;
-    max_ = std::max(max_, o.max_);
-  }
-  uint64_t max() const { return max_; }
-  // Value (ns, bucket midpoint) at quantile q in [0,1].
-  double quantile(double q) const {
-    if (total_ == 0) return 0;
-    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(total_) + 0.5));
-    uint64_t seen = 0;
-    for (size_t i = 0; i < kBuckets; ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return midpoint(i);
-    }
-    return midpoint(kBuckets - 1);
-  }
-
- private:
-  static constexpr int kSubBits = 7;
-  static constexpr size_t kBuckets = 256 + 56 * 128;
-  static size_t index(uint64_t v) {
-    if (v < 256) return v;
-    const int shift = std::bit_width(v) - 1 - kSubBits;  // >= 1
-    const size_t i = 256 + static_cast<size_t>(shift - 1) * 128 + ((v >> shift) - 128);
-    return std::min(i, kBuckets - 1);
-  }
-  static double midpoint(size_t i) {
-    if (i < 256) return static_cast<double>(i);
-    const int shift = static_cast<int>((i - 256) / 128) + 1;
-    const uint64_t top = 128 + (i - 256) % 128;
-    return static_cast<double>(top << shift) + static_cast<double>(uint64_t{1} << shift) / 2;
-  }
-  std::vector<uint64_t> counts_;
-  uint64_t total_ = 0;
-  uint64_t max_ = 0;
-};
+using Histogram = chiron::bench::LatencyHistogram;
 
 struct Options {
   std::string host = "127.0.0.1";

@@ -20,6 +20,16 @@ std::mutex g_sink_mu;
 std::function<void(std::string_view)> g_sink;  // Guarded by g_sink_mu.
 std::atomic<bool> g_has_sink{false};
 
+
+bool needs_quotes(std::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v)
+    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
+  return false;
+}
+
+}  // namespace
+
 void append_timestamp(std::string& out) {
   using namespace std::chrono;
   auto now = system_clock::now();
@@ -33,15 +43,6 @@ void append_timestamp(std::string& out) {
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   out += buf;
 }
-
-bool needs_quotes(std::string_view v) {
-  if (v.empty()) return true;
-  for (char c : v)
-    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
-  return false;
-}
-
-}  // namespace
 
 Result<Level> parse_level(std::string_view name) {
   static constexpr Level kAll[] = {Level::kTrace, Level::kDebug, Level::kInfo, Level::kWarn, Level::kError, Level::kOff};

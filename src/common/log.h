@@ -41,6 +41,9 @@ struct Field {
 void write(Level level, std::string_view component, std::string_view message,
            std::initializer_list<Field> fields = {});
 
+// Appends the current UTC time as log lines carry it: "2026-11-21T19:55:01.123Z".
+void append_timestamp(std::string& out);
+
 namespace detail {
 extern std::atomic<int> g_level;
 }

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstring>
 #include <thread>
-#include <ctime>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -18,18 +17,6 @@ namespace {
 
 constexpr size_t kFlushBytes = 64 << 10;
 constexpr size_t kMaxBuffer = 8 << 20;
-
-std::string iso_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
 
 }  // namespace
 
@@ -70,7 +57,9 @@ bool RequestLog::sample() {
 void RequestLog::write(const RequestLogEntry& e) {
   std::string line;
   line.reserve(160);
-  line += "{\"ts\":\"" + iso_now() + "\",\"remote\":" + json_quote(e.remote) + ",\"cmd\":" + json_quote(e.cmd) +
+  line += "{\"ts\":\"";
+  log::append_timestamp(line);
+  line += "\",\"remote\":" + json_quote(e.remote) + ",\"cmd\":" + json_quote(e.cmd) +
           ",\"service\":" + json_quote(e.service) + ",\"arg\":" + json_quote(e.arg) +
           ",\"result\":" + json_quote(e.result) + ",\"us\":" + std::to_string(e.us) + "}\n";
   bool flush_now = false;

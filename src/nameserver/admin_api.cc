@@ -59,12 +59,6 @@ Result<std::optional<std::string>> get_check(const json::object& o) {
   return std::optional<std::string>(to_json(spec));
 }
 
-Status check_server_id(std::string_view id) {
-  auto hp = parse_host_port(id);
-  if (!hp.ok() || hp->host.empty() || id.empty() || id.front() == ':' || hp->port == 0)
-    return Status::invalid_argument("invalid server id '" + std::string(id.substr(0, 64)) + "' (want ip:port)");
-  return ok_status();
-}
 
 }  // namespace
 
@@ -174,11 +168,9 @@ net::Router NameServer::Impl::admin_router() {
   }));
 
   auto server_reply = [s, now_us](std::string_view svc, std::string_view id, int status) {
-    auto list = s->registry.service(svc);
-    if (!list.ok()) return status_response(list.status());
-    for (const ns::Server& srv : list->servers)
-      if (srv.id == id) return json_response(status, server_json(srv, now_us()));
-    return error_response(404, "not_found", "unknown server '" + std::string(id) + "'");
+    auto srv = s->registry.server(svc, id);
+    if (!srv.ok()) return status_response(srv.status());
+    return json_response(status, server_json(*srv, now_us()));
   };
 
   r.post("/api/v1/services/:svc/servers", guarded([s, server_reply](const net::Request& req) {
@@ -187,7 +179,7 @@ net::Router NameServer::Impl::admin_router() {
     auto id = get_string(*body, "id");
     if (!id.ok()) return status_response(id.status());
     if (!*id) return error_response(400, "invalid_argument", "id is required (\"ip:port\")");
-    if (Status st = check_server_id(**id); !st.ok()) return status_response(st);
+    if (Status st = ns::validate_server_id(**id); !st.ok()) return status_response(st);
     ns::Registration reg;
     if (auto w = get_weight(*body, "weight"); w.ok()) {
       if (*w == 0) return error_response(400, "invalid_argument", "weight must be within 1..10000");
@@ -200,13 +192,7 @@ net::Router NameServer::Impl::admin_router() {
     reg.check = std::move(*check);
     const std::string_view svc = req.param("svc");
     if (svc.empty()) return error_response(400, "invalid_argument", "empty service name");
-    const bool existed = [&] {
-      auto v = s->registry.service(svc);
-      if (!v.ok()) return false;
-      for (const auto& srv : v->servers)
-        if (srv.id == **id) return true;
-      return false;
-    }();
+    const bool existed = s->registry.server(svc, **id).ok();
     if (Status st = s->registry.register_server(svc, **id, reg); !st.ok()) return status_response(st);
     return server_reply(svc, **id, existed ? 200 : 201);
   }));
@@ -244,12 +230,8 @@ net::Router NameServer::Impl::admin_router() {
     }
     auto check = get_check(*body);
     if (!check.ok()) return status_response(check.status());
-    auto current = s->registry.service(svc);
-    if (!current.ok()) return status_response(current.status());
-    const ns::Server* found = nullptr;
-    for (const auto& srv : current->servers)
-      if (srv.id == id) found = &srv;
-    if (found == nullptr) return error_response(404, "not_found", "unknown server '" + std::string(id) + "'");
+    auto found = s->registry.server(svc, id);
+    if (!found.ok()) return status_response(found.status());
     if (weight) {
       if (Status st = s->registry.set_weight(svc, id, *weight); !st.ok()) return status_response(st);
     }

@@ -32,13 +32,6 @@ Status check_service(std::string_view service) {
   return {};
 }
 
-// "ip:port" as a server id: a host and a non-zero port, kept as the client wrote it.
-Status check_server_id(std::string_view id) {
-  auto hp = parse_host_port(id);
-  if (!hp.ok() || hp->host.empty() || id.front() == ':' || hp->port == 0)
-    return Status::invalid_argument("invalid server address " + quoted(id) + " (want ip:port)");
-  return {};
-}
 
 Result<uint32_t> parse_weight(std::string_view s) {
   auto n = parse_u64(s);
@@ -111,7 +104,7 @@ std::string algorithm_list() {
 Reply reg(Registry& r, const std::vector<std::string>& a, const Session& session, const Security& sec) {
   if (a.size() < 3 || a.size() > 5) return wrong_args(a[0]);
   if (Status st = check_service(a[1]); !st.ok()) return from_status(st);
-  if (Status st = check_server_id(a[2]); !st.ok()) return from_status(st);
+  if (Status st = validate_server_id(a[2]); !st.ok()) return from_status(st);
   size_t end = a.size();
   std::string_view token;
   if (end > 3 && looks_like_token(a[end - 1])) token = a[--end];
@@ -222,6 +215,13 @@ Reply ping(const std::vector<std::string>& a) {
 }
 
 }  // namespace
+
+Status validate_server_id(std::string_view id) {
+  auto hp = parse_host_port(id);
+  if (!hp.ok() || hp->host.empty() || id.front() == ':' || hp->port == 0)
+    return Status::invalid_argument("invalid server address " + quoted(id) + " (want ip:port)");
+  return {};
+}
 
 Reply req_failure(std::string_view service, const Status& st) {
   if (st.code() == StatusCode::kUnavailable) return Reply::error("no server available for service " + quoted(service));

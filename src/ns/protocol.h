@@ -68,6 +68,10 @@ struct Security {
 
 // Runs one command. args[0] is the verb; an empty args is an error reply.
 Reply execute(Registry& registry, const std::vector<std::string>& args, Session& session, const Security& security);
+// "ip:port" as a server id: a host and a non-zero port, kept as the client wrote it. Shared by
+// the verbs and the admin API.
+Status validate_server_id(std::string_view id);
+
 // The error reply of a REQ whose pick failed with st (for front ends with a fast REQ path
 // that call Registry::pick_into themselves).
 Reply req_failure(std::string_view service, const Status& st);

@@ -264,6 +264,15 @@ Result<std::string> Registry::secret(std::string_view service) const {
   return it->second.secret;
 }
 
+Result<Server> Registry::server(std::string_view service, std::string_view id) const {
+  std::lock_guard lock(mu_);
+  CHIRON_ASSIGN_OR_RETURN(Pool * pool, pool_locked(service));
+  (void)pool->eligible();  // refresh the eligible flags before copying
+  const Server* s = pool->find(id);
+  if (s == nullptr) return unknown_server(id);
+  return *s;
+}
+
 Result<std::vector<Server>> Registry::list(std::string_view service) const {
   std::lock_guard lock(mu_);
   CHIRON_ASSIGN_OR_RETURN(Pool * pool, pool_locked(service));

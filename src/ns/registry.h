@@ -165,6 +165,8 @@ class Registry {
   // The service's registration secret; "" when none (registration is open). kNotFound if unknown.
   Result<std::string> secret(std::string_view service) const;
 
+  // One server's copy (eligibility current). kNotFound for an unknown service or server.
+  Result<Server> server(std::string_view service, std::string_view id) const;
   // LIST: copies of the service's servers, in slot order.
   Result<std::vector<Server>> list(std::string_view service) const;
   Result<std::string> algorithm(std::string_view service) const;

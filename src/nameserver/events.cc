@@ -141,10 +141,7 @@ void EventHub::tick() {
   // dashboard gets already holds a real per-second figure.
 
   std::vector<ns::ServiceStats> services = registry_.stats(options_.max_per_server_stats);
-  json::object msg;
-  msg["type"] = "stats";
-  msg["ts"] = Clock::system().unix_ms();
-  msg["interval_ms"] = options_.stats_interval_ms;
+  const bool listening = !clients_.empty();  // without listeners only the baselines move on
   json::object per_service;
   uint64_t req_total = 0;
   std::unordered_map<std::string, uint64_t> picks_now;
@@ -156,32 +153,42 @@ void EventHub::tick() {
     return it == last.end() ? now : now - std::min(now, it->second);
   };
   for (const ns::ServiceStats& v : services) {
-    json::object svc;
     const uint64_t req = v.picks + v.errors;
     const uint64_t req_delta = delta(last_service_req_, v.name, req);
-    req_now[v.name] = req;
-    errors_now[v.name] = v.errors;
     req_total += req_delta;
-    svc["req"] = req_delta;
-    svc["errors"] = delta(last_service_errors_, v.name, v.errors);
-    svc["server_count"] = v.servers;
+    json::object svc;
     json::object servers;
+    if (listening) {
+      svc["req"] = req_delta;
+      svc["errors"] = delta(last_service_errors_, v.name, v.errors);
+      svc["server_count"] = v.servers;
+    }
     for (const ns::ServerStats& s : v.per_server) {
       std::string key = v.name + '\0' + s.id;
-      json::object so;
-      so["picks"] = delta(last_picks_, key, s.picks);
-      so["health"] = std::string(ns::to_string(s.health));
-      so["load"] = s.load;
-      servers[s.id] = std::move(so);
+      if (listening) {
+        json::object so;
+        so["picks"] = delta(last_picks_, key, s.picks);
+        so["health"] = std::string(ns::to_string(s.health));
+        so["load"] = s.load;
+        servers[s.id] = std::move(so);
+      }
       picks_now.emplace(std::move(key), s.picks);
     }
-    svc["servers"] = std::move(servers);
-    per_service[v.name] = std::move(svc);
+    req_now[v.name] = req;
+    errors_now[v.name] = v.errors;
+    if (listening) {
+      svc["servers"] = std::move(servers);
+      per_service[v.name] = std::move(svc);
+    }
   }
   last_picks_ = std::move(picks_now);
   last_service_req_ = std::move(req_now);
   last_service_errors_ = std::move(errors_now);
-  if (clients_.empty()) return;
+  if (!listening) return;
+  json::object msg;
+  msg["type"] = "stats";
+  msg["ts"] = Clock::system().unix_ms();
+  msg["interval_ms"] = options_.stats_interval_ms;
   msg["services"] = std::move(per_service);
   msg["req_total"] = req_total;
   json::object lat;

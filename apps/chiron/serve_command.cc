@@ -32,6 +32,9 @@ struct ServeArgs {
   std::string ns_secret;
   std::string ns_advertise;
   bool chat_anonymous = false;
+  std::string chat_secret;
+  size_t chat_history = 0;
+  size_t chat_send_queue_kb = 1024;
   std::string web_root;
   std::string trace_out;
   unsigned net_threads = 0;
@@ -75,9 +78,16 @@ int serve(const ServeArgs& args) {
   // Live chat: Socket.IO v4 over WebSocket (socket.io-client with transports: ["websocket"]).
   chat::ChatOptions chat_opts;
   chat_opts.anonymous_post = args.chat_anonymous;
+  chat_opts.secret = args.chat_secret;
+  chat_opts.history_size = args.chat_history;
+  chat_opts.max_send_queue_bytes = args.chat_send_queue_kb << 10;
   auto chat_server = chat::ChatServer::create(runtime.net_contexts(), chat_opts);
   router.websocket("/socket.io/", chat_server->handlers(), chat_server->ws_options());
   std::string web_root = find_web_root(args.web_root);
+  // Browser libraries installed by npm (package.json): served as they are, no bundler.
+  const std::filesystem::path node_modules = std::filesystem::path(web_root).parent_path() / "node_modules";
+  if (std::filesystem::exists(node_modules / "socket.io-client" / "dist"))
+    router.static_dir("/vendor/socket.io/", (node_modules / "socket.io-client" / "dist").string());
   router.static_dir("/", web_root);
 
   net::HttpServerOptions http_opts;
@@ -173,6 +183,15 @@ void add_serve_command(CLI::App& app) {
   add_ns_flags(*cmd, args->ns, "ns-");
   cmd->add_flag("--chat-anonymous", args->chat_anonymous,
                 "Let unauthenticated chat sockets post (the paper's harness and the load benchmarks)");
+  cmd->add_option("--chat-secret", args->chat_secret, "Key that signs chat tokens (JWT HS256; `chiron chat token`)")
+      ->envname("CHIRON_CHAT_SECRET");
+  cmd->add_option("--chat-history", args->chat_history,
+                  "Recent events kept per room so reconnecting clients recover what they missed (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--chat-send-queue-kb", args->chat_send_queue_kb,
+                  "Per-socket send queue cap; a client that stops reading is cut off beyond it")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
   cmd->add_option("--ns-service", args->ns_service, "Service this edge registers as")->capture_default_str();
   cmd->add_option("--ns-secret", args->ns_secret, "Registration secret of that service (signs REG/HB/REM)")
       ->envname("CHIRON_NS_SECRET");

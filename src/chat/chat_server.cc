@@ -58,12 +58,14 @@ std::string_view client_object_text(std::string_view frame) {
 
 }  // namespace
 
-std::shared_ptr<ChatServer> ChatServer::create(std::vector<asio::io_context*> contexts, ChatOptions options) {
-  return std::shared_ptr<ChatServer>(new ChatServer(std::move(contexts), options));
+std::shared_ptr<ChatServer> ChatServer::create(std::vector<asio::io_context*> contexts, ChatOptions options,
+                                              std::shared_ptr<Bus> bus) {
+  if (!bus) bus = make_local_bus(*contexts.at(0));
+  return std::shared_ptr<ChatServer>(new ChatServer(std::move(contexts), std::move(options), std::move(bus)));
 }
 
-ChatServer::ChatServer(std::vector<asio::io_context*> contexts, ChatOptions options)
-    : contexts_(std::move(contexts)), options_(options) {}
+ChatServer::ChatServer(std::vector<asio::io_context*> contexts, ChatOptions options, std::shared_ptr<Bus> bus)
+    : contexts_(std::move(contexts)), options_(std::move(options)), bus_(std::move(bus)) {}
 
 size_t ChatServer::thread_index() const {
   for (size_t i = 0; i < contexts_.size(); ++i)

@@ -37,6 +37,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "chat/bus.h"
 #include "chat/socketio.h"
 #include "net/net.h"
 
@@ -48,6 +49,9 @@ namespace chiron::chat {
 
 struct ChatOptions {
   bool anonymous_post = false;
+  std::string secret;                     // HS256 key of chat tokens (token.h); empty: tokens refused
+  size_t history_size = 0;                // per-room ring of recent events; 0 = off, as in the paper
+  uint32_t presence_interval_ms = 250;    // join/leave announcements are coalesced over this
   uint32_t ping_interval_ms = 25000;
   uint32_t ping_timeout_ms = 20000;
   size_t max_frame_bytes = 64 << 10;      // announced as maxPayload; larger frames close (1009)
@@ -69,7 +73,9 @@ struct ChatStats {
 class ChatServer : public std::enable_shared_from_this<ChatServer> {
  public:
   // contexts: the HttpServer's net contexts (sessions live on them).
-  static std::shared_ptr<ChatServer> create(std::vector<boost::asio::io_context*> contexts, ChatOptions options);
+  // bus: how room events reach the edges (bus.h); null = a LocalBus on contexts[0].
+  static std::shared_ptr<ChatServer> create(std::vector<boost::asio::io_context*> contexts, ChatOptions options,
+                                            std::shared_ptr<Bus> bus = nullptr);
 
   // The route: router.websocket("/socket.io/", chat->handlers(), chat->ws_options()).
   net::WsHandlers handlers();
@@ -89,7 +95,7 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
     std::vector<std::shared_ptr<const std::vector<net::WebSocketPtr>>> members;
   };
 
-  ChatServer(std::vector<boost::asio::io_context*> contexts, ChatOptions options);
+  ChatServer(std::vector<boost::asio::io_context*> contexts, ChatOptions options, std::shared_ptr<Bus> bus);
   size_t thread_index() const;  // which of contexts_ runs the calling thread
   void on_open(const net::WebSocketPtr& ws, const net::Request& req);
   void on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg);
@@ -105,6 +111,7 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
 
   const std::vector<boost::asio::io_context*> contexts_;
   const ChatOptions options_;
+  const std::shared_ptr<Bus> bus_;
   mutable std::mutex rooms_mu_;
   std::unordered_map<std::string, Room> rooms_;  // Guarded by rooms_mu_
   mutable std::mutex sockets_mu_;

@@ -1,0 +1,250 @@
+#include "chat/token.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cmath>
+#include <optional>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "common/check.h"
+
+namespace chiron::chat {
+namespace {
+
+constexpr size_t kHmacBytes = 32;  // SHA-256
+constexpr size_t kMaxSubBytes = 64;
+constexpr size_t kMaxNameBytes = 64;
+constexpr char kHeader[] = R"({"alg":"HS256","typ":"JWT"})";
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// RFC 4648 §5 alphabet value of c, or -1.
+int b64url_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+// RFC 7515 §2: base64url without '=' padding.
+std::string b64url_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out.push_back(kAlphabet[v & 63]);
+  }
+  const size_t rest = in.size() - i;
+  if (rest == 1) {
+    const uint32_t v = uint32_t{p[i]} << 16;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+  } else if (rest == 2) {
+    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+  }
+  return out;
+}
+
+// Strict decoding: no padding, no whitespace, and the unused low bits of the last character must
+// be zero (RFC 4648 §3.5), so every byte string has exactly one accepted encoding.
+std::optional<std::string> b64url_decode(std::string_view in) {
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() / 4 * 3 + 2);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = b64url_value(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+// RFC 2104 HMAC with SHA-256 over the JWS signing input (RFC 7515 §5.1 step 5).
+std::array<unsigned char, kHmacBytes> hmac_sha256(std::string_view key, std::string_view msg) {
+  CHIRON_CHECK(key.size() <= static_cast<size_t>(INT_MAX), "HMAC key too long");
+  static const unsigned char kEmpty = 0;
+  // OpenSSL refuses a null key pointer even with length 0; an empty secret is still a key.
+  const void* key_ptr = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
+  const auto* msg_ptr = msg.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(msg.data());
+  std::array<unsigned char, kHmacBytes> md{};
+  unsigned int md_len = 0;
+  const unsigned char* out =
+      HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), msg_ptr, msg.size(), md.data(), &md_len);
+  CHIRON_CHECK(out != nullptr && md_len == kHmacBytes, "HMAC-SHA256 failed");
+  return md;
+}
+
+// Decodes one base64url part and parses it as a JSON object. Never throws.
+Result<boost::json::object> decode_json_object(std::string_view part, std::string_view what) {
+  auto bytes = b64url_decode(part);
+  if (!bytes) return Status::unauthenticated(std::string(what) + ": bad base64url");
+  boost::system::error_code ec;
+  boost::json::parse_options opts;
+  opts.max_depth = 8;
+  boost::json::value v = boost::json::parse(*bytes, ec, {}, opts);
+  if (ec) return Status::unauthenticated(std::string(what) + ": bad JSON");
+  if (!v.is_object()) return Status::unauthenticated(std::string(what) + ": not a JSON object");
+  return std::move(v.as_object());
+}
+
+// RFC 7519 §2 NumericDate: integral or not; fractions are truncated towards −∞.
+std::optional<int64_t> numeric_date(const boost::json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  if (v.is_double()) {
+    const double d = std::floor(v.get_double());
+    // ±2^62 keeps the cast defined and far beyond any real date.
+    if (!std::isfinite(d) || std::fabs(d) > 4.6e18) return std::nullopt;
+    return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
+}
+
+Status check_header(const boost::json::object& header) {
+  const boost::json::value* alg = header.if_contains("alg");
+  if (alg == nullptr || !alg->is_string()) return Status::unauthenticated("header: missing alg");
+  // RFC 8725 §3.1: the algorithm is fixed by the verifier, never chosen by the token.
+  if (alg->get_string() != "HS256") return Status::unauthenticated("header: unsupported alg (want HS256)");
+  if (const boost::json::value* typ = header.if_contains("typ")) {
+    // RFC 7519 §5.1: "JWT"; media type names compare case-insensitively.
+    if (!typ->is_string()) return Status::unauthenticated("header: typ is not JWT");
+    std::string t(typ->get_string());
+    std::transform(t.begin(), t.end(), t.begin(), [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; });
+    if (t != "JWT") return Status::unauthenticated("header: typ is not JWT");
+  }
+  // RFC 7515 §4.1.11: critical extensions we do not implement must be refused.
+  if (header.contains("crit")) return Status::unauthenticated("header: unsupported crit extensions");
+  return Status();
+}
+
+Result<ChatClaims> parse_claims(const boost::json::object& payload) {
+  ChatClaims claims;
+  const boost::json::value* sub = payload.if_contains("sub");
+  if (sub == nullptr || !sub->is_string()) return Status::unauthenticated("claims: missing sub");
+  if (sub->get_string().empty() || sub->get_string().size() > kMaxSubBytes)
+    return Status::unauthenticated("claims: sub must be 1..64 bytes");
+  claims.user = std::string(sub->get_string());
+
+  if (const boost::json::value* name = payload.if_contains("name"); name != nullptr && !name->is_null()) {
+    if (!name->is_string()) return Status::unauthenticated("claims: name is not a string");
+    if (name->get_string().size() > kMaxNameBytes) return Status::unauthenticated("claims: name over 64 bytes");
+    claims.name = std::string(name->get_string());
+  }
+  if (claims.name.empty()) claims.name = claims.user;
+
+  if (const boost::json::value* mod = payload.if_contains("mod"); mod != nullptr && !mod->is_null()) {
+    if (!mod->is_array()) return Status::unauthenticated("claims: mod is not an array");
+    for (const boost::json::value& room : mod->get_array()) {
+      if (!room.is_string()) return Status::unauthenticated("claims: mod holds a non-string");
+      claims.moderates.emplace_back(room.get_string());
+    }
+  }
+
+  if (const boost::json::value* post = payload.if_contains("post"); post != nullptr && !post->is_null()) {
+    if (!post->is_bool()) return Status::unauthenticated("claims: post is not a boolean");
+    claims.can_post = post->get_bool();
+  }
+
+  const boost::json::value* exp = payload.if_contains("exp");
+  if (exp == nullptr) return Status::unauthenticated("claims: missing exp");
+  auto exp_s = numeric_date(*exp);
+  if (!exp_s) return Status::unauthenticated("claims: exp is not a NumericDate");
+  claims.expires_unix_s = *exp_s;
+  return claims;
+}
+
+}  // namespace
+
+bool ChatClaims::moderates_room(std::string_view room) const {
+  return std::any_of(moderates.begin(), moderates.end(), [&](const std::string& r) { return r == "*" || r == room; });
+}
+
+Result<ChatClaims> verify_chat_token(std::string_view secret, std::string_view token, int64_t now_unix_s,
+                                     int64_t leeway_s) {
+  if (token.size() > kMaxChatTokenBytes) return Status::unauthenticated("token over 4 KiB");
+  // RFC 7515 §7.1 compact serialization: exactly three parts.
+  const size_t dot1 = token.find('.');
+  const size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos)
+    return Status::unauthenticated("not a JWT (want header.payload.signature)");
+  const std::string_view header_part = token.substr(0, dot1);
+  const std::string_view payload_part = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  const std::string_view signature_part = token.substr(dot2 + 1);
+
+  auto header = decode_json_object(header_part, "header");
+  if (!header.ok()) return std::move(header).status();
+  if (Status s = check_header(*header); !s.ok()) return s;
+
+  // Check the signature before looking at the claims: unauthenticated input gets no further.
+  auto signature = b64url_decode(signature_part);
+  if (!signature) return Status::unauthenticated("signature: bad base64url");
+  const auto expected = hmac_sha256(secret, token.substr(0, dot2));
+  if (signature->size() != kHmacBytes) return Status::unauthenticated("bad signature");
+  if (CRYPTO_memcmp(expected.data(), signature->data(), kHmacBytes) != 0)
+    return Status::unauthenticated("bad signature");
+
+  auto payload = decode_json_object(payload_part, "claims");
+  if (!payload.ok()) return std::move(payload).status();
+  auto claims = parse_claims(*payload);
+  if (!claims.ok()) return claims;
+
+  // exp ≤ now − leeway is expired (RFC 7519 §4.1.4); saturate instead of overflowing.
+  int64_t cutoff = 0;
+  if (__builtin_sub_overflow(now_unix_s, std::max<int64_t>(leeway_s, 0), &cutoff)) cutoff = INT64_MIN;
+  if (claims->expires_unix_s <= cutoff) return Status::unauthenticated("token expired");
+  return claims;
+}
+
+std::string sign_chat_token(std::string_view secret, const ChatClaims& claims, int64_t now_unix_s) {
+  boost::json::object payload;
+  payload["sub"] = claims.user;
+  if (!claims.name.empty() && claims.name != claims.user) payload["name"] = claims.name;
+  if (!claims.moderates.empty()) {
+    boost::json::array mod;
+    for (const std::string& room : claims.moderates) mod.emplace_back(room);
+    payload["mod"] = std::move(mod);
+  }
+  if (!claims.can_post) payload["post"] = false;
+  payload["iat"] = now_unix_s;
+  payload["exp"] = claims.expires_unix_s;
+
+  std::string token = b64url_encode(kHeader);
+  token.push_back('.');
+  token += b64url_encode(boost::json::serialize(payload));
+  const auto mac = hmac_sha256(secret, token);
+  token.push_back('.');
+  token += b64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return token;
+}
+
+}  // namespace chiron::chat

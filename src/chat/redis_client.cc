@@ -490,6 +490,7 @@ class RedisSubscriber::Impl final : public RedisConnection {
 
   MessageCallback on_message_;
   GapCallback on_gap_;
+  SubscribedCallback on_subscribed_;
 
   void post_change(std::string channel, int delta) {
     auto self = std::static_pointer_cast<Impl>(shared_from_this());
@@ -543,6 +544,10 @@ class RedisSubscriber::Impl final : public RedisConnection {
       // Drop messages that were in flight while we unsubscribed.
       if (refs_.count(channel) && on_message_) on_message_(channel, v.elements[2].str);
     } else if (kind == "subscribe") {
+      if (refs_.count(channel) && on_subscribed_) {
+        on_subscribed_(channel);
+        if (phase() != Phase::kConnected) return;  // the callback stopped us
+      }
       if (gap_waiting_.erase(channel)) {
         gap_channels_.push_back(channel);
         maybe_report_gap();
@@ -575,6 +580,7 @@ RedisSubscriber::RedisSubscriber(asio::io_context& io, RedisOptions options)
 RedisSubscriber::~RedisSubscriber() { stop(); }
 void RedisSubscriber::on_message(MessageCallback callback) { impl_->on_message_ = std::move(callback); }
 void RedisSubscriber::on_gap(GapCallback callback) { impl_->on_gap_ = std::move(callback); }
+void RedisSubscriber::on_subscribed(SubscribedCallback callback) { impl_->on_subscribed_ = std::move(callback); }
 void RedisSubscriber::on_state(RedisStateCallback callback) { impl_->set_state_callback(std::move(callback)); }
 void RedisSubscriber::start() { impl_->post_start(); }
 void RedisSubscriber::stop() { impl_->stop_and_wait(); }

@@ -103,6 +103,7 @@ class RedisSubscriber {
  public:
   using MessageCallback = std::function<void(const std::string& channel, const std::string& payload)>;
   using GapCallback = std::function<void(std::vector<std::string> channels)>;
+  using SubscribedCallback = std::function<void(const std::string& channel)>;
 
   RedisSubscriber(boost::asio::io_context& io, RedisOptions options);
   ~RedisSubscriber();
@@ -112,6 +113,9 @@ class RedisSubscriber {
   // Set before start().
   void on_message(MessageCallback callback);
   void on_gap(GapCallback callback);
+  // Redis confirmed a SUBSCRIBE of a still-wanted channel (the first one and each one after a
+  // reconnect, before on_gap): every message published from now on reaches on_message.
+  void on_subscribed(SubscribedCallback callback);
   void on_state(RedisStateCallback callback);
   void start();
   void stop();

@@ -3,19 +3,10 @@
 
 #include "chat/redis_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -23,113 +14,17 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-extern char** environ;
+#include "redis_testutil.h"
 
 namespace chiron::chat {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr const char* kRedisServer = "/usr/bin/redis-server";
-constexpr auto kWait = 3s;
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// True when a PING on a fresh blocking connection answers +PONG.
-bool ping(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{0, 200000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool ok = false;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::write(fd, "PING\r\n", 6) == 6) {
-    char buf[16] = {};
-    ok = ::read(fd, buf, sizeof buf - 1) >= 5 && std::string_view(buf).starts_with("+PONG");
-  }
-  ::close(fd);
-  return ok;
-}
-
-// One redis-server child process.
-class RedisServer {
- public:
-  explicit RedisServer(uint16_t port) : port_(port) {}
-  ~RedisServer() { kill(); }
-
-  bool start() {
-    std::string port = std::to_string(port_);
-    const char* argv[] = {kRedisServer, "--port", port.c_str(), "--save", "", "--appendonly", "no",
-                          "--bind", "127.0.0.1", "--logfile", "/dev/null", "--daemonize", "no",
-                          nullptr};
-    if (posix_spawn(&pid_, kRedisServer, nullptr, nullptr, const_cast<char**>(argv), environ) != 0) {
-      pid_ = -1;
-      return false;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (ping(port_)) return true;
-      std::this_thread::sleep_for(5ms);  // waiting on another process; nothing to wait on instead
-    }
-    return false;
-  }
-
-  void kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  uint16_t port() const { return port_; }
-
- private:
-  uint16_t port_;
-  pid_t pid_ = -1;
-};
-
-// Values handed over from the io thread, awaited with a deadline by the test thread.
-template <class T>
-class Inbox {
- public:
-  void push(T v) {
-    std::lock_guard lock(mu_);
-    items_.push_back(std::move(v));
-    cv_.notify_all();
-  }
-  std::optional<T> pop(std::chrono::milliseconds timeout = kWait) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [&] { return !items_.empty(); })) return std::nullopt;
-    T v = std::move(items_.front());
-    items_.pop_front();
-    return v;
-  }
-  size_t size() {
-    std::lock_guard lock(mu_);
-    return items_.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<T> items_;  // Guarded by mu_
-};
+using redis_test::Inbox;
+using redis_test::kRedisServer;
+using redis_test::kWait;
+using redis_test::RedisServer;
+using redis_test::free_port;
 
 class RedisClientTest : public ::testing::Test {
  protected:

@@ -20,6 +20,7 @@ namespace json = boost::json;
 struct ChatServer::Session {
   std::string sid;
   std::string user;
+  std::string name;
   size_t thread = 0;
   bool connected = false;  // Socket.IO CONNECT done
   bool can_post = false;
@@ -61,7 +62,17 @@ std::string_view client_object_text(std::string_view frame) {
 std::shared_ptr<ChatServer> ChatServer::create(std::vector<asio::io_context*> contexts, ChatOptions options,
                                               std::shared_ptr<Bus> bus) {
   if (!bus) bus = make_local_bus(*contexts.at(0));
-  return std::shared_ptr<ChatServer>(new ChatServer(std::move(contexts), std::move(options), std::move(bus)));
+  auto server = std::shared_ptr<ChatServer>(new ChatServer(std::move(contexts), std::move(options), std::move(bus)));
+  std::weak_ptr<ChatServer> weak = server;
+  BusSink sink;
+  sink.deliver = [weak](const BusEvent& ev) {
+    if (auto self = weak.lock()) self->on_bus_event(ev);
+  };
+  sink.gap = [weak](const std::vector<std::string>& rooms) {
+    if (auto self = weak.lock()) self->on_bus_gap(rooms);
+  };
+  server->bus_->start(std::move(sink));
+  return server;
 }
 
 ChatServer::ChatServer(std::vector<asio::io_context*> contexts, ChatOptions options, std::shared_ptr<Bus> bus)
@@ -205,6 +216,7 @@ void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
         // anonymous, and may post only when the operator allows it.
         s->can_post = options_.anonymous_post;
         s->user = "anon-" + s->sid.substr(0, 6);
+        s->name = s->user;
       }
       ws->send_text(sio_connect_ok(s->sid));
       return;
@@ -284,12 +296,39 @@ void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const Cli
   if (targets.empty()) return reply(ack_error("not in any room"));
   ++messages_in_;
   const std::string_view raw = ev->args.size() == 1 ? client_object_text(frame) : std::string_view();
-  uint64_t seq = 0;
-  for (const std::string& room : targets) seq = broadcast(room, payload, raw, s.user);
-  json::object ok;
-  ok["ok"] = true;
-  ok["seq"] = seq;
-  reply(json::array{std::move(ok)});
+  // One ack once every room's publish is done (done may run on any thread; send_text is
+  // thread-safe). A multi-room post acks the last room's seq, or the first error.
+  struct Pending {
+    std::mutex mu;
+    size_t remaining = 0;        // Guarded by mu
+    uint64_t seq = 0;            // Guarded by mu
+    std::string error;           // Guarded by mu
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining = targets.size();
+  const std::optional<uint64_t> ack_id = packet.sio.ack_id;
+  std::weak_ptr<net::WebSocket> weak_ws = ws;
+  for (const std::string& room : targets) {
+    bus_->publish(room, "message", message_body(room, payload, raw, s.user, s.name),
+                  [pending, ack_id, weak_ws](Result<uint64_t> r) {
+                    std::unique_lock lock(pending->mu);
+                    if (r.ok()) pending->seq = std::max(pending->seq, *r);
+                    else if (pending->error.empty()) pending->error = "not delivered: " + r.status().message();
+                    if (--pending->remaining != 0) return;
+                    json::array args;
+                    if (pending->error.empty()) {
+                      json::object ok;
+                      ok["ok"] = true;
+                      ok["seq"] = pending->seq;
+                      args = json::array{std::move(ok)};
+                    } else {
+                      args = ack_error(pending->error);
+                    }
+                    lock.unlock();
+                    auto socket = weak_ws.lock();
+                    if (socket && ack_id) socket->send_text(sio_ack(*ack_id, args));
+                  });
+  }
 }
 
 size_t ChatServer::join(const std::string& room, const net::WebSocketPtr& ws, size_t thread) {
@@ -300,7 +339,8 @@ size_t ChatServer::join(const std::string& room, const net::WebSocketPtr& ws, si
   if (r.members[thread]) *next = *r.members[thread];
   next->push_back(ws);
   r.members[thread] = std::move(next);
-  return ++r.count;
+  if (++r.count == 1) bus_->subscribe(room);  // under the lock: calls stay balanced and ordered (bus.h)
+  return r.count;
 }
 
 void ChatServer::leave(const std::string& room, const net::WebSocketPtr& ws, size_t thread) {
@@ -313,40 +353,63 @@ void ChatServer::leave(const std::string& room, const net::WebSocketPtr& ws, siz
   std::erase(*next, ws);
   if (next->size() == before) return;
   r.members[thread] = std::move(next);
-  if (--r.count == 0) rooms_.erase(it);  // the paper's rooms keep nothing once empty
+  if (--r.count == 0) {
+    bus_->unsubscribe(room);
+    rooms_.erase(it);  // the paper's rooms keep nothing once empty
+  }
 }
 
-uint64_t ChatServer::broadcast(const std::string& room, json::object payload, std::string_view raw,
-                               const std::string& user) {
-  std::lock_guard lock(rooms_mu_);
-  auto it = rooms_.find(room);
-  if (it == rooms_.end()) return 0;
-  Room& r = it->second;
-  const uint64_t seq = ++r.seq;
+std::string ChatServer::message_body(const std::string& room, json::object payload, std::string_view raw,
+                                     const std::string& user, const std::string& name) const {
   const int64_t ts = Clock::system().unix_ms();
   std::string body;
   const json::value* room_field = payload.if_contains("room");
   const bool splice = !raw.empty() && !payload.contains("seq") && !payload.contains("ts") && !payload.contains("user") &&
+                      !payload.contains("name") &&
                       (room_field == nullptr || (room_field->is_string() && room_field->as_string() == room));
   if (splice) {
     // The client's own bytes plus ours: the payload reaches members exactly as it was sent
     // (Boost.JSON would re-print numbers, e.g. 1.5 as 1.5E0), and nothing is re-serialized.
-    body.reserve(raw.size() + 64 + user.size());
+    body.reserve(raw.size() + 64 + user.size() + name.size());
     body.append(raw.substr(0, raw.size() - 1));
     if (raw.size() > 2) body += ',';
-    body += "\"seq\":" + std::to_string(seq) + ",\"ts\":" + std::to_string(ts) + ",\"user\":" + json_quote(user);
+    body += "\"ts\":" + std::to_string(ts) + ",\"user\":" + json_quote(user) + ",\"name\":" + json_quote(name);
     if (room_field == nullptr) body += ",\"room\":" + json_quote(room);
     body += '}';
   } else {
     payload["room"] = room;
-    payload["seq"] = seq;
     payload["ts"] = ts;
     payload["user"] = user;
+    payload["name"] = name;
+    payload.erase("seq");
     body = json::serialize(payload);
   }
+  return body;
+}
+
+void ChatServer::on_bus_event(const BusEvent& ev) {
+  if (ev.kind != "message") return;
+  // The body is a JSON object of ours ending in '}': the seq is spliced in, and the event is
+  // encoded ONCE for every member of every thread.
+  if (ev.body.size() < 2 || ev.body.back() != '}') return;
+  std::string body = ev.body.substr(0, ev.body.size() - 1);
+  if (body.size() > 1) body += ',';
+  body += "\"seq\":" + std::to_string(ev.seq) + '}';
   const std::string_view args[] = {body};
   const net::SharedFrame frame = net::SharedFrame::text(sio_event_serialized("new message", args));
-  // Posted under the lock: each thread receives a room's messages in seq order.
+  std::lock_guard lock(rooms_mu_);
+  auto it = rooms_.find(ev.room);
+  if (it == rooms_.end()) return;  // no local member (any more)
+  Room& r = it->second;
+  r.epoch = ev.epoch;
+  r.seq = ev.seq;
+  post_to_members(r, frame);
+}
+
+void ChatServer::on_bus_gap(const std::vector<std::string>&) {}
+
+void ChatServer::post_to_members(const Room& r, const net::SharedFrame& frame) {
+  // Posted under the room lock: each thread receives a room's events in order.
   for (size_t t = 0; t < r.members.size(); ++t) {
     auto members = r.members[t];
     if (!members || members->empty()) continue;
@@ -355,11 +418,11 @@ uint64_t ChatServer::broadcast(const std::string& room, json::object payload, st
       for (const net::WebSocketPtr& ws : *members) ws->send(frame);
     });
   }
-  return seq;
 }
 
 void ChatServer::stop() {
   if (stopped_.exchange(true)) return;
+  bus_->stop();
   std::lock_guard lock(sockets_mu_);
   for (auto& [id, ws] : sockets_) ws->close(net::kWsGoingAway, "server shutting down");
 }

@@ -88,6 +88,7 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
 
  private:
   struct Room {
+    std::string epoch;  // of the last event the bus delivered
     uint64_t seq = 0;
     size_t count = 0;
     // Members per net thread; replaced (never mutated) on join/leave so a broadcast can take
@@ -104,10 +105,15 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
   size_t join(const std::string& room, const net::WebSocketPtr& ws, size_t thread);
   void leave(const std::string& room, const net::WebSocketPtr& ws, size_t thread);
   void handle_event(const net::WebSocketPtr& ws, Session& s, const ClientPacket& packet, std::string_view frame);
-  // Assigns the room's next seq, encodes once, posts one delivery task per thread.
+  // The member-facing body of a message, without seq (the bus assigns it).
   // raw: the client's object text when it can be spliced as is (see chat_server.cc).
-  uint64_t broadcast(const std::string& room, boost::json::object payload, std::string_view raw,
-                     const std::string& user);
+  std::string message_body(const std::string& room, boost::json::object payload, std::string_view raw,
+                           const std::string& user, const std::string& name) const;
+  // BusSink callbacks.
+  void on_bus_event(const BusEvent& ev);
+  void on_bus_gap(const std::vector<std::string>& rooms);
+  // One delivery task per thread with members; call under rooms_mu_.
+  void post_to_members(const Room& r, const net::SharedFrame& frame);
 
   const std::vector<boost::asio::io_context*> contexts_;
   const ChatOptions options_;

@@ -12,6 +12,7 @@ void add_serve_command(CLI::App& app);  // chiron serve: the whole platform in o
 void add_trace_command(CLI::App& app);  // chiron trace: event log → SVG event plot
 void add_demo_command(CLI::App& app);   // chiron demo overlap: compute/I-O overlap on the runtime
 void add_ns_command(CLI::App& app);     // chiron ns: the name server (REG/REQ/... over RESP)
+void add_chat_command(CLI::App& app);   // chiron chat token: chat session tokens (JWT HS256)
 
 // Exit code of the subcommand that ran.
 int exit_code();

@@ -3,14 +3,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "chat/token.h"
 
 namespace chiron::chat {
 
@@ -21,17 +24,77 @@ struct ChatServer::Session {
   std::string sid;
   std::string user;
   std::string name;
+  std::vector<std::string> moderates;  // rooms, "*" = all
   size_t thread = 0;
   bool connected = false;  // Socket.IO CONNECT done
+  bool anonymous = true;
   bool can_post = false;
   bool awaiting_pong = false;
   std::vector<std::string> rooms;
   double tokens = 0;
   int64_t refilled_us = 0;
   std::unique_ptr<asio::steady_timer> ping_timer;
+
+  bool moderates_room(std::string_view room) const {
+    return std::any_of(moderates.begin(), moderates.end(), [&](const std::string& r) { return r == "*" || r == room; });
+  }
+};
+
+struct ChatServer::Timer {
+  explicit Timer(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
 };
 
 namespace {
+
+constexpr size_t kMaxRoomsPerSocket = 64;
+constexpr uint64_t kMaxModerationSeconds = 366ull * 24 * 3600;
+constexpr int64_t kSlowStateTtlMs = 30ll * 24 * 3600 * 1000;
+constexpr int64_t kLiftStateTtlMs = 60000;
+constexpr std::string_view kBadRoom = "room name must be a non-empty string of at most 128 bytes";
+
+int64_t steady_ms() { return Clock::system().steady_us() / 1000; }
+
+std::optional<std::string> room_arg(const json::value* v) {
+  if (v == nullptr || !v->is_string() || v->as_string().empty() || v->as_string().size() > 128) return std::nullopt;
+  return std::string(v->as_string());
+}
+
+// A non-negative integer as JSON numbers carry it (socket.io-client sends 5, never 5.0, but a
+// double with an integral value is accepted).
+std::optional<uint64_t> uint_arg(const json::value& v) {
+  if (v.is_uint64()) return v.as_uint64();
+  if (v.is_int64() && v.as_int64() >= 0) return static_cast<uint64_t>(v.as_int64());
+  if (v.is_double() && v.as_double() >= 0 && v.as_double() < 9e15 &&
+      v.as_double() == static_cast<double>(static_cast<uint64_t>(v.as_double())))
+    return static_cast<uint64_t>(v.as_double());
+  return std::nullopt;
+}
+
+json::array users_json(const std::vector<ChatUser>& users) {
+  json::array a;
+  for (const ChatUser& u : users) a.push_back(json::object{{"user", u.user}, {"name", u.name}});
+  return a;
+}
+
+// RFC 3339 UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z.
+std::string iso_time(int64_t unix_ms) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+net::SharedFrame gap_frame(const std::string& room, const std::string& epoch, std::string_view reason) {
+  json::object o;
+  o["room"] = room;
+  o["epoch"] = epoch;
+  o["reason"] = reason;
+  return net::SharedFrame::text(sio_event("gap", json::array{std::move(o)}));
+}
 
 json::array ack_error(std::string_view why) {
   json::object o;
@@ -72,11 +135,18 @@ std::shared_ptr<ChatServer> ChatServer::create(std::vector<asio::io_context*> co
     if (auto self = weak.lock()) self->on_bus_gap(rooms);
   };
   server->bus_->start(std::move(sink));
+  server->presence_timer_ = std::make_unique<Timer>(*server->contexts_[0]);
+  server->arm_presence_tick();
   return server;
 }
 
+ChatServer::~ChatServer() = default;
+
 ChatServer::ChatServer(std::vector<asio::io_context*> contexts, ChatOptions options, std::shared_ptr<Bus> bus)
-    : contexts_(std::move(contexts)), options_(std::move(options)), bus_(std::move(bus)) {}
+    : contexts_(std::move(contexts)),
+      options_(std::move(options)),
+      bus_(std::move(bus)),
+      bus_local_(bus_->describe() == "local") {}
 
 size_t ChatServer::thread_index() const {
   for (size_t i = 0; i < contexts_.size(); ++i)
@@ -156,7 +226,7 @@ void ChatServer::on_close(const net::WebSocketPtr& ws) {
     // Destroyed here, on its own thread: the socket (and so the session) may be released
     // later by another thread, e.g. by a broadcast task that still holds it.
     s->ping_timer.reset();
-    for (const std::string& room : s->rooms) leave(room, ws, s->thread);
+    for (const std::string& room : s->rooms) leave(room, ws, s->thread, s->user);
     s->rooms.clear();
   }
   std::lock_guard lock(sockets_mu_);
@@ -210,16 +280,7 @@ void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
   }
   switch (sio.type) {
     case SioType::kConnect:
-      if (!s->connected) {
-        s->connected = true;
-        // Signed platform tokens come with accounts (issue 5); until then every session is
-        // anonymous, and may post only when the operator allows it.
-        s->can_post = options_.anonymous_post;
-        s->user = "anon-" + s->sid.substr(0, 6);
-        s->name = s->user;
-      }
-      ws->send_text(sio_connect_ok(s->sid));
-      return;
+      return on_connect(ws, *s, sio);
     case SioType::kDisconnect:
       return ws->close(net::kWsNormalClosure, "client disconnected");
     case SioType::kEvent:
@@ -233,42 +294,154 @@ void ChatServer::on_message(const net::WebSocketPtr& ws, net::WsMessage&& msg) {
   }
 }
 
+void ChatServer::on_connect(const net::WebSocketPtr& ws, Session& s, const SioPacket& sio) {
+  if (s.connected) return (void)ws->send_text(sio_connect_ok(s.sid));
+  // CONNECT's auth payload: {"token": JWT} (token.h). A refused token leaves the socket open
+  // and unconnected, as Socket.IO's middleware errors do; the client may CONNECT again.
+  const json::value* token = nullptr;
+  if (sio.data && sio.data->is_object()) token = sio.data->as_object().if_contains("token");
+  if (token != nullptr && !token->is_null()) {
+    if (!token->is_string()) return (void)ws->send_text(sio_connect_error(kDefaultNamespace, "token must be a string"));
+    if (options_.secret.empty())
+      return (void)ws->send_text(
+          sio_connect_error(kDefaultNamespace, "this server accepts no chat tokens (no --chat-secret)"));
+    auto claims = verify_chat_token(options_.secret, token->as_string(), Clock::system().unix_ms() / 1000);
+    if (!claims.ok()) return (void)ws->send_text(sio_connect_error(kDefaultNamespace, claims.status().message()));
+    s.anonymous = false;
+    s.user = claims->user;
+    s.name = claims->name.empty() ? claims->user : claims->name;
+    s.can_post = claims->can_post;
+    s.moderates = claims->moderates;
+  } else {
+    // Anonymous: read-only unless the operator allows anonymous posts (the paper's harness).
+    s.anonymous = true;
+    s.can_post = options_.anonymous_post;
+    s.user = "anon-" + s.sid.substr(0, 6);
+    s.name = s.user;
+  }
+  s.connected = true;
+  ws->send_text(sio_connect_ok(s.sid));
+}
+
 void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const ClientPacket& packet,
                               std::string_view frame) {
   auto ev = event_view(packet);
   if (!ev) return;
+  const std::optional<uint64_t> ack_id = packet.sio.ack_id;
+  if (ev->name == "new user") return handle_join(ws, s, *ev, ack_id);
+  if (ev->name == "new message") return handle_post(ws, s, *ev, ack_id, frame);
+  if (ev->name == "ban" || ev->name == "mute" || ev->name == "slow mode") return handle_moderation(ws, s, *ev, ack_id);
+  if (ev->name == "delete message") return handle_delete(ws, s, *ev, ack_id);
   auto reply = [&](json::array args) {
-    if (packet.sio.ack_id) ws->send_text(sio_ack(*packet.sio.ack_id, args));
+    if (ack_id) ws->send_text(sio_ack(*ack_id, args));
   };
-  if (ev->name == "new user" || ev->name == "leave") {
-    if (ev->args.empty() || !ev->args[0].is_string() || ev->args[0].as_string().empty() ||
-        ev->args[0].as_string().size() > 128)
-      return reply(ack_error("room name must be a non-empty string of at most 128 bytes"));
-    std::string room(ev->args[0].as_string());
-    json::object o;
-    o["ok"] = true;
-    if (ev->name == "new user") {
-      if (std::find(s.rooms.begin(), s.rooms.end(), room) == s.rooms.end()) {
-        o["members"] = join(room, ws, s.thread);
-        s.rooms.push_back(room);
-      }
-    } else if (auto it = std::find(s.rooms.begin(), s.rooms.end(), room); it != s.rooms.end()) {
-      leave(room, ws, s.thread);
+  if (ev->name != "leave" && ev->name != "members") return reply(ack_error("unknown event"));
+  auto room = room_arg(ev->args.empty() ? nullptr : &ev->args[0]);
+  if (!room) return reply(ack_error(kBadRoom));
+  json::object o;
+  o["ok"] = true;
+  o["room"] = *room;
+  if (ev->name == "leave") {
+    if (auto it = std::find(s.rooms.begin(), s.rooms.end(), *room); it != s.rooms.end()) {
       s.rooms.erase(it);
+      leave(*room, ws, s.thread, s.user);
     }
-    o["room"] = room;
     return reply(json::array{std::move(o)});
   }
-  if (ev->name != "new message") return reply(ack_error("unknown event"));
+  {
+    std::lock_guard lock(rooms_mu_);
+    auto it = rooms_.find(*room);
+    o["count"] = it == rooms_.end() ? 0 : it->second.presence.count();
+    o["users"] = it == rooms_.end() ? json::array() : users_json(it->second.presence.users(kMaxListedUsers));
+  }
+  reply(json::array{std::move(o)});
+}
+
+void ChatServer::handle_join(const net::WebSocketPtr& ws, Session& s, const EventView& ev,
+                             std::optional<uint64_t> ack_id) {
+  auto reply = [&](json::array args) {
+    if (ack_id) ws->send_text(sio_ack(*ack_id, args));
+  };
+  auto room = room_arg(ev.args.empty() ? nullptr : &ev.args[0]);
+  if (!room) return reply(ack_error(kBadRoom));
+  // Recovery: {"epoch":E,"seq":N}.
+  std::optional<std::pair<std::string, uint64_t>> recover;
+  if (ev.args.size() > 1 && !ev.args[1].is_null()) {
+    const json::object* r = ev.args[1].if_object();
+    const json::value* epoch = r != nullptr ? r->if_contains("epoch") : nullptr;
+    const json::value* seq = r != nullptr ? r->if_contains("seq") : nullptr;
+    auto n = seq != nullptr ? uint_arg(*seq) : std::nullopt;
+    if (epoch == nullptr || !epoch->is_string() || epoch->as_string().size() > 64 || !n)
+      return reply(ack_error("recovery is {\"epoch\":string,\"seq\":non-negative integer}"));
+    recover.emplace(std::string(epoch->as_string()), *n);
+  }
+  const bool member = std::find(s.rooms.begin(), s.rooms.end(), *room) != s.rooms.end();
+  if (!member && s.rooms.size() >= kMaxRoomsPerSocket) return reply(ack_error("too many rooms"));
+  const int64_t now_ms = Clock::system().unix_ms();
+  json::object o;
+  std::optional<PendingSignal> hello;
+  {
+    std::lock_guard lock(rooms_mu_);
+    auto it = rooms_.try_emplace(*room, options_.history_size).first;
+    Room& r = it->second;
+    if (auto ban = r.moderation.ban_of(s.user, now_ms)) {
+      maybe_drop_locked(it);
+      return reply(ack_error("banned until " + iso_time(ban->until_ms)));
+    }
+    if (!member) {
+      if (r.members.empty()) r.members.resize(contexts_.size());
+      auto next = std::make_shared<std::vector<net::WebSocketPtr>>();
+      if (r.members[s.thread]) *next = *r.members[s.thread];
+      next->push_back(ws);
+      r.members[s.thread] = std::move(next);
+      if (++r.count == 1) {
+        bus_->subscribe(*room);  // under the lock: calls stay balanced and ordered (bus.h)
+        if (!bus_local_) r.history.resync();
+        r.presence = RoomPresence();
+        r.signalled_ms = steady_ms();
+        r.local_changed = true;  // the tick re-signals soon with whoever joined meanwhile
+        r.presence.add_local(ChatUser{s.user, s.name});
+        hello = PendingSignal{*room, RoomPresence::body(bus_->edge_id(), r.presence.local_users(), true)};
+        r.presence_changed = true;
+      } else if (r.presence.add_local(ChatUser{s.user, s.name})) {
+        r.local_changed = r.presence_changed = true;
+      }
+      s.rooms.push_back(*room);
+    }
+    if (recover) {
+      // Sent inline, on this socket's thread, under the room lock: every later event of the
+      // room reaches this socket through a task posted after this point, so nothing is missed
+      // and nothing is doubled.
+      auto missed = r.history.since(recover->first, recover->second);
+      if (missed)
+        for (const net::SharedFrame& f : *missed) ws->send(f);
+      o["recovered"] = missed.has_value();
+    }
+    o["ok"] = true;
+    o["room"] = *room;
+    o["epoch"] = r.history.epoch();
+    o["seq"] = r.history.last_seq();
+    o["members"] = r.presence.count();
+    o["users"] = users_json(r.presence.users(kMaxListedUsers));
+  }
+  if (hello) send_signals({std::move(*hello)});
+  reply(json::array{std::move(o)});
+}
+
+void ChatServer::handle_post(const net::WebSocketPtr& ws, Session& s, const EventView& ev,
+                             std::optional<uint64_t> ack_id, std::string_view frame) {
+  auto reply = [&](json::array args) {
+    if (ack_id) ws->send_text(sio_ack(*ack_id, args));
+  };
   if (!s.can_post) {
     ++rejected_;
-    return reply(ack_error("read-only: anonymous viewers cannot post"));
+    return reply(ack_error(s.anonymous ? "read-only: anonymous viewers cannot post" : "read-only: this token cannot post"));
   }
-  if (ev->args.empty() || !ev->args[0].is_object()) {
+  if (ev.args.empty() || !ev.args[0].is_object()) {
     ++rejected_;
     return reply(ack_error("a message is an object"));
   }
-  json::object payload = ev->args[0].as_object();
+  const json::object& payload = ev.args[0].as_object();
   if (const json::value* text = payload.if_contains("text");
       text != nullptr && text->is_string() && text->as_string().size() > options_.max_text_bytes) {
     ++rejected_;
@@ -282,7 +455,6 @@ void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const Cli
     ++rejected_;
     return reply(ack_error("rate limited"));
   }
-  s.tokens -= 1;
   std::vector<std::string> targets;
   if (const json::value* room = payload.if_contains("room"); room != nullptr && room->is_string()) {
     targets.emplace_back(room->as_string());
@@ -294,69 +466,175 @@ void ChatServer::handle_event(const net::WebSocketPtr& ws, Session& s, const Cli
     targets = s.rooms;
   }
   if (targets.empty()) return reply(ack_error("not in any room"));
+  {
+    // Mutes and slow mode, as this edge knows them (bus signals; moderators are exempt from
+    // slow mode). All rooms are checked before any is posted to.
+    const int64_t now_ms = Clock::system().unix_ms();
+    std::lock_guard lock(rooms_mu_);
+    for (const std::string& room : targets) {
+      auto it = rooms_.find(room);
+      if (it == rooms_.end()) continue;
+      if (auto until = it->second.moderation.muted_until(s.user, now_ms)) {
+        ++rejected_;
+        return reply(ack_error("muted in " + room + " until " + iso_time(*until)));
+      }
+    }
+    for (const std::string& room : targets) {
+      auto it = rooms_.find(room);
+      int64_t wait_ms = 0;
+      if (it == rooms_.end() || s.moderates_room(room)) continue;
+      if (!it->second.moderation.try_post(s.user, now_ms, &wait_ms)) {
+        ++rejected_;
+        return reply(ack_error("slow mode: wait " + std::to_string((wait_ms + 999) / 1000) + " s"));
+      }
+    }
+  }
+  s.tokens -= 1;
   ++messages_in_;
-  const std::string_view raw = ev->args.size() == 1 ? client_object_text(frame) : std::string_view();
-  // One ack once every room's publish is done (done may run on any thread; send_text is
-  // thread-safe). A multi-room post acks the last room's seq, or the first error.
+  const std::string_view raw = ev.args.size() == 1 ? client_object_text(frame) : std::string_view();
+  auto acker = make_acker(ws, ack_id, targets.size());
+  for (const std::string& room : targets)
+    bus_->publish(room, "message", message_body(room, payload, raw, s.user, s.name), acker);
+}
+
+void ChatServer::handle_delete(const net::WebSocketPtr& ws, Session& s, const EventView& ev,
+                               std::optional<uint64_t> ack_id) {
+  auto reply = [&](json::array args) {
+    if (ack_id) ws->send_text(sio_ack(*ack_id, args));
+  };
+  const json::object* o = ev.args.empty() ? nullptr : ev.args[0].if_object();
+  auto room = room_arg(o != nullptr ? o->if_contains("room") : nullptr);
+  auto seq = o != nullptr && o->if_contains("seq") ? uint_arg(o->at("seq")) : std::nullopt;
+  if (!room || !seq || *seq == 0) return reply(ack_error("delete message takes {room, seq}"));
+  if (!s.moderates_room(*room)) {
+    std::optional<std::string> author;
+    {
+      std::lock_guard lock(rooms_mu_);
+      if (auto it = rooms_.find(*room); it != rooms_.end()) author = it->second.history.author(*seq);
+    }
+    if (s.anonymous || author != s.user)
+      return reply(ack_error("only moderators, or the author of a recent message, may delete it"));
+  }
+  json::object body;
+  body["room"] = *room;
+  body["target"] = *seq;
+  body["by"] = s.user;
+  bus_->publish(*room, "delete", json::serialize(body), make_acker(ws, ack_id, 1));
+}
+
+void ChatServer::handle_moderation(const net::WebSocketPtr& ws, Session& s, const EventView& ev,
+                                   std::optional<uint64_t> ack_id) {
+  auto reply = [&](json::array args) {
+    if (ack_id) ws->send_text(sio_ack(*ack_id, args));
+  };
+  const json::object* o = ev.args.empty() ? nullptr : ev.args[0].if_object();
+  auto room = room_arg(o != nullptr ? o->if_contains("room") : nullptr);
+  if (!room) return reply(ack_error(kBadRoom));
+  if (!s.moderates_room(*room)) return reply(ack_error("only moderators of " + *room + " may do that"));
+  auto seconds = o->if_contains("seconds") ? uint_arg(o->at("seconds")) : std::nullopt;
+  if (!seconds || *seconds > kMaxModerationSeconds)
+    return reply(ack_error("seconds must be an integer from 0 to " + std::to_string(kMaxModerationSeconds)));
+  json::object body;
+  body["by"] = s.user;
+  body["seconds"] = *seconds;
+  json::object ok;
+  ok["ok"] = true;
+  if (ev.name == "slow mode") {
+    // Slow mode has no end of its own: the state lives until turned off (ttl: a month).
+    bus_->signal(*room, "slow", json::serialize(body), "slow", *seconds > 0 ? kSlowStateTtlMs : kLiftStateTtlMs);
+    ok["seconds"] = *seconds;
+    return reply(json::array{std::move(ok)});
+  }
+  const json::value* user = o->if_contains("user");
+  if (user == nullptr || !user->is_string() || user->as_string().empty() || user->as_string().size() > 64)
+    return reply(ack_error("user must be a user id (1..64 bytes)"));
+  std::string reason;
+  if (const json::value* r = o->if_contains("reason"); r != nullptr && r->is_string())
+    reason = std::string(r->as_string().subview().substr(0, 200));
+  const int64_t until = *seconds > 0 ? Clock::system().unix_ms() + static_cast<int64_t>(*seconds) * 1000 : 0;
+  body["user"] = user->as_string();
+  body["until"] = until;
+  if (ev.name == "ban") body["reason"] = reason;
+  const std::string kind = ev.name == "ban" ? "ban" : "mute";
+  // A lift is stored too (briefly) so it replaces the stored ban/mute for late subscribers.
+  bus_->signal(*room, kind, json::serialize(body), kind + ":" + std::string(user->as_string()),
+               *seconds > 0 ? static_cast<int64_t>(*seconds) * 1000 : kLiftStateTtlMs);
+  ok["until"] = until;
+  reply(json::array{std::move(ok)});
+}
+
+std::function<void(Result<uint64_t>)> ChatServer::make_acker(const net::WebSocketPtr& ws,
+                                                             std::optional<uint64_t> ack_id, size_t publishes) {
+  // One ack once every publish is done (done may run on any thread; send_text is thread-safe).
+  // A multi-room post acks the highest seq, or the first error.
   struct Pending {
     std::mutex mu;
-    size_t remaining = 0;        // Guarded by mu
-    uint64_t seq = 0;            // Guarded by mu
-    std::string error;           // Guarded by mu
+    size_t remaining = 0;  // Guarded by mu
+    uint64_t seq = 0;      // Guarded by mu
+    std::string error;     // Guarded by mu
   };
   auto pending = std::make_shared<Pending>();
-  pending->remaining = targets.size();
-  const std::optional<uint64_t> ack_id = packet.sio.ack_id;
+  pending->remaining = publishes;
   std::weak_ptr<net::WebSocket> weak_ws = ws;
-  for (const std::string& room : targets) {
-    bus_->publish(room, "message", message_body(room, payload, raw, s.user, s.name),
-                  [pending, ack_id, weak_ws](Result<uint64_t> r) {
-                    std::unique_lock lock(pending->mu);
-                    if (r.ok()) pending->seq = std::max(pending->seq, *r);
-                    else if (pending->error.empty()) pending->error = "not delivered: " + r.status().message();
-                    if (--pending->remaining != 0) return;
-                    json::array args;
-                    if (pending->error.empty()) {
-                      json::object ok;
-                      ok["ok"] = true;
-                      ok["seq"] = pending->seq;
-                      args = json::array{std::move(ok)};
-                    } else {
-                      args = ack_error(pending->error);
-                    }
-                    lock.unlock();
-                    auto socket = weak_ws.lock();
-                    if (socket && ack_id) socket->send_text(sio_ack(*ack_id, args));
-                  });
-  }
+  return [pending, ack_id, weak_ws](Result<uint64_t> r) {
+    std::unique_lock lock(pending->mu);
+    if (r.ok()) pending->seq = std::max(pending->seq, *r);
+    else if (pending->error.empty()) pending->error = "not delivered: " + r.status().message();
+    if (--pending->remaining != 0) return;
+    json::array args;
+    if (pending->error.empty()) {
+      json::object ok;
+      ok["ok"] = true;
+      ok["seq"] = pending->seq;
+      args = json::array{std::move(ok)};
+    } else {
+      args = ack_error(pending->error);
+    }
+    lock.unlock();
+    auto socket = weak_ws.lock();
+    if (socket && ack_id) socket->send_text(sio_ack(*ack_id, args));
+  };
 }
 
-size_t ChatServer::join(const std::string& room, const net::WebSocketPtr& ws, size_t thread) {
-  std::lock_guard lock(rooms_mu_);
-  Room& r = rooms_[room];
-  if (r.members.empty()) r.members.resize(contexts_.size());
-  auto next = std::make_shared<std::vector<net::WebSocketPtr>>();
-  if (r.members[thread]) *next = *r.members[thread];
-  next->push_back(ws);
-  r.members[thread] = std::move(next);
-  if (++r.count == 1) bus_->subscribe(room);  // under the lock: calls stay balanced and ordered (bus.h)
-  return r.count;
-}
-
-void ChatServer::leave(const std::string& room, const net::WebSocketPtr& ws, size_t thread) {
-  std::lock_guard lock(rooms_mu_);
+std::optional<ChatServer::PendingSignal> ChatServer::leave_locked(const std::string& room, const net::WebSocketPtr& ws,
+                                                                  size_t thread, const std::string& user) {
   auto it = rooms_.find(room);
-  if (it == rooms_.end() || !it->second.members[thread]) return;
+  if (it == rooms_.end() || it->second.members.empty() || !it->second.members[thread]) return std::nullopt;
   Room& r = it->second;
   auto next = std::make_shared<std::vector<net::WebSocketPtr>>(*r.members[thread]);
   const auto before = next->size();
   std::erase(*next, ws);
-  if (next->size() == before) return;
+  if (next->size() == before) return std::nullopt;
   r.members[thread] = std::move(next);
-  if (--r.count == 0) {
-    bus_->unsubscribe(room);
-    rooms_.erase(it);  // the paper's rooms keep nothing once empty
+  if (r.presence.remove_local(user)) r.local_changed = r.presence_changed = true;
+  if (--r.count > 0) return std::nullopt;
+  bus_->unsubscribe(room);
+  r.presence = RoomPresence();
+  r.presence_changed = r.local_changed = false;
+  maybe_drop_locked(it);
+  // The other edges drop this edge's list at once instead of after kEdgeTtlMs.
+  return PendingSignal{room, RoomPresence::body(bus_->edge_id(), {}, false)};
+}
+
+void ChatServer::leave(const std::string& room, const net::WebSocketPtr& ws, size_t thread, const std::string& user) {
+  std::optional<PendingSignal> bye;
+  {
+    std::lock_guard lock(rooms_mu_);
+    bye = leave_locked(room, ws, thread, user);
   }
+  if (bye) send_signals({std::move(*bye)});
+}
+
+void ChatServer::maybe_drop_locked(std::unordered_map<std::string, Room>::iterator it) {
+  Room& r = it->second;
+  if (r.count > 0) return;
+  // The paper's rooms keep nothing once empty; with history (a lone client reconnecting
+  // recovers) or moderation state (a banned user cannot rejoin before the replay) they stay.
+  if (r.history.capacity() == 0 && r.moderation.empty(Clock::system().unix_ms())) {
+    rooms_.erase(it);
+    return;
+  }
+  r.members.clear();
 }
 
 std::string ChatServer::message_body(const std::string& room, json::object payload, std::string_view raw,
@@ -388,25 +666,156 @@ std::string ChatServer::message_body(const std::string& room, json::object paylo
 }
 
 void ChatServer::on_bus_event(const BusEvent& ev) {
-  if (ev.kind != "message") return;
-  // The body is a JSON object of ours ending in '}': the seq is spliced in, and the event is
-  // encoded ONCE for every member of every thread.
+  if (ev.seq > 0) return on_sequenced(ev);
+  if (ev.kind == "presence") return on_presence(ev);
+  if (ev.kind == "ban" || ev.kind == "mute" || ev.kind == "slow") return on_moderation(ev);
+}
+
+void ChatServer::on_sequenced(const BusEvent& ev) {
+  // Our bodies are JSON objects ending in '}': the seq is spliced in and the event is encoded
+  // ONCE for every member of every thread.
   if (ev.body.size() < 2 || ev.body.back() != '}') return;
   std::string body = ev.body.substr(0, ev.body.size() - 1);
   if (body.size() > 1) body += ',';
   body += "\"seq\":" + std::to_string(ev.seq) + '}';
+  std::string author;
+  uint64_t target = 0;
+  std::string_view name;
+  if (ev.kind == "message") {
+    name = "new message";
+    boost::system::error_code ec;
+    json::value v = json::parse(ev.body, ec);
+    if (const json::object* o = ec ? nullptr : v.if_object(); o != nullptr)
+      if (const json::value* u = o->if_contains("user"); u != nullptr && u->is_string()) author = u->as_string();
+  } else if (ev.kind == "delete") {
+    name = "message deleted";
+    boost::system::error_code ec;
+    json::value v = json::parse(ev.body, ec);
+    if (const json::object* o = ec ? nullptr : v.if_object(); o != nullptr)
+      if (auto t = o->if_contains("target") ? uint_arg(o->at("target")) : std::nullopt) target = *t;
+  } else {
+    return;
+  }
   const std::string_view args[] = {body};
-  const net::SharedFrame frame = net::SharedFrame::text(sio_event_serialized("new message", args));
+  const net::SharedFrame frame = net::SharedFrame::text(sio_event_serialized(name, args));
   std::lock_guard lock(rooms_mu_);
   auto it = rooms_.find(ev.room);
   if (it == rooms_.end()) return;  // no local member (any more)
   Room& r = it->second;
-  r.epoch = ev.epoch;
-  r.seq = ev.seq;
+  const RoomHistory::Step step = r.history.advance(ev.epoch, ev.seq);
+  if (step == RoomHistory::Step::kStale) return;
+  if (step == RoomHistory::Step::kNewEpoch || step == RoomHistory::Step::kSeqGap)
+    post_to_members(r, gap_frame(ev.room, ev.epoch, step == RoomHistory::Step::kNewEpoch ? "new epoch" : "seq discontinuity"));
+  r.history.add(ev.seq, frame, std::move(author));
+  if (target > 0) r.history.mark_deleted(target);
   post_to_members(r, frame);
 }
 
-void ChatServer::on_bus_gap(const std::vector<std::string>&) {}
+void ChatServer::on_presence(const BusEvent& ev) {
+  auto sig = RoomPresence::parse(ev.body);
+  if (!sig || sig->edge == bus_->edge_id()) return;  // this edge's own list is known exactly
+  bool answer = false;
+  {
+    std::lock_guard lock(rooms_mu_);
+    auto it = rooms_.find(ev.room);
+    if (it == rooms_.end() || it->second.count == 0) return;
+    it->second.presence.merge(*sig, steady_ms());
+    it->second.presence_changed = true;
+    answer = sig->hello;
+  }
+  // A new edge said hello: answer with this edge's list at once. Not inline: publish/signal
+  // may be delivering right now (LocalBus holds its lock around deliver).
+  if (answer) {
+    std::weak_ptr<ChatServer> weak = weak_from_this();
+    asio::post(*contexts_[0], [weak, room = ev.room] {
+      if (auto self = weak.lock()) self->signal_presence_now(room);
+    });
+  }
+}
+
+void ChatServer::on_moderation(const BusEvent& ev) {
+  boost::system::error_code ec;
+  json::value v = json::parse(ev.body, ec);
+  const json::object* o = ec ? nullptr : v.if_object();
+  if (o == nullptr) return;
+  auto seconds = o->if_contains("seconds") ? uint_arg(o->at("seconds")) : std::nullopt;
+  const json::value* by = o->if_contains("by");
+  if (!seconds || by == nullptr || !by->is_string()) return;
+  json::object event;
+  event["room"] = ev.room;
+  event["action"] = ev.kind;
+  const int64_t now_ms = Clock::system().unix_ms();
+  std::string user;
+  int64_t until = 0;
+  std::string reason;
+  if (ev.kind != "slow") {
+    const json::value* u = o->if_contains("user");
+    const json::value* t = o->if_contains("until");
+    if (u == nullptr || !u->is_string() || t == nullptr || !t->is_int64()) return;
+    user = u->as_string();
+    until = t->as_int64();
+    if (const json::value* r = o->if_contains("reason"); r != nullptr && r->is_string()) reason = r->as_string();
+    event["user"] = user;
+    event["until"] = until;
+  }
+  event["seconds"] = *seconds;
+  event["by"] = by->as_string();
+  std::lock_guard lock(rooms_mu_);
+  auto it = rooms_.find(ev.room);
+  if (it == rooms_.end()) return;  // no local member: the bus replays the state at subscribe
+  Room& r = it->second;
+  if (ev.kind == "ban") r.moderation.ban(user, until, reason, now_ms);
+  else if (ev.kind == "mute") r.moderation.mute(user, until, now_ms);
+  else r.moderation.set_slow(static_cast<uint32_t>(*seconds));
+  if (!ev.replayed) {
+    const json::value args[] = {event};
+    post_to_members(r, net::SharedFrame::text(sio_event("moderation", json::array{args[0]})));
+  }
+  if (ev.kind == "ban" && until > now_ms) {
+    json::object banned;
+    banned["room"] = ev.room;
+    banned["until"] = until;
+    banned["reason"] = reason;
+    kick_locked(r, ev.room, user, json::serialize(banned));
+  }
+  if (r.count == 0) maybe_drop_locked(it);
+}
+
+void ChatServer::kick_locked(const Room& r, const std::string& room, const std::string& user,
+                             const std::string& event_body) {
+  std::weak_ptr<ChatServer> weak = weak_from_this();
+  for (size_t t = 0; t < r.members.size(); ++t) {
+    auto members = r.members[t];
+    if (!members || members->empty()) continue;
+    // On the members' own thread: their sessions are confined there.
+    asio::post(*contexts_[t], [weak, members = std::move(members), room, user, event_body] {
+      auto self = weak.lock();
+      if (!self) return;
+      const std::string_view args[] = {event_body};
+      for (const net::WebSocketPtr& ws : *members) {
+        Session* s = ws->handler_state<Session>();
+        if (s == nullptr || s->user != user) continue;
+        auto joined = std::find(s->rooms.begin(), s->rooms.end(), room);
+        if (joined == s->rooms.end()) continue;
+        s->rooms.erase(joined);
+        self->leave(room, ws, s->thread, s->user);
+        ws->send_text(sio_event_serialized("banned", args));
+      }
+    });
+  }
+}
+
+void ChatServer::on_bus_gap(const std::vector<std::string>& rooms) {
+  std::lock_guard lock(rooms_mu_);
+  for (const std::string& room : rooms) {
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) continue;
+    Room& r = it->second;
+    r.history.clear();
+    r.hello = r.local_changed = true;  // the room was subscribed again: announce this edge anew
+    if (r.count > 0) post_to_members(r, gap_frame(room, r.history.epoch(), "bus gap"));
+  }
+}
 
 void ChatServer::post_to_members(const Room& r, const net::SharedFrame& frame) {
   // Posted under the room lock: each thread receives a room's events in order.
@@ -420,9 +829,80 @@ void ChatServer::post_to_members(const Room& r, const net::SharedFrame& frame) {
   }
 }
 
+void ChatServer::arm_presence_tick() {
+  presence_timer_->timer.expires_after(std::chrono::milliseconds(std::max<uint32_t>(options_.presence_interval_ms, 20)));
+  std::weak_ptr<ChatServer> weak = weak_from_this();
+  presence_timer_->timer.async_wait([weak](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->stopped_.load()) return;
+    self->presence_tick();
+    self->arm_presence_tick();
+  });
+}
+
+void ChatServer::presence_tick() {
+  const int64_t now = steady_ms();
+  std::vector<PendingSignal> signals;
+  {
+    std::lock_guard lock(rooms_mu_);
+    size_t idle = 0;
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+      Room& r = it->second;
+      if (r.count == 0) {
+        // Kept for history or moderation; beyond kMaxIdleRooms (or with nothing left worth
+        // keeping) they go.
+        if (++idle > kMaxIdleRooms ||
+            (r.history.capacity() == 0 && r.moderation.empty(Clock::system().unix_ms()))) {
+          it = rooms_.erase(it);
+          continue;
+        }
+        ++it;
+        continue;
+      }
+      if (r.presence.expire(now)) r.presence_changed = true;
+      if (r.local_changed || now - r.signalled_ms >= kPresenceRefreshMs) {
+        signals.push_back({it->first, RoomPresence::body(bus_->edge_id(), r.presence.local_users(), r.hello)});
+        r.local_changed = r.hello = false;
+        r.signalled_ms = now;
+      }
+      if (r.presence_changed) {
+        r.presence_changed = false;
+        if (auto d = r.presence.take_diff(kMaxListedUsers)) {
+          json::object p;
+          p["room"] = it->first;
+          p["count"] = d->count;
+          p["joined"] = users_json(d->joined);
+          p["left"] = users_json(d->left);
+          const json::value args[] = {p};
+          post_to_members(r, net::SharedFrame::text(sio_event("presence", json::array{args[0]})));
+        }
+      }
+      ++it;
+    }
+  }
+  send_signals(std::move(signals));
+}
+
+void ChatServer::signal_presence_now(const std::string& room) {
+  std::optional<PendingSignal> sig;
+  {
+    std::lock_guard lock(rooms_mu_);
+    auto it = rooms_.find(room);
+    if (it == rooms_.end() || it->second.count == 0) return;
+    sig = PendingSignal{room, RoomPresence::body(bus_->edge_id(), it->second.presence.local_users(), false)};
+    it->second.signalled_ms = steady_ms();
+  }
+  send_signals({std::move(*sig)});
+}
+
+void ChatServer::send_signals(std::vector<PendingSignal> signals) {
+  for (PendingSignal& s : signals) bus_->signal(std::move(s.room), "presence", std::move(s.body));
+}
+
 void ChatServer::stop() {
   if (stopped_.exchange(true)) return;
   bus_->stop();
+  if (presence_timer_) asio::post(*contexts_[0], [self = shared_from_this()] { self->presence_timer_->timer.cancel(); });
   std::lock_guard lock(sockets_mu_);
   for (auto& [id, ws] : sockets_) ws->close(net::kWsGoingAway, "server shutting down");
 }

@@ -30,8 +30,11 @@ test('socket.io-client joins, posts and receives; payload unchanged plus seq, ts
   const serve = await startServe(['--chat-anonymous']);
   const [a, b] = await Promise.all([connect(serve.url), connect(serve.url)]);
   try {
-    assert.deepEqual(await emitAck(a, 'new user', 'room1'), { ok: true, room: 'room1', members: 1 });
-    assert.deepEqual(await emitAck(b, 'new user', 'room1'), { ok: true, room: 'room1', members: 2 });
+    const joinedA = await emitAck(a, 'new user', 'room1');
+    assert.deepEqual([joinedA.ok, joinedA.room, joinedA.members, joinedA.seq], [true, 'room1', 1, 0]);
+    assert.deepEqual(joinedA.users, [{ user: `anon-${a.id.slice(0, 6)}`, name: `anon-${a.id.slice(0, 6)}` }]);
+    const joinedB = await emitAck(b, 'new user', 'room1');
+    assert.deepEqual([joinedB.ok, joinedB.room, joinedB.members], [true, 'room1', 2]);
     const gotA = nextEvent(a, 'new message'), gotB = nextEvent(b, 'new message');
     const sent = { room: 'room1', text: 'hello <b>world</b> ✓', extra: { n: [1, 2, 3] } };
     const ack = await emitAck(a, 'new message', sent);

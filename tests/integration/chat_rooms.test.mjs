@@ -1,0 +1,262 @@
+// The chat event protocol (notes/chat_protocol.md) as the npm socket.io-client sees it: signed
+// identities on CONNECT, presence, history recovery, tombstones, bans, mutes and slow mode.
+// Tokens are HS256 JWTs (src/chat/token.h) minted here with node:crypto.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { SOURCE_DIR, startServe } from '../lib/chiron.mjs';
+
+const require = createRequire(path.join(SOURCE_DIR, 'package.json'));
+const { io } = require('socket.io-client');
+
+const SECRET = 'test-secret-for-chat-rooms';
+const b64url = (s) => Buffer.from(s).toString('base64url');
+
+function token(user, { name, mod, post, ttl = 3600, secret = SECRET } = {}) {
+  const claims = { sub: user, exp: Math.floor(Date.now() / 1000) + ttl };
+  if (name !== undefined) claims.name = name;
+  if (mod !== undefined) claims.mod = mod;
+  if (post !== undefined) claims.post = post;
+  const head = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
+  return `${head}.${crypto.createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+function connect(url, auth) {
+  const socket = io(url, { transports: ['websocket'], reconnection: false, timeout: 5000, auth });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err) => { socket.close(); reject(err); });
+  });
+}
+const as = (url, user, opts) => connect(url, { token: token(user, opts) });
+const emitAck = (socket, ...args) => socket.timeout(5000).emitWithAck(...args);
+const nextEvent = (socket, name, pred = () => true, ms = 5000) => new Promise((resolve, reject) => {
+  const t = setTimeout(() => { socket.off(name, on); reject(new Error(`no matching ${name} in ${ms} ms`)); }, ms);
+  function on(payload) {
+    if (!pred(payload)) return;
+    clearTimeout(t);
+    socket.off(name, on);
+    resolve(payload);
+  }
+  socket.on(name, on);
+});
+// Collects every `name` event from now on.
+function collect(socket, name) {
+  const seen = [];
+  socket.on(name, (p) => seen.push(p));
+  return seen;
+}
+
+async function withServe(args, fn) {
+  const serve = await startServe(['--chat-secret', SECRET, ...args]);
+  const sockets = [];
+  try {
+    await fn(serve.url, sockets);
+  } finally {
+    for (const s of sockets) s.close();
+    await serve.stop();
+  }
+}
+
+test('CONNECT: a valid token names the user; bad, expired or unsigned tokens get connect_error; no token reads only', async () => {
+  await withServe([], async (url, sockets) => {
+    const alice = await as(url, 'alice', { name: 'Alice A.' });
+    sockets.push(alice);
+    const joined = await emitAck(alice, 'new user', 'r');
+    assert.deepEqual(joined.users, [{ user: 'alice', name: 'Alice A.' }]);
+    const got = nextEvent(alice, 'new message');
+    assert.equal((await emitAck(alice, 'new message', { room: 'r', text: 'hi' })).ok, true);
+    const m = await got;
+    assert.deepEqual([m.user, m.name, m.text], ['alice', 'Alice A.', 'hi']);
+
+    await assert.rejects(connect(url, { token: token('mallory', { secret: 'wrong' }) }), (e) => /signature/i.test(e.message));
+    await assert.rejects(connect(url, { token: token('old', { ttl: -3600 }) }), (e) => /expired/i.test(e.message));
+    await assert.rejects(connect(url, { token: 'not.a.jwt' }), (e) => e.message.length > 0);
+    await assert.rejects(connect(url, { token: 42 }), /token must be a string/);
+
+    const viewer = await connect(url);
+    sockets.push(viewer);
+    assert.equal((await emitAck(viewer, 'new user', 'r')).ok, true);
+    const refused = await emitAck(viewer, 'new message', { room: 'r', text: 'hi' });
+    assert.equal(refused.ok, false);
+    assert.match(refused.error, /read-only/);
+    const readOnly = await as(url, 'ro', { post: false });
+    sockets.push(readOnly);
+    await emitAck(readOnly, 'new user', 'r');
+    assert.match((await emitAck(readOnly, 'new message', { room: 'r', text: 'x' })).error, /read-only/);
+  });
+  // Without --chat-secret every token is refused, with a reason.
+  const serve = await startServe();
+  try {
+    await assert.rejects(connect(serve.url, { token: token('alice') }), /no --chat-secret/);
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('presence: joins and leaves are coalesced, users counted once per user id', async () => {
+  await withServe([], async (url, sockets) => {
+    const alice = await as(url, 'alice');
+    sockets.push(alice);
+    await emitAck(alice, 'new user', 'p');
+    await nextEvent(alice, 'presence', (p) => p.count === 1);
+    const events = collect(alice, 'presence');
+    const bobs = await Promise.all([as(url, 'bob'), as(url, 'bob'), as(url, 'carol'), as(url, 'dave')]);
+    sockets.push(...bobs);
+    await Promise.all(bobs.map((s) => emitAck(s, 'new user', 'p')));
+    await nextEvent(alice, 'presence', (p) => p.count === 4);
+    const joined = events.flatMap((p) => p.joined.map((u) => u.user)).sort();
+    assert.deepEqual(joined, ['bob', 'carol', 'dave']);  // bob's two tabs: one member
+    assert.ok(events.length <= 2, `4 joins in one burst announced in ${events.length} events`);
+    const members = await emitAck(alice, 'members', 'p');
+    assert.equal(members.count, 4);
+    // One of bob's tabs leaving changes nothing; the second one makes bob leave.
+    bobs[0].close();
+    bobs[1].close();
+    const left = await nextEvent(alice, 'presence', (p) => p.left.length > 0);
+    assert.deepEqual(left.left, [{ user: 'bob', name: 'bob' }]);
+    assert.equal(left.count, 3);
+  });
+});
+
+test('history: a reconnecting client gets exactly what it missed before the ack, or recovered:false', async () => {
+  await withServe(['--chat-history', '5'], async (url, sockets) => {
+    const alice = await as(url, 'alice');
+    const bob = await as(url, 'bob');
+    sockets.push(alice, bob);
+    const join = await emitAck(alice, 'new user', 'h');
+    await emitAck(bob, 'new user', 'h');
+    const first = nextEvent(alice, 'new message');
+    await emitAck(bob, 'new message', { room: 'h', text: 'seen' });
+    const seen = await first;
+    assert.equal(seen.seq, join.seq + 1);
+    // The epoch is the bus's: known to the edge once the room has an event (a repeated join says it).
+    const { epoch } = await emitAck(alice, 'new user', 'h');
+    assert.ok(epoch.length > 0);
+    alice.close();
+    const last = { seq: seen.seq };
+    for (let i = 0; i < 5; i++) await emitAck(bob, 'new message', { room: 'h', text: `missed ${i}` });
+    const alice2 = await as(url, 'alice');
+    sockets.push(alice2);
+    const replayed = collect(alice2, 'new message');
+    const ack = await emitAck(alice2, 'new user', 'h', { epoch, seq: last.seq });
+    assert.equal(ack.recovered, true);
+    assert.deepEqual(replayed.map((m) => m.text), ['missed 0', 'missed 1', 'missed 2', 'missed 3', 'missed 4']);
+    assert.deepEqual(replayed.map((m) => m.seq), [1, 2, 3, 4, 5].map((i) => last.seq + i));
+    assert.equal(ack.seq, last.seq + 5);
+    // Too old (6 missed, ring of 5), a wrong epoch, or a seq from the future: recovered:false.
+    alice2.close();
+    for (let i = 0; i < 6; i++) await emitAck(bob, 'new message', { room: 'h', text: `later ${i}` });
+    const alice3 = await as(url, 'alice');
+    sockets.push(alice3);
+    const none = collect(alice3, 'new message');
+    const old = await emitAck(alice3, 'new user', 'h', { epoch, seq: ack.seq });
+    assert.equal(old.recovered, false);
+    assert.equal(old.seq, ack.seq + 6);
+    assert.equal((await emitAck(alice3, 'new user', 'h', { epoch: 'other', seq: old.seq })).recovered, false);
+    assert.equal(none.length, 0);
+    assert.equal((await emitAck(alice3, 'new user', 'h', { epoch: 5 })).ok, false);
+  });
+});
+
+test('a lone client that reconnects to an emptied room recovers (history keeps the room)', async () => {
+  await withServe(['--chat-history', '10'], async (url, sockets) => {
+    const alice = await as(url, 'alice');
+    sockets.push(alice);
+    await emitAck(alice, 'new user', 'solo');
+    const sent = await emitAck(alice, 'new message', { room: 'solo', text: 'one' });
+    const epoch = (await emitAck(alice, 'new user', 'solo')).epoch;
+    alice.close();
+    const again = await as(url, 'alice');
+    sockets.push(again);
+    const ack = await emitAck(again, 'new user', 'solo', { epoch, seq: sent.seq });
+    assert.deepEqual([ack.recovered, ack.seq, ack.epoch], [true, sent.seq, epoch]);
+  });
+});
+
+test('delete: the author or a moderator deletes; every member gets the tombstone; recovery replays the tombstone', async () => {
+  await withServe(['--chat-history', '10'], async (url, sockets) => {
+    const mod = await as(url, 'mod', { mod: ['d'] });
+    const bob = await as(url, 'bob');
+    const carol = await as(url, 'carol');
+    sockets.push(mod, bob, carol);
+    for (const s of [mod, bob, carol]) await emitAck(s, 'new user', 'd');
+    const m1 = await emitAck(bob, 'new message', { room: 'd', text: 'oops' });
+    const { epoch } = await emitAck(mod, 'new user', 'd');
+    const m2 = await emitAck(carol, 'new message', { room: 'd', text: 'rude' });
+    const refused = await emitAck(carol, 'delete message', { room: 'd', seq: m1.seq });
+    assert.equal(refused.ok, false);
+    const tombs = [mod, bob, carol].map((s) => nextEvent(s, 'message deleted', (t) => t.target === m1.seq));
+    const del = await emitAck(bob, 'delete message', { room: 'd', seq: m1.seq });
+    assert.equal(del.ok, true);
+    for (const t of await Promise.all(tombs)) assert.deepEqual(t, { room: 'd', target: m1.seq, by: 'bob', seq: del.seq });
+    const modDel = await emitAck(mod, 'delete message', { room: 'd', seq: m2.seq });
+    assert.equal(modDel.ok, true);
+    // A client that missed all of it gets both tombstones and neither message.
+    const late = await as(url, 'late');
+    sockets.push(late);
+    const msgs = collect(late, 'new message');
+    const dels = collect(late, 'message deleted');
+    const ack = await emitAck(late, 'new user', 'd', { epoch, seq: m1.seq - 1 });
+    assert.equal(ack.recovered, true);
+    assert.equal(msgs.length, 0);
+    assert.deepEqual(dels.map((t) => t.target), [m1.seq, m2.seq]);
+  });
+});
+
+test('ban kicks the user and refuses rejoin until it expires; non-moderators cannot moderate', async () => {
+  await withServe([], async (url, sockets) => {
+    const mod = await as(url, 'mod', { mod: ['*'] });
+    const bob = await as(url, 'bob');
+    sockets.push(mod, bob);
+    await emitAck(mod, 'new user', 'b');
+    await emitAck(bob, 'new user', 'b');
+    const notMod = await emitAck(bob, 'ban', { room: 'b', user: 'mod', seconds: 60 });
+    assert.equal(notMod.ok, false);
+    assert.match(notMod.error, /moderator/);
+    assert.equal((await emitAck(bob, 'slow mode', { room: 'b', seconds: 5 })).ok, false);
+    const banned = nextEvent(bob, 'banned');
+    const seen = nextEvent(mod, 'moderation', (e) => e.action === 'ban');
+    const ban = await emitAck(mod, 'ban', { room: 'b', user: 'bob', seconds: 1, reason: 'spam' });
+    assert.equal(ban.ok, true);
+    assert.ok(ban.until > Date.now());
+    assert.deepEqual(await banned, { room: 'b', until: ban.until, reason: 'spam' });
+    assert.deepEqual(await seen, { room: 'b', action: 'ban', user: 'bob', until: ban.until, seconds: 1, by: 'mod' });
+    // Removed from the room: posting there is refused, and so is rejoining.
+    assert.equal((await emitAck(bob, 'new message', { room: 'b', text: 'x' })).ok, false);
+    const rejoin = await emitAck(bob, 'new user', 'b');
+    assert.equal(rejoin.ok, false);
+    assert.match(rejoin.error, /^banned until \d{4}-\d\d-\d\dT/);
+    await new Promise((r) => setTimeout(r, Math.max(0, ban.until - Date.now()) + 100));  // the ban runs out
+    assert.equal((await emitAck(bob, 'new user', 'b')).ok, true);
+  });
+});
+
+test('mute refuses posts until lifted; slow mode refuses the 2nd post within the window (mods exempt)', async () => {
+  await withServe([], async (url, sockets) => {
+    const mod = await as(url, 'mod', { mod: ['m'] });
+    const bob = await as(url, 'bob');
+    sockets.push(mod, bob);
+    await emitAck(mod, 'new user', 'm');
+    await emitAck(bob, 'new user', 'm');
+    const mute = await emitAck(mod, 'mute', { room: 'm', user: 'bob', seconds: 60 });
+    assert.equal(mute.ok, true);
+    const refused = await emitAck(bob, 'new message', { room: 'm', text: 'x' });
+    assert.match(refused.error, /muted/);
+    assert.deepEqual(await emitAck(mod, 'mute', { room: 'm', user: 'bob', seconds: 0 }), { ok: true, until: 0 });
+    assert.equal((await emitAck(bob, 'new message', { room: 'm', text: 'back' })).ok, true);
+
+    assert.equal((await emitAck(mod, 'slow mode', { room: 'm', seconds: 30 })).ok, true);
+    assert.equal((await emitAck(bob, 'new message', { room: 'm', text: '1st' })).ok, true);
+    const second = await emitAck(bob, 'new message', { room: 'm', text: '2nd' });
+    assert.equal(second.ok, false);
+    assert.match(second.error, /slow mode/);
+    assert.equal((await emitAck(mod, 'new message', { room: 'm', text: 'mod 1' })).ok, true);
+    assert.equal((await emitAck(mod, 'new message', { room: 'm', text: 'mod 2' })).ok, true);
+    assert.equal((await emitAck(mod, 'slow mode', { room: 'm', seconds: 0 })).ok, true);
+    assert.equal((await emitAck(bob, 'new message', { room: 'm', text: 'free' })).ok, true);
+    assert.equal((await emitAck(mod, 'ban', { room: 'm', user: 'bob', seconds: -1 })).ok, false);
+  });
+});

@@ -7,25 +7,32 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { startServe, SOURCE_DIR } from '../lib/chiron.mjs';
+import { startServe, runChiron, SOURCE_DIR } from '../lib/chiron.mjs';
 
 const ROOM = 'e2e-room';
 const STEP_MS = 10000;
 const XSS = '<img src=x onerror=alert(1)>';
+const SECRET = 'e2e-chat-secret';
 
 let server, browser;
 const pages = [];
 const errors = [];
 const dialogs = [];
 
-async function openChat() {
+async function mintToken(...args) {
+  const { code, stdout, stderr } = await runChiron(['chat', 'token', '--secret', SECRET, ...args]);
+  assert.equal(code, 0, stderr);
+  return stdout.trim();
+}
+
+async function openChat(token = '') {
   const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_MS);
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-  await page.goto(`${server.url}/chat/?room=${ROOM}`);
+  await page.goto(`${server.url}/chat/?room=${ROOM}${token ? `#token=${token}` : ''}`);
   return page;
 }
 
@@ -50,7 +57,7 @@ async function waitForMessage(page, text) {
 }
 
 before(async () => {
-  server = await startServe(['--chat-anonymous', '--ns', 'off']);
+  server = await startServe(['--chat-anonymous', '--chat-secret', SECRET, '--ns', 'off']);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -111,8 +118,59 @@ test('the member list counts both users (presence)', async () => {
   }
 });
 
+test('a moderator signs in with a token, deletes a message and mutes a user', async () => {
+  const [a, b] = pages;
+  const mod = await openChat(await mintToken('--user', 'mod1', '--name', 'Moderator', '--mod', ROOM));
+  pages.push(mod);
+  await mod.waitForFunction(() => !document.getElementById('composer-text').disabled);
+  assert.equal(new URL(mod.url()).hash, '', 'the token leaves the address bar');
+  assert.match(await mod.textContent('#identity'), /Signed in as Moderator \(@mod1\) · moderator/);
+  assert.equal(await mod.isVisible('#mod-card'), true);
+  await mod.waitForFunction(() => document.getElementById('member-count').textContent === '3');
+
+  await post(a, 'please delete me');
+  await waitForMessage(mod, 'please delete me');
+  const seq = await mod.$$eval('#messages li.msg', (lis) =>
+    lis.find((li) => li.querySelector('.msg-text').textContent === 'please delete me').dataset.seq);
+  await mod.click(`#messages li.msg[data-seq="${seq}"] .msg-delete`);
+  for (const page of [a, b, mod]) {
+    await page.waitForFunction((s) => document.querySelector(`#messages li.msg[data-seq="${s}"]`)
+      ?.classList.contains('deleted'), seq);
+    assert.equal(await page.textContent(`#messages li.msg[data-seq="${seq}"] .msg-text`), 'message deleted');
+  }
+
+  const userB = await myUser(b);
+  await mod.click(`#member-list li[data-user="${userB}"] summary`);
+  await mod.click(`#member-list li[data-user="${userB}"] .menu button:text("Mute 5 min")`);
+  await b.waitForFunction(() => /muted until/.test(document.getElementById('composer-error').textContent));
+  await a.waitForFunction((u) => [...document.querySelectorAll('#messages li.notice')]
+    .some((n) => n.textContent.startsWith(`${u} was muted until`)), userB);
+  await b.fill('#composer-text', 'can I still talk?');
+  await b.press('#composer-text', 'Enter');
+  await b.waitForFunction(() => !document.getElementById('composer-error').hidden &&
+    !/muted until/.test(document.getElementById('composer-error').textContent));
+});
+
+test('a read-only token gets a disabled composer; a bad token is refused', async () => {
+  const viewer = await openChat(await mintToken('--user', 'viewer', '--read-only'));
+  await viewer.waitForFunction(() => document.getElementById('conn-status').dataset.state === 'connected');
+  await viewer.waitForFunction(() => /read-only/.test(document.getElementById('identity').textContent));
+  assert.equal(await viewer.isDisabled('#composer-text'), true);
+  assert.equal(await viewer.isDisabled('#composer-send'), true);
+  await viewer.context().close();
+
+  const forged = await openChat(`${await mintToken('--user', 'x')}x`);
+  await forged.waitForFunction(() => document.getElementById('conn-status').dataset.state === 'refused');
+  assert.equal(await forged.isDisabled('#composer-text'), true);
+  await forged.context().close();
+});
+
 test('screenshot of the chat page', async () => {
-  const page = pages[1];
+  const page = pages[2];  // the moderator's view: controls, tombstone, moderation notice
+  const tip = 'Tokens come from `chiron chat token --secret S --user alice --mod lobby`';
+  await post(pages[0], tip);
+  await waitForMessage(page, tip);
+  await page.locator('#messages li.msg').last().hover();
   // Test runs leave the screenshot in test-results/; CHIRON_UPDATE_SCREENSHOTS=1 refreshes the
   // one the docs show (docs/images/), so a test run never dirties the checkout.
   const dir = process.env.CHIRON_UPDATE_SCREENSHOTS ? path.join(SOURCE_DIR, 'docs', 'images')

@@ -58,7 +58,15 @@ constexpr std::chrono::milliseconds kLingerTimeout{2000};
 // After a send-queue overflow: how long the frames already being written get to
 // drain so the client still receives our 1008 close frame.
 constexpr std::chrono::milliseconds kOverflowGrace{1000};
-constexpr size_t kReadChunkBytes = 16 * 1024;
+constexpr size_t kReadChunkBytes = 64 * 1024;
+
+// One receive buffer per thread, not per socket: a session waits for readability and then reads
+// into this buffer, and the frame parser keeps whatever partial frame remains. An idle socket
+// so holds no receive buffer at all (10k idle chat clients, issue 4).
+char* thread_read_buffer() {
+  thread_local std::unique_ptr<char[]> buf(new char[kReadChunkBytes]);
+  return buf.get();
+}
 
 IdGenerator g_session_ids;
 
@@ -87,13 +95,12 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
       : socket_(std::move(socket)),
         executor_(socket_.get_executor()),
         pending_input_(std::move(already_read)),
-        request_(std::move(request)),
+        request_(std::make_unique<Request>(std::move(request))),
         handlers_(std::move(handlers)),
         options_(options),
         id_(g_session_ids.next()),
         remote_(request_->remote_address),
         parser_(WsParserLimits{options.max_message_bytes}),
-        read_buf_(new char[kReadChunkBytes]),
         ping_timer_(executor_),
         deadline_timer_(executor_) {}
 
@@ -111,7 +118,8 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   enum class State { kOpen, kClosing, kLingering, kClosed };
 
   void read_more();
-  void on_read(const error_code& ec, size_t n);
+  void on_readable(const error_code& ec);
+  void on_read(const error_code& ec, std::string_view data);
   void consume(std::string_view data);
   void handle_event(WsEvent&& ev);
 
@@ -137,13 +145,12 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
   asio::ip::tcp::socket socket_;
   const asio::any_io_executor executor_;
   std::string pending_input_;
-  std::optional<Request> request_;  // until on_open
+  std::unique_ptr<Request> request_;  // until on_open (freed then: idle sockets are small)
   WsHandlers handlers_;
   const WsOptions options_;
   const uint64_t id_;
   std::string remote_;
   WsFrameParser parser_;
-  std::unique_ptr<char[]> read_buf_;
 
   State state_ = State::kOpen;
   std::atomic<bool> accepting_{true};     // send() may queue; false once closing
@@ -173,6 +180,7 @@ class WsSession final : public WebSocket, public std::enable_shared_from_this<Ws
 void WsSession::start() {
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);  // reads happen after a readiness wait (read_more)
   if (remote_.empty()) {
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -232,11 +240,23 @@ void WsSession::on_overflow() {
 }
 
 void WsSession::read_more() {
-  socket_.async_read_some(asio::buffer(read_buf_.get(), kReadChunkBytes),
-                          [self = shared_from_this()](const error_code& ec, size_t n) { self->on_read(ec, n); });
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
 }
 
-void WsSession::on_read(const error_code& ec, size_t n) {
+void WsSession::on_readable(const error_code& ec) {
+  if (ec) return on_read(ec, {});
+  char* buf = thread_read_buffer();
+  error_code read_ec;
+  const size_t n = socket_.read_some(asio::buffer(buf, kReadChunkBytes), read_ec);  // non-blocking socket
+  if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+    if (state_ != State::kClosed) read_more();
+    return;
+  }
+  on_read(read_ec, std::string_view(buf, n));
+}
+
+void WsSession::on_read(const error_code& ec, std::string_view data) {
   if (state_ == State::kClosed) return;
   if (ec) {
     if (state_ == State::kOpen) {
@@ -247,7 +267,7 @@ void WsSession::on_read(const error_code& ec, size_t n) {
     return;
   }
   last_rx_ = std::chrono::steady_clock::now();
-  if (state_ != State::kLingering) consume(std::string_view(read_buf_.get(), n));
+  if (state_ != State::kLingering) consume(data);
   if (state_ != State::kClosed) read_more();
 }
 

@@ -19,6 +19,9 @@
 // atomics (phase, counters, per-room member counts). Latencies go into a log-bucketed histogram
 // (128 sub-buckets per power of two, < 0.8 % error, as HdrHistogram with 2 significant digits).
 //
+// --rate 0 holds the clients open without sending (idle-connection memory). --ports P1,P2,...
+// spreads clients over several servers round-robin (edges sharing rooms through Redis).
+//
 // Output, one line: expected=… delivered=… loss=… deliveries_per_s=… p50_ms=… p99_ms=… p999_ms=…
 // max_ms=… sent=… errors=… (+ extra keys). deliveries_per_s = delivered / max(duration, time from
 // window start to the last delivery). 127.0.0.1 or any IPv4 literal only; no name resolution.
@@ -28,6 +31,7 @@
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,7 +74,7 @@ using Histogram = chiron::bench::LatencyHistogram;
 
 struct Options {
   std::string host = "127.0.0.1";
-  int port = 0;
+  std::vector<int> ports;  // client i connects to ports[i % size]: several edges share the load
   std::string path = "/socket.io/";
   int clients = 10;
   int rooms = 1;
@@ -104,6 +108,7 @@ enum class State { kConnecting, kUpgrading, kOpening, kConnectingSio, kJoining, 
 struct Conn {
   int id = 0;
   int room = 0;
+  int port = 0;
   int fd = -1;
   State state = State::kConnecting;
   std::string key;      // Sec-WebSocket-Key
@@ -155,6 +160,7 @@ class Worker {
       Conn c;
       c.id = id;
       c.room = id % o_.rooms;
+      c.port = o_.ports[static_cast<size_t>(id) % o_.ports.size()];
       c.connect_at_ns = sh_.t0_ns + static_cast<int64_t>(static_cast<double>(id) / o_.connect_rate * 1e9);
       conns_.push_back(std::move(c));
     }
@@ -226,7 +232,7 @@ void Worker::start_connect(Conn& c) {
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(o_.port));
+  a.sin_port = htons(static_cast<uint16_t>(c.port));
   if (inet_pton(AF_INET, o_.host.c_str(), &a.sin_addr) != 1) die("--host must be an IPv4 literal");
   if (connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS)
     return fail(c, std::string("connect: ") + std::strerror(errno));
@@ -495,7 +501,7 @@ void Worker::on_event(Conn& c, uint32_t events) {
     c.key = base64(raw, sizeof raw);
     c.state = State::kUpgrading;
     c.out = "GET " + o_.path + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + o_.host + ":" +
-            std::to_string(o_.port) + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + c.key +
+            std::to_string(c.port) + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + c.key +
             "\r\nSec-WebSocket-Version: 13\r\n\r\n";
     flush(c);
     return;
@@ -537,7 +543,8 @@ void Worker::run() {
       window_start_ = start + static_cast<int64_t>(o_.warmup_s * 1e9);
       window_end_ = window_start_ + static_cast<int64_t>(o_.duration_s * 1e9);
       drain_deadline = window_end_ + 10 * kSec;
-      const auto period = static_cast<int64_t>(1e9 / o_.rate);
+      // --rate 0: idle connections, held open (answering pings) through warm-up and duration.
+      const auto period = o_.rate > 0 ? static_cast<int64_t>(1e9 / o_.rate) : int64_t{1};
       std::uniform_int_distribution<int64_t> phase(0, period - 1);
       for (size_t i = 0; i < conns_.size(); ++i) {
         Conn& c = conns_[i];
@@ -545,6 +552,7 @@ void Worker::run() {
           fail(c, "not joined when sending started");
           continue;
         }
+        if (o_.rate == 0) continue;
         c.next_send_ns = start + phase(rng_);
         sends_.push({c.next_send_ns, i});
       }
@@ -585,7 +593,7 @@ void Worker::run() {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: chat_loadgen --port P [--host 127.0.0.1] [--path /socket.io/] [--clients N] [--rooms R]\n"
+               "usage: chat_loadgen --port P[,P2,...] [--host 127.0.0.1] [--path /socket.io/] [--clients N] [--rooms R]\n"
                "         [--rate MSG_PER_S_PER_CLIENT] [--size BYTES] [--duration S] [--warmup S] [--threads T]\n"
                "         [--connect-rate CONN_PER_S] [--join-wait-ms MS] [-v]\n");
   std::exit(2);
@@ -604,8 +612,14 @@ Options parse(int argc, char** argv) {
     const std::string v = argv[++i];
     if (a == "--host")
       o.host = v;
-    else if (a == "--port")
-      o.port = std::atoi(v.c_str());
+    else if (a == "--port" || a == "--ports") {
+      o.ports.clear();
+      for (size_t at = 0; at <= v.size();) {
+        const size_t comma = std::min(v.find(',', at), v.size());
+        o.ports.push_back(std::atoi(v.substr(at, comma - at).c_str()));
+        at = comma + 1;
+      }
+    }
     else if (a == "--path")
       o.path = v;
     else if (a == "--clients")
@@ -629,9 +643,11 @@ Options parse(int argc, char** argv) {
     else
       usage();
   }
-  if (o.port <= 0 || o.port > 65535) die("--port is required (1..65535)");
+  if (o.ports.empty()) die("--port is required");
+  for (int port : o.ports)
+    if (port <= 0 || port > 65535) die("--port/--ports: each port must be 1..65535");
   if (o.clients < 1 || o.rooms < 1 || o.rooms > o.clients) die("need 1 <= --rooms <= --clients");
-  if (!(o.rate > 0 && o.rate <= 100000)) die("--rate must be in (0, 100000]");
+  if (!(o.rate >= 0 && o.rate <= 100000)) die("--rate must be in [0, 100000] (0: idle connections)");
   if (o.size < 1 || o.size > (1 << 20)) die("--size must be 1..1048576");
   if (!(o.duration_s > 0) || o.warmup_s < 0) die("--duration must be > 0, --warmup >= 0");
   if (o.threads < 1) die("--threads must be >= 1");
@@ -644,6 +660,11 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
+  // One descriptor per client: lift the soft limit to the hard one (10k idle clients).
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
   Shared sh(o.rooms);
   // Setup: the connection ramp plus 10 s for stragglers, after which sending starts regardless.
   sh.t0_ns = now_ns();

@@ -35,38 +35,16 @@ done
 command -v node >/dev/null || { echo "node is not installed" >&2; exit 2; }
 [[ -d node_modules/socket.io ]] || { echo "node_modules/socket.io missing: npm ci" >&2; exit 2; }
 
-server_cpu=() client_cpu=()
-if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
-  server_cpu=(taskset -c 0) client_cpu=(taskset -c 1)
-fi
-
-tmp=$(mktemp -d)
+source bench/lib.sh
+bench_init
 server_pid=""
-stop_server() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
-cleanup() { stop_server; rm -rf "$tmp"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime, clock ticks
-hz=$(getconf CLK_TCK)
+stop_server() { [[ -n "$server_pid" ]] && stop_pid "$server_pid"; server_pid=""; }
 
 # start_server NAME CMD... : starts it on cpu0, waits for "listening chat=…" (or http=), sets server_pid.
 start_server() {
   local name=$1; shift
-  "${server_cpu[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    grep -Eq '^listening (chat|http)=' "$tmp/$name.out" 2>/dev/null && return 0
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "$name did not start:"; cat "$tmp/$name.err"; exit 1
+  start_bg "$name" '^listening (chat|http)=' "${server_cpu[@]}" "$@"
+  server_pid=$bg_pid
 }
 
 # measure NAME PORT RATE : one load generator run against the running server; prints one line.
@@ -77,7 +55,7 @@ measure() {
   line=$("${client_cpu[@]}" "$loadgen_bin" --port "$port" --clients "$clients" --rooms 1 --rate "$rate" \
     --size 100 --duration "$duration" --warmup "$warmup" --threads "$threads" --connect-rate 500)
   t1=$(date +%s.%N) c1=$(cpu_ticks "$server_pid")
-  hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$server_pid/status")
+  hwm=$(hwm_kb "$server_pid")
   printf '%-9s rate=%-3s %s server_cpu_cores=%.2f server_rss_hwm_mb=%.1f\n' "$name" "$rate" "$line" \
     "$(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l)" "$(echo "$hwm / 1024" | bc -l)"
 }

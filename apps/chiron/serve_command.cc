@@ -11,6 +11,7 @@
 #include "chiron/signals.h"
 #include "common/common.h"
 #include "chat/chat_server.h"
+#include "chat/redis_bus.h"
 #include "kernel/kernel.h"
 #include "nameserver/name_server.h"
 #include "nameserver/registrar.h"
@@ -60,6 +61,16 @@ int serve(const ServeArgs& args) {
     std::fprintf(stderr, "chiron serve: --http: %s\n", http_addr.status().to_string().c_str());
     return 2;
   }
+  // --redis (a common flag): rooms shared with other edges; without it, one process.
+  std::optional<chat::RedisOptions> redis;
+  if (!args.common.redis.empty()) {
+    auto parsed = chat::parse_redis_url(args.common.redis);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "chiron serve: --redis: %s\n", parsed.status().to_string().c_str());
+      return 2;
+    }
+    redis = std::move(*parsed);
+  }
   sigset_t signals = block_shutdown_signals();
   const Clock& clock = Clock::system();
   const int64_t started_us = clock.steady_us();
@@ -81,7 +92,11 @@ int serve(const ServeArgs& args) {
   chat_opts.secret = args.chat_secret;
   chat_opts.history_size = args.chat_history;
   chat_opts.max_send_queue_bytes = args.chat_send_queue_kb << 10;
-  auto chat_server = chat::ChatServer::create(runtime.net_contexts(), chat_opts);
+  // Rooms shared with other edges through Redis pub/sub, or kept in this process.
+  std::shared_ptr<chat::Bus> bus;
+  if (redis) bus = chat::make_redis_bus(*runtime.net_contexts()[0], *redis);
+  log::info("serve", "chat bus", {{"bus", bus ? bus->describe() : std::string("local")}});
+  auto chat_server = chat::ChatServer::create(runtime.net_contexts(), chat_opts, std::move(bus));
   router.websocket("/socket.io/", chat_server->handlers(), chat_server->ws_options());
   std::string web_root = find_web_root(args.web_root);
   // Browser libraries installed by npm (package.json): served as they are, no bundler.

@@ -294,6 +294,43 @@ TEST_F(RedisBusTest, ForeignPayloadsOnOurChannelAreDroppedAndCounted) {
   EXPECT_EQ(a.bus->stats().malformed, hostile.size());
 }
 
+TEST_F(RedisBusTest, ForeignStateEntriesAreDroppedAtReplay) {
+  const std::string key = bus_channel("r") + ":state";
+  ASSERT_TRUE(run({"HSET", key, "no-expiry", "not a number"}).ok());
+  ASSERT_TRUE(run({"HSET", key, "junk", "99999999999999\ngarbage"}).ok());
+  auto good = encode_bus_frame(BusFrame{"ban", "", 0, "someone", "ban:u1", "{}"});
+  ASSERT_TRUE(good.ok());
+  ASSERT_TRUE(run({"HSET", key, "ban:u1", "99999999999999\n" + *good}).ok());
+  Edge& a = edge();
+  a.bus->subscribe("r");
+  auto ev = a.events.pop();
+  ASSERT_TRUE(ev);
+  EXPECT_TRUE(ev->replayed);
+  EXPECT_EQ(ev->kind, "ban");
+  EXPECT_FALSE(a.events.pop(100ms));
+  EXPECT_EQ(a.bus->stats().malformed, 1u);  // "junk"; the entry without an expiry is deleted
+  auto left = run({"HEXISTS", key, "no-expiry"});
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->integer, 0);
+}
+
+TEST_F(RedisBusTest, SubscribeChurnLeavesNoSubscription) {
+  Edge& a = edge();
+  for (int i = 0; i < 50; ++i) {
+    a.bus->subscribe("churn");
+    a.bus->unsubscribe("churn");
+  }
+  a.bus->subscribe("other");  // a barrier: the churn before it has reached Redis once this shows
+  ASSERT_TRUE(wait_numsub("other", 1));
+  EXPECT_EQ(numsub("churn"), 0);
+  a.bus->subscribe("churn");
+  ASSERT_TRUE(wait_numsub("churn", 1));
+  ASSERT_TRUE(publish(*a.bus, "churn", "still works").first.ok());
+  auto ev = a.events.pop();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->body, "still works");
+}
+
 TEST_F(RedisBusTest, StopFailsLaterPublishesWithCancelled) {
   Edge& a = edge();
   a.bus->stop();

@@ -7,7 +7,7 @@ import { spawn, execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { SOURCE_DIR, startServe } from '../lib/chiron.mjs';
+import { SOURCE_DIR, runChiron, startServe } from '../lib/chiron.mjs';
 
 const require = createRequire(path.join(SOURCE_DIR, 'package.json'));
 const { io } = require('socket.io-client');
@@ -164,4 +164,13 @@ test('redis restart: clients get "gap", then messaging works again', async () =>
   const msgs = await Promise.race([Promise.all(received), timeout(5000, 'the message after the restart did not reach every client')]);
   for (const m of msgs) assert.equal(m.seq, ack.seq);
   assert.equal(ack.seq, 1, 'the counter died with Redis: a new epoch starts at 1');
+});
+
+test('a bad --redis URL is refused with a clear error and exit code 2', async () => {
+  for (const url of ['rediss://127.0.0.1:6379', 'redis://user:pw@127.0.0.1', 'http://127.0.0.1:6379']) {
+    const { code, stderr } = await runChiron(['serve', '--http', '127.0.0.1:0', '--ns', 'off', '--redis', url]);
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /--redis: .*redis url/);
+    assert.doesNotMatch(stderr, /pw/);
+  }
 });

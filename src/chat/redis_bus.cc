@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "common/clock.h"
 #include "common/ids.h"
@@ -25,6 +27,8 @@ namespace {
 constexpr std::string_view kFrameMagic = "cb1\n";
 constexpr std::string_view kChannelPrefix = "chiron:chat:{";
 constexpr size_t kMaxSeqDigits = 20;
+constexpr int kMaxReplayRetries = 20;  // × kReplayRetryMs: a publisher that stays down ~4 s is a gap
+constexpr int kReplayRetryMs = 200;
 
 // KEYS[1] seq hash. ARGV: channel, fresh epoch, kind, frame tail (origin, state_key and body
 // fields, already encoded). Builds the same frame as encode_bus_frame.
@@ -280,6 +284,7 @@ class Core : public std::enable_shared_from_this<Core> {
  private:
   struct RoomState {
     uint64_t replay_gen = 0;                   // the replay in flight; older replies are dropped
+    int replay_failures = 0;                   // of the current replay, retried kMaxReplayRetries times
     bool replay_pending = false;
     std::unordered_set<std::string> live_keys;  // state keys seen live while replay_pending
   };
@@ -371,7 +376,12 @@ class Core : public std::enable_shared_from_this<Core> {
     if (it == rooms_.end() || stopped_) return;
     RoomState& room = it->second;
     room.replay_pending = true;
+    room.replay_failures = 0;
     room.live_keys.clear();
+    run_replay(channel, room);
+  }
+
+  void run_replay(const std::string& channel, RoomState& room) {
     const uint64_t gen = ++room.replay_gen;
     run_script(kReplay, {"", "", "1", channel + ":state"},
                [weak = weak_from_this(), channel, gen](Result<RedisValue> r) {
@@ -383,16 +393,34 @@ class Core : public std::enable_shared_from_this<Core> {
     auto it = rooms_.find(channel);
     if (it == rooms_.end() || it->second.replay_gen != gen || stopped_) return;
     RoomState& room = it->second;
+    if (!r.ok() || r->type != RedisValue::Type::kArray) {
+      if (!r.ok() && r.status().code() == StatusCode::kCancelled) return;
+      // Typically the publisher is still reconnecting after the subscriber already did: retry
+      // (the live keys keep accumulating meanwhile), and give up as a gap after a while.
+      if (room.replay_failures == 0 || room.replay_failures == kMaxReplayRetries)  // not once per retry
+        log::warn("chat", "state replay failed",
+                  {{"channel", channel}, {"error", r.ok() ? r->str : r.status().to_string()},
+                   {"attempt", room.replay_failures + 1}});
+      if (++room.replay_failures > kMaxReplayRetries) {
+        room.replay_failures = 0;
+        room.replay_pending = false;
+        room.live_keys.clear();
+        report_gap({room_of(channel)});
+        return;
+      }
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(kReplayRetryMs));
+      timer->async_wait([weak = weak_from_this(), timer, channel, gen](const boost::system::error_code&) {
+        auto self = weak.lock();
+        if (!self || self->stopped_) return;
+        auto again = self->rooms_.find(channel);
+        if (again != self->rooms_.end() && again->second.replay_gen == gen) self->run_replay(channel, again->second);
+      });
+      return;
+    }
+    room.replay_failures = 0;
     room.replay_pending = false;
     std::unordered_set<std::string> live;
     live.swap(room.live_keys);
-    if (!r.ok() || r->type != RedisValue::Type::kArray) {
-      // The state is lost for this subscription; the chat learns of it like of any gap.
-      log::warn("chat", "state replay failed",
-                {{"channel", channel}, {"error", r.ok() ? r->str : r.status().to_string()}});
-      if (r.ok() || r.status().code() != StatusCode::kCancelled) report_gap({room_of(channel)});
-      return;
-    }
     const std::string room_name = room_of(channel);
     for (const RedisValue& v : r->elements) {
       auto f = parse_bus_frame(v.str);

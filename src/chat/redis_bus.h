@@ -21,7 +21,8 @@
 // a reconnect), by a script that returns the live entries and deletes expired ones. The
 // replay's snapshot may be older than live signals read meanwhile on the other connection, so
 // replayed entries whose state_key was already seen live since the confirmation are skipped:
-// every change after the confirmation arrives live anyway.
+// every change after the confirmation arrives live anyway. A replay that fails (the command
+// connection still reconnecting) is retried for a few seconds, then reported as a gap.
 //
 // Bus frame (binary-safe; a channel payload):  "cb1\n" then five length-prefixed fields
 // "<decimal length>:<bytes>" — kind, epoch, seq (decimal; "0" and empty epoch for signals),

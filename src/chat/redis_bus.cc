@@ -241,9 +241,14 @@ class Core : public std::enable_shared_from_this<Core> {
       log::warn("chat", "signal dropped", {{"error", frame.status().to_string()}});
       return;
     }
-    auto on_fail = [](Result<RedisValue> r) {
-      if (!r.ok() || r->is_error())
-        log::warn("chat", "signal not published", {{"error", r.ok() ? r->str : r.status().to_string()}});
+    auto on_fail = [weak = weak_from_this()](Result<RedisValue> r) {
+      auto self = weak.lock();
+      if (!self || (r.ok() && !r->is_error())) return;
+      // Presence signals are frequent: while Redis is down, log the 1st, 2nd, 4th, ... failure.
+      const uint64_t n = ++self->signal_failures_;
+      if ((n & (n - 1)) == 0)
+        log::warn("chat", "signal not published",
+                  {{"error", r.ok() ? r->str : r.status().to_string()}, {"failures", n}});
     };
     if (!stored) {
       publisher_.command({"PUBLISH", bus_channel(room), std::move(*frame)}, on_fail);
@@ -278,7 +283,8 @@ class Core : public std::enable_shared_from_this<Core> {
   }
 
   RedisBusStats stats() const {
-    return RedisBusStats{published_.load(), failures_.load(), delivered_.load(), malformed_.load(), gaps_.load()};
+    return RedisBusStats{published_.load(), failures_.load(), signal_failures_.load(), delivered_.load(),
+                         malformed_.load(), gaps_.load()};
   }
 
  private:
@@ -461,6 +467,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::array<std::atomic<bool>, kScriptCount> loading_{};
   std::unordered_map<std::string, RoomState> rooms_;  // by channel; loop-confined
   std::atomic<uint64_t> published_{0}, failures_{0}, delivered_{0}, malformed_{0}, gaps_{0};
+  std::atomic<uint64_t> signal_failures_{0};
 };
 
 class RedisBusImpl final : public RedisBus {

@@ -78,6 +78,7 @@ std::string bus_channel(std::string_view room);
 struct RedisBusStats {
   uint64_t published = 0;         // sequenced publishes that got their seq
   uint64_t publish_failures = 0;  // done() with an error
+  uint64_t signal_failures = 0;   // signals Redis did not take (down, overloaded)
   uint64_t delivered = 0;         // events handed to the sink (replays included)
   uint64_t malformed = 0;         // channel payloads or stored entries dropped
   uint64_t gaps = 0;              // sink.gap calls

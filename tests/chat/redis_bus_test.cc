@@ -272,6 +272,11 @@ TEST_F(RedisBusTest, PublishWhileRedisIsDownFailsPromptly) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   }
   EXPECT_GE(a.bus->stats().publish_failures, 3u);
+  a.bus->signal("r", "presence", "{}");  // no callback: counted (and logged sparsely) instead
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (a.bus->stats().signal_failures == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(2ms);  // the failure is reported on the io thread
+  EXPECT_EQ(a.bus->stats().signal_failures, 1u);
 }
 
 TEST_F(RedisBusTest, ForeignPayloadsOnOurChannelAreDroppedAndCounted) {

@@ -208,15 +208,18 @@ void ChatServer::arm_ping(const net::WebSocketPtr& ws, Session& s) {
   s.ping_timer->expires_after(std::chrono::milliseconds(s.awaiting_pong ? options_.ping_timeout_ms
                                                                         : options_.ping_interval_ms));
   std::weak_ptr<net::WebSocket> weak_ws = ws;
-  s.ping_timer->async_wait([this, weak_ws, self = shared_from_this()](const boost::system::error_code& ec) {
+  // Weak: a wait still pending when the net threads stop is destroyed with its io_context, and
+  // must not be what keeps the server (and its bus) alive until then.
+  s.ping_timer->async_wait([weak_ws, weak_self = weak_from_this()](const boost::system::error_code& ec) {
     auto socket = weak_ws.lock();
-    if (ec || !socket) return;
+    auto self = weak_self.lock();
+    if (ec || !socket || !self) return;
     Session* session = socket->handler_state<Session>();
     if (session == nullptr || !session->ping_timer) return;  // closed meanwhile
     if (session->awaiting_pong) return socket->close(net::kWsPolicyViolation, "ping timeout");
     session->awaiting_pong = true;
     socket->send_text(eio_ping());
-    arm_ping(socket, *session);
+    self->arm_ping(socket, *session);
   });
 }
 
@@ -902,7 +905,9 @@ void ChatServer::send_signals(std::vector<PendingSignal> signals) {
 void ChatServer::stop() {
   if (stopped_.exchange(true)) return;
   bus_->stop();
-  if (presence_timer_) asio::post(*contexts_[0], [self = shared_from_this()] { self->presence_timer_->timer.cancel(); });
+  asio::post(*contexts_[0], [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->presence_timer_->timer.cancel();
+  });
   std::lock_guard lock(sockets_mu_);
   for (auto& [id, ws] : sockets_) ws->close(net::kWsGoingAway, "server shutting down");
 }

@@ -4,6 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SOURCE_DIR, startServe } from '../lib/chiron.mjs';
@@ -259,4 +261,69 @@ test('mute refuses posts until lifted; slow mode refuses the 2nd post within the
     assert.equal((await emitAck(bob, 'new message', { room: 'm', text: 'free' })).ok, true);
     assert.equal((await emitAck(mod, 'ban', { room: 'm', user: 'bob', seconds: -1 })).ok, false);
   });
+});
+
+// ---- two edges sharing Redis: presence merged per edge, moderation state replayed ----
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+const redisPing = (port) => new Promise((resolve) => {
+  execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 2000 },
+           (err, out) => resolve(!err && out.trim() === 'PONG'));
+});
+const haveRedis = await new Promise((resolve) => execFile('redis-server', ['--version'], (err) => resolve(!err)));
+
+test('two edges on Redis: presence counts users once across edges; a ban reaches an edge that subscribes later',
+     { skip: !haveRedis && 'redis-server not installed' }, async () => {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+                                       '--logfile', '/dev/null'], { stdio: 'ignore' });
+  const edges = [], sockets = [];
+  try {
+    for (let i = 0; i < 50 && !(await redisPing(port)); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 2; i++) {
+      edges.push(await startServe(['--chat-secret', SECRET, '--ns', 'off', '--redis', `redis://127.0.0.1:${port}`]));
+    }
+    const [a, b] = edges.map((e) => e.url);
+    const alice = await as(a, 'alice');
+    sockets.push(alice);
+    await emitAck(alice, 'new user', 'x');
+    const aliceSeesBob = nextEvent(alice, 'presence', (p) => p.joined.some((u) => u.user === 'bob'));
+    const bob = await as(b, 'bob');
+    sockets.push(bob);
+    const bobSeesAlice = nextEvent(bob, 'presence', (p) => p.count === 2);  // edge A answers B's hello
+    await emitAck(bob, 'new user', 'x');
+    assert.equal((await aliceSeesBob).count, 2);
+    assert.deepEqual((await bobSeesAlice).joined.map((u) => u.user).sort(), ['alice', 'bob']);
+    // bob in a second tab on the other edge is still one member.
+    const bobTab = await as(a, 'bob');
+    sockets.push(bobTab);
+    assert.equal((await emitAck(bobTab, 'new user', 'x')).members, 2);
+    bob.close();
+    bobTab.close();
+    const left = await nextEvent(alice, 'presence', (p) => p.left.some((u) => u.user === 'bob'));
+    assert.equal(left.count, 1);
+
+    // A ban made on edge A for a room no edge has members in; carol then joins it on edge B.
+    const mod = await as(a, 'mod', { mod: ['*'] });
+    sockets.push(mod);
+    assert.equal((await emitAck(mod, 'ban', { room: 'y', user: 'carol', seconds: 60, reason: 'r' })).ok, true);
+    const carol = await as(b, 'carol');
+    sockets.push(carol);
+    const banned = nextEvent(carol, 'banned');
+    const first = await emitAck(carol, 'new user', 'y');
+    if (first.ok) assert.equal((await banned).room, 'y');  // the replayed state arrived after the join
+    const again = await emitAck(carol, 'new user', 'y');
+    assert.equal(again.ok, false);
+    assert.match(again.error, /^banned until/);
+  } finally {
+    for (const s of sockets) s.close();
+    await Promise.all(edges.map((e) => e.stop()));
+    redis.kill('SIGKILL');
+  }
 });

@@ -327,3 +327,25 @@ test('two edges on Redis: presence counts users once across edges; a ban reaches
     redis.kill('SIGKILL');
   }
 });
+
+test('malformed moderation, delete and recovery arguments get ack errors; the socket stays connected', async () => {
+  await withServe(['--chat-history', '5'], async (url, sockets) => {
+    const mod = await as(url, 'mod', { mod: ['*'] });
+    sockets.push(mod);
+    await emitAck(mod, 'new user', 'z');
+    const bad = [
+      ['ban'], ['ban', 'z'], ['ban', { room: 'z' }], ['ban', { room: 'z', user: 'u', seconds: 'x' }],
+      ['ban', { room: 'z', user: 'u', seconds: 1e12 }], ['ban', { room: 'z', user: '', seconds: 1 }],
+      ['mute', { room: 5, user: 'u', seconds: 1 }], ['slow mode', { room: 'z', seconds: -5 }],
+      ['delete message', { room: 'z' }], ['delete message', { room: 'z', seq: 'one' }], ['delete message', []],
+      ['new user', 'z', { epoch: 'e' }], ['new user', 'z', { seq: 1 }], ['new user', 'z', 'nope'], ['members'],
+    ];
+    for (const args of bad) {
+      const ack = await emitAck(mod, ...args);
+      assert.equal(ack.ok, false, JSON.stringify(args));
+      assert.equal(typeof ack.error, 'string');
+    }
+    assert.equal(mod.connected, true);
+    assert.equal((await emitAck(mod, 'members', 'z')).count, 1);
+  });
+});

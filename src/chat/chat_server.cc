@@ -13,37 +13,13 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "chat/chat_session.h"
 #include "chat/token.h"
 
 namespace chiron::chat {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-struct ChatServer::Session {
-  std::string sid;
-  std::string user;
-  std::string name;
-  std::vector<std::string> moderates;  // rooms, "*" = all
-  size_t thread = 0;
-  bool connected = false;  // Socket.IO CONNECT done
-  bool anonymous = true;
-  bool can_post = false;
-  bool awaiting_pong = false;
-  std::vector<std::string> rooms;
-  double tokens = 0;
-  int64_t refilled_us = 0;
-  std::unique_ptr<asio::steady_timer> ping_timer;
-
-  bool moderates_room(std::string_view room) const {
-    return std::any_of(moderates.begin(), moderates.end(), [&](const std::string& r) { return r == "*" || r == room; });
-  }
-};
-
-struct ChatServer::Timer {
-  explicit Timer(asio::io_context& io) : timer(io) {}
-  asio::steady_timer timer;
-};
 
 namespace {
 
@@ -52,49 +28,6 @@ constexpr uint64_t kMaxModerationSeconds = 366ull * 24 * 3600;
 constexpr int64_t kSlowStateTtlMs = 30ll * 24 * 3600 * 1000;
 constexpr int64_t kLiftStateTtlMs = 60000;
 constexpr std::string_view kBadRoom = "room name must be a non-empty string of at most 128 bytes";
-
-int64_t steady_ms() { return Clock::system().steady_us() / 1000; }
-
-std::optional<std::string> room_arg(const json::value* v) {
-  if (v == nullptr || !v->is_string() || v->as_string().empty() || v->as_string().size() > 128) return std::nullopt;
-  return std::string(v->as_string());
-}
-
-// A non-negative integer as JSON numbers carry it (socket.io-client sends 5, never 5.0, but a
-// double with an integral value is accepted).
-std::optional<uint64_t> uint_arg(const json::value& v) {
-  if (v.is_uint64()) return v.as_uint64();
-  if (v.is_int64() && v.as_int64() >= 0) return static_cast<uint64_t>(v.as_int64());
-  if (v.is_double() && v.as_double() >= 0 && v.as_double() < 9e15 &&
-      v.as_double() == static_cast<double>(static_cast<uint64_t>(v.as_double())))
-    return static_cast<uint64_t>(v.as_double());
-  return std::nullopt;
-}
-
-json::array users_json(const std::vector<ChatUser>& users) {
-  json::array a;
-  for (const ChatUser& u : users) a.push_back(json::object{{"user", u.user}, {"name", u.name}});
-  return a;
-}
-
-// RFC 3339 UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z.
-std::string iso_time(int64_t unix_ms) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
-  return buf;
-}
-
-net::SharedFrame gap_frame(const std::string& room, const std::string& epoch, std::string_view reason) {
-  json::object o;
-  o["room"] = room;
-  o["epoch"] = epoch;
-  o["reason"] = reason;
-  return net::SharedFrame::text(sio_event("gap", json::array{std::move(o)}));
-}
 
 json::array ack_error(std::string_view why) {
   json::object o;
@@ -121,6 +54,38 @@ std::string_view client_object_text(std::string_view frame) {
 }
 
 }  // namespace
+
+// Shared with chat_bus_side.cc (declared in chat_session.h).
+
+int64_t steady_ms() { return Clock::system().steady_us() / 1000; }
+
+std::optional<std::string> room_arg(const json::value* v) {
+  if (v == nullptr || !v->is_string() || v->as_string().empty() || v->as_string().size() > 128) return std::nullopt;
+  return std::string(v->as_string());
+}
+
+std::optional<uint64_t> uint_arg(const json::value& v) {
+  if (v.is_uint64()) return v.as_uint64();
+  if (v.is_int64() && v.as_int64() >= 0) return static_cast<uint64_t>(v.as_int64());
+  if (v.is_double() && v.as_double() >= 0 && v.as_double() < 9e15 &&
+      v.as_double() == static_cast<double>(static_cast<uint64_t>(v.as_double())))
+    return static_cast<uint64_t>(v.as_double());
+  return std::nullopt;
+}
+
+json::array users_json(const std::vector<ChatUser>& users) {
+  json::array a;
+  for (const ChatUser& u : users) a.push_back(json::object{{"user", u.user}, {"name", u.name}});
+  return a;
+}
+
+net::SharedFrame gap_frame(const std::string& room, const std::string& epoch, std::string_view reason) {
+  json::object o;
+  o["room"] = room;
+  o["epoch"] = epoch;
+  o["reason"] = reason;
+  return net::SharedFrame::text(sio_event("gap", json::array{std::move(o)}));
+}
 
 std::shared_ptr<ChatServer> ChatServer::create(std::vector<asio::io_context*> contexts, ChatOptions options,
                                               std::shared_ptr<Bus> bus) {
@@ -389,7 +354,7 @@ void ChatServer::handle_join(const net::WebSocketPtr& ws, Session& s, const Even
     Room& r = it->second;
     if (auto ban = r.moderation.ban_of(s.user, now_ms)) {
       maybe_drop_locked(it);
-      return reply(ack_error("banned until " + iso_time(ban->until_ms)));
+      return reply(ack_error("banned until " + format_utc_ms(ban->until_ms)));
     }
     if (!member) {
       if (r.members.empty()) r.members.resize(contexts_.size());
@@ -426,6 +391,12 @@ void ChatServer::handle_join(const net::WebSocketPtr& ws, Session& s, const Even
     o["seq"] = r.history.last_seq();
     o["members"] = r.presence.count();
     o["users"] = users_json(r.presence.users(kMaxListedUsers));
+    // Who the server takes this socket for, so a page need not infer it.
+    o["you"] = json::object{{"user", s.user},
+                            {"name", s.name},
+                            {"anonymous", s.anonymous},
+                            {"can_post", s.can_post},
+                            {"moderator", s.moderates_room(*room)}};
   }
   if (hello) send_signals({std::move(*hello)});
   reply(json::array{std::move(o)});
@@ -479,7 +450,7 @@ void ChatServer::handle_post(const net::WebSocketPtr& ws, Session& s, const Even
       if (it == rooms_.end()) continue;
       if (auto until = it->second.moderation.muted_until(s.user, now_ms)) {
         ++rejected_;
-        return reply(ack_error("muted in " + room + " until " + iso_time(*until)));
+        return reply(ack_error("muted in " + room + " until " + format_utc_ms(*until)));
       }
     }
     for (const std::string& room : targets) {
@@ -666,240 +637,6 @@ std::string ChatServer::message_body(const std::string& room, json::object paylo
     body = json::serialize(payload);
   }
   return body;
-}
-
-void ChatServer::on_bus_event(const BusEvent& ev) {
-  if (ev.seq > 0) return on_sequenced(ev);
-  if (ev.kind == "presence") return on_presence(ev);
-  if (ev.kind == "ban" || ev.kind == "mute" || ev.kind == "slow") return on_moderation(ev);
-}
-
-void ChatServer::on_sequenced(const BusEvent& ev) {
-  // Our bodies are JSON objects ending in '}': the seq is spliced in and the event is encoded
-  // ONCE for every member of every thread.
-  if (ev.body.size() < 2 || ev.body.back() != '}') return;
-  std::string body = ev.body.substr(0, ev.body.size() - 1);
-  if (body.size() > 1) body += ',';
-  body += "\"seq\":" + std::to_string(ev.seq) + '}';
-  std::string author;
-  uint64_t target = 0;
-  std::string_view name;
-  if (ev.kind == "message") {
-    name = "new message";
-    boost::system::error_code ec;
-    json::value v = json::parse(ev.body, ec);
-    if (const json::object* o = ec ? nullptr : v.if_object(); o != nullptr)
-      if (const json::value* u = o->if_contains("user"); u != nullptr && u->is_string()) author = u->as_string();
-  } else if (ev.kind == "delete") {
-    name = "message deleted";
-    boost::system::error_code ec;
-    json::value v = json::parse(ev.body, ec);
-    if (const json::object* o = ec ? nullptr : v.if_object(); o != nullptr)
-      if (auto t = o->if_contains("target") ? uint_arg(o->at("target")) : std::nullopt) target = *t;
-  } else {
-    return;
-  }
-  const std::string_view args[] = {body};
-  const net::SharedFrame frame = net::SharedFrame::text(sio_event_serialized(name, args));
-  std::lock_guard lock(rooms_mu_);
-  auto it = rooms_.find(ev.room);
-  if (it == rooms_.end()) return;  // no local member (any more)
-  Room& r = it->second;
-  const RoomHistory::Step step = r.history.advance(ev.epoch, ev.seq);
-  if (step == RoomHistory::Step::kStale) return;
-  if (step == RoomHistory::Step::kNewEpoch || step == RoomHistory::Step::kSeqGap)
-    post_to_members(r, gap_frame(ev.room, ev.epoch, step == RoomHistory::Step::kNewEpoch ? "new epoch" : "seq discontinuity"));
-  r.history.add(ev.seq, frame, std::move(author));
-  if (target > 0) r.history.mark_deleted(target);
-  post_to_members(r, frame);
-}
-
-void ChatServer::on_presence(const BusEvent& ev) {
-  auto sig = RoomPresence::parse(ev.body);
-  if (!sig || sig->edge == bus_->edge_id()) return;  // this edge's own list is known exactly
-  bool answer = false;
-  {
-    std::lock_guard lock(rooms_mu_);
-    auto it = rooms_.find(ev.room);
-    if (it == rooms_.end() || it->second.count == 0) return;
-    it->second.presence.merge(*sig, steady_ms());
-    it->second.presence_changed = true;
-    answer = sig->hello;
-  }
-  // A new edge said hello: answer with this edge's list at once. Not inline: publish/signal
-  // may be delivering right now (LocalBus holds its lock around deliver).
-  if (answer) {
-    std::weak_ptr<ChatServer> weak = weak_from_this();
-    asio::post(*contexts_[0], [weak, room = ev.room] {
-      if (auto self = weak.lock()) self->signal_presence_now(room);
-    });
-  }
-}
-
-void ChatServer::on_moderation(const BusEvent& ev) {
-  boost::system::error_code ec;
-  json::value v = json::parse(ev.body, ec);
-  const json::object* o = ec ? nullptr : v.if_object();
-  if (o == nullptr) return;
-  auto seconds = o->if_contains("seconds") ? uint_arg(o->at("seconds")) : std::nullopt;
-  const json::value* by = o->if_contains("by");
-  if (!seconds || by == nullptr || !by->is_string()) return;
-  json::object event;
-  event["room"] = ev.room;
-  event["action"] = ev.kind;
-  const int64_t now_ms = Clock::system().unix_ms();
-  std::string user;
-  int64_t until = 0;
-  std::string reason;
-  if (ev.kind != "slow") {
-    const json::value* u = o->if_contains("user");
-    const json::value* t = o->if_contains("until");
-    if (u == nullptr || !u->is_string() || t == nullptr || !t->is_int64()) return;
-    user = u->as_string();
-    until = t->as_int64();
-    if (const json::value* r = o->if_contains("reason"); r != nullptr && r->is_string()) reason = r->as_string();
-    event["user"] = user;
-    event["until"] = until;
-  }
-  event["seconds"] = *seconds;
-  event["by"] = by->as_string();
-  std::lock_guard lock(rooms_mu_);
-  auto it = rooms_.find(ev.room);
-  if (it == rooms_.end()) return;  // no local member: the bus replays the state at subscribe
-  Room& r = it->second;
-  if (ev.kind == "ban") r.moderation.ban(user, until, reason, now_ms);
-  else if (ev.kind == "mute") r.moderation.mute(user, until, now_ms);
-  else r.moderation.set_slow(static_cast<uint32_t>(*seconds));
-  if (!ev.replayed) {
-    const json::value args[] = {event};
-    post_to_members(r, net::SharedFrame::text(sio_event("moderation", json::array{args[0]})));
-  }
-  if (ev.kind == "ban" && until > now_ms) {
-    json::object banned;
-    banned["room"] = ev.room;
-    banned["until"] = until;
-    banned["reason"] = reason;
-    kick_locked(r, ev.room, user, json::serialize(banned));
-  }
-  if (r.count == 0) maybe_drop_locked(it);
-}
-
-void ChatServer::kick_locked(const Room& r, const std::string& room, const std::string& user,
-                             const std::string& event_body) {
-  std::weak_ptr<ChatServer> weak = weak_from_this();
-  for (size_t t = 0; t < r.members.size(); ++t) {
-    auto members = r.members[t];
-    if (!members || members->empty()) continue;
-    // On the members' own thread: their sessions are confined there.
-    asio::post(*contexts_[t], [weak, members = std::move(members), room, user, event_body] {
-      auto self = weak.lock();
-      if (!self) return;
-      const std::string_view args[] = {event_body};
-      for (const net::WebSocketPtr& ws : *members) {
-        Session* s = ws->handler_state<Session>();
-        if (s == nullptr || s->user != user) continue;
-        auto joined = std::find(s->rooms.begin(), s->rooms.end(), room);
-        if (joined == s->rooms.end()) continue;
-        s->rooms.erase(joined);
-        self->leave(room, ws, s->thread, s->user);
-        ws->send_text(sio_event_serialized("banned", args));
-      }
-    });
-  }
-}
-
-void ChatServer::on_bus_gap(const std::vector<std::string>& rooms) {
-  std::lock_guard lock(rooms_mu_);
-  for (const std::string& room : rooms) {
-    auto it = rooms_.find(room);
-    if (it == rooms_.end()) continue;
-    Room& r = it->second;
-    r.history.clear();
-    r.hello = r.local_changed = true;  // the room was subscribed again: announce this edge anew
-    if (r.count > 0) post_to_members(r, gap_frame(room, r.history.epoch(), "bus gap"));
-  }
-}
-
-void ChatServer::post_to_members(const Room& r, const net::SharedFrame& frame) {
-  // Posted under the room lock: each thread receives a room's events in order.
-  for (size_t t = 0; t < r.members.size(); ++t) {
-    auto members = r.members[t];
-    if (!members || members->empty()) continue;
-    deliveries_.fetch_add(members->size(), std::memory_order_relaxed);
-    asio::post(*contexts_[t], [members = std::move(members), frame] {
-      for (const net::WebSocketPtr& ws : *members) ws->send(frame);
-    });
-  }
-}
-
-void ChatServer::arm_presence_tick() {
-  presence_timer_->timer.expires_after(std::chrono::milliseconds(std::max<uint32_t>(options_.presence_interval_ms, 20)));
-  std::weak_ptr<ChatServer> weak = weak_from_this();
-  presence_timer_->timer.async_wait([weak](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->stopped_.load()) return;
-    self->presence_tick();
-    self->arm_presence_tick();
-  });
-}
-
-void ChatServer::presence_tick() {
-  const int64_t now = steady_ms();
-  std::vector<PendingSignal> signals;
-  {
-    std::lock_guard lock(rooms_mu_);
-    size_t idle = 0;
-    for (auto it = rooms_.begin(); it != rooms_.end();) {
-      Room& r = it->second;
-      if (r.count == 0) {
-        // Kept for history or moderation; beyond kMaxIdleRooms (or with nothing left worth
-        // keeping) they go.
-        if (++idle > kMaxIdleRooms ||
-            (r.history.capacity() == 0 && r.moderation.empty(Clock::system().unix_ms()))) {
-          it = rooms_.erase(it);
-          continue;
-        }
-        ++it;
-        continue;
-      }
-      if (r.presence.expire(now)) r.presence_changed = true;
-      if (r.local_changed || now - r.signalled_ms >= kPresenceRefreshMs) {
-        signals.push_back({it->first, RoomPresence::body(bus_->edge_id(), r.presence.local_users(), r.hello)});
-        r.local_changed = r.hello = false;
-        r.signalled_ms = now;
-      }
-      if (r.presence_changed) {
-        r.presence_changed = false;
-        if (auto d = r.presence.take_diff(kMaxListedUsers)) {
-          json::object p;
-          p["room"] = it->first;
-          p["count"] = d->count;
-          p["joined"] = users_json(d->joined);
-          p["left"] = users_json(d->left);
-          const json::value args[] = {p};
-          post_to_members(r, net::SharedFrame::text(sio_event("presence", json::array{args[0]})));
-        }
-      }
-      ++it;
-    }
-  }
-  send_signals(std::move(signals));
-}
-
-void ChatServer::signal_presence_now(const std::string& room) {
-  std::optional<PendingSignal> sig;
-  {
-    std::lock_guard lock(rooms_mu_);
-    auto it = rooms_.find(room);
-    if (it == rooms_.end() || it->second.count == 0) return;
-    sig = PendingSignal{room, RoomPresence::body(bus_->edge_id(), it->second.presence.local_users(), false)};
-    it->second.signalled_ms = steady_ms();
-  }
-  send_signals({std::move(*sig)});
-}
-
-void ChatServer::send_signals(std::vector<PendingSignal> signals) {
-  for (PendingSignal& s : signals) bus_->signal(std::move(s.room), "presence", std::move(s.body));
 }
 
 void ChatServer::stop() {

@@ -2,7 +2,7 @@
 // DESIGN — ChatServer: the paper's live chat ("new user" joins a room, "new message" is
 // broadcast to it) over Socket.IO v4's WebSocket transport, so the official socket.io-client
 // (transports: ["websocket"]) talks to it unchanged. The event protocol (identity, presence,
-// history, moderation) is the contract in notes/chat_protocol.md, summarised below.
+// history, moderation) is documented in docs/protocols.md and summarised below.
 //
 // Sessions: one per WebSocket, kept as the socket's handler state and confined to its net
 // thread (handlers and the session's Engine.IO ping timer run there). Open → `0{open}`; the
@@ -36,7 +36,8 @@
 //
 // Events (client → server; every one acks, errors as [{"ok":false,"error":"..."}]):
 //   "new user", room [, {epoch, seq}]   join (+ recovery: missed events are sent before the ack);
-//                                       ack {ok, room, epoch, seq, members, users, recovered?}
+//                                       ack {ok, room, epoch, seq, members, users, recovered?,
+//                                       you: {user, name, anonymous, can_post, moderator}}
 //   "leave", room                       ack {ok, room}
 //   "new message", {room?, ...}         to payload.room or every joined room; ack {ok, seq}
 //   "delete message", {room, seq}       moderators, or the author while remembered; ack {ok, seq}

@@ -6,8 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace chiron {
+
+// RFC 3339 UTC with milliseconds, e.g. "2026-01-02T03:04:05.678Z" (logs, API timestamps).
+std::string format_utc_ms(int64_t unix_ms);
 
 class Clock {
  public:

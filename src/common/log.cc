@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/clock.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -30,19 +32,7 @@ bool needs_quotes(std::string_view v) {
 
 }  // namespace
 
-void append_timestamp(std::string& out) {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = time_point_cast<seconds>(now);
-  auto ms = duration_cast<milliseconds>(now - secs).count();
-  std::time_t t = system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];  // room for any int the format could print (-Wformat-truncation)
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  out += buf;
-}
+void append_timestamp(std::string& out) { out += format_utc_ms(Clock::system().unix_ms()); }
 
 Result<Level> parse_level(std::string_view name) {
   static constexpr Level kAll[] = {Level::kTrace, Level::kDebug, Level::kInfo, Level::kWarn, Level::kError, Level::kOff};

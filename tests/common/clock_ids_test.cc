@@ -54,3 +54,9 @@ TEST(IdGeneratorTest, CountsFromOne) {
 
 }  // namespace
 }  // namespace chiron
+
+TEST(FormatUtcMs, Rfc3339WithMilliseconds) {
+  EXPECT_EQ(chiron::format_utc_ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(chiron::format_utc_ms(1767323045678), "2026-01-02T03:04:05.678Z");
+  EXPECT_EQ(chiron::format_utc_ms(-1), "1969-12-31T23:59:59.999Z");
+}

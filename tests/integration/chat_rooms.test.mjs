@@ -1,4 +1,4 @@
-// The chat event protocol (notes/chat_protocol.md) as the npm socket.io-client sees it: signed
+// The chat event protocol (docs/protocols.md) as the npm socket.io-client sees it: signed
 // identities on CONNECT, presence, history recovery, tombstones, bans, mutes and slow mode.
 // Tokens are HS256 JWTs (src/chat/token.h) minted here with node:crypto.
 import { test } from 'node:test';
@@ -68,6 +68,7 @@ test('CONNECT: a valid token names the user; bad, expired or unsigned tokens get
     sockets.push(alice);
     const joined = await emitAck(alice, 'new user', 'r');
     assert.deepEqual(joined.users, [{ user: 'alice', name: 'Alice A.' }]);
+    assert.deepEqual(joined.you, { user: 'alice', name: 'Alice A.', anonymous: false, can_post: true, moderator: false });
     const got = nextEvent(alice, 'new message');
     assert.equal((await emitAck(alice, 'new message', { room: 'r', text: 'hi' })).ok, true);
     const m = await got;
@@ -80,7 +81,10 @@ test('CONNECT: a valid token names the user; bad, expired or unsigned tokens get
 
     const viewer = await connect(url);
     sockets.push(viewer);
-    assert.equal((await emitAck(viewer, 'new user', 'r')).ok, true);
+    const viewerJoin = await emitAck(viewer, 'new user', 'r');
+    assert.equal(viewerJoin.ok, true);
+    assert.match(viewerJoin.you.user, /^anon-/);
+    assert.deepEqual([viewerJoin.you.anonymous, viewerJoin.you.can_post], [true, false]);
     const refused = await emitAck(viewer, 'new message', { room: 'r', text: 'hi' });
     assert.equal(refused.ok, false);
     assert.match(refused.error, /read-only/);

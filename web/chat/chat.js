@@ -1,5 +1,5 @@
 // Chat page: one room over Socket.IO v4 (the global `io` from /vendor/socket.io/), WebSocket only.
-// Contract: notes/chat_protocol.md (events, acks) and src/chat/token.h (the JWT in the CONNECT auth).
+// Contract: docs/protocols.md (events, acks) and src/chat/token.h (the JWT in the CONNECT auth).
 // The server is the authority on identity and rights; the token's claims are decoded here only to
 // show who you are and which controls to offer. All user text goes through textContent.
 // Plain ES module, no bundler.
@@ -38,10 +38,10 @@ function decodeClaims(token) {
 const token = takeToken();
 const claims = token ? decodeClaims(token) : null;
 const me = {
-  user: claims?.sub ?? null,            // learned from our first echoed message when anonymous
+  user: claims?.sub ?? null,            // confirmed by the join ack's `you`
   name: claims?.name || claims?.sub || null,
   signedIn: Boolean(claims),
-  canPost: claims ? claims.post !== false : true,  // anonymous: the server decides; we find out on send
+  canPost: claims ? claims.post !== false : true,  // until the join ack's `you` says
   moderator: Array.isArray(claims?.mod) && claims.mod.some((r) => r === '*' || r === room),
   postError: '',                         // the last refusal, shown under the composer
 };
@@ -238,6 +238,14 @@ async function join() {
   if (epoch !== null && res.epoch !== epoch) lastSeq = 0;
   epoch = res.epoch ?? null;
   noteSeq(res.seq);
+  if (res.you && typeof res.you.user === 'string') {
+    // The server's word on who we are and what we may do here.
+    me.user = res.you.user;
+    me.name = res.you.name || res.you.user;
+    me.canPost = res.you.can_post === true;
+    me.moderator = res.you.moderator === true;
+    renderIdentity();
+  }
   if (recovering && res.recovered === false) notice('Some messages from while you were away could not be recovered.', 'warn');
   members.clear();
   for (const u of res.users ?? []) if (u && typeof u.user === 'string') members.set(u.user, u.name || u.user);
@@ -272,7 +280,6 @@ socket.on('connect_error', (err) => {
 socket.on('new message', (m) => {
   if (!m || m.room !== room || !Number.isInteger(m.seq) || messageItem(m.seq)) return;
   noteSeq(m.seq);
-  if (mySeqs.has(m.seq) && !me.user) { me.user = m.user; renderIdentity(); renderMembers(); }
   appendItem(renderMessage(m));
 });
 
@@ -335,18 +342,14 @@ async function send(text) {
   const res = await request('new message', { room, text });
   if (!res.ok) {
     me.postError = res.error ?? 'not sent';
-    // An anonymous viewer learns here whether this server lets it post.
-    if (!me.signedIn && /read.?only|sign in|anonymous|not allowed|permission/i.test(me.postError)) me.canPost = false;
     renderIdentity();
     return false;
   }
   me.postError = '';
   mySeqs.add(res.seq);
-  // Our own echo carries the id the server gave us (anonymous users have one per socket).
   const li = messageItem(res.seq);
   if (li) {
     li.classList.add('mine');
-    if (!me.user) { me.user = li.dataset.user; renderIdentity(); renderMembers(); }
     if (!li.querySelector('.msg-delete')) li.replaceWith(renderMessage({ ...readBack(li), seq: res.seq }));
   }
   renderComposer();

@@ -36,30 +36,11 @@ struct Edge {
   Inbox<std::vector<std::string>> gaps;
 };
 
-class RedisBusTest : public ::testing::Test {
+class RedisBusTest : public redis_test::RedisFixture {
  protected:
-  void SetUp() override {
-    if (::access(kRedisServer, X_OK) != 0) GTEST_SKIP() << kRedisServer << " is missing (apt install redis-server)";
-    server_.emplace(free_port());
-    ASSERT_TRUE(server_->start()) << "redis-server did not answer PING on port " << server_->port();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  void TearDown() override {
+  void release_clients() override {
     for (auto& e : edges_) e->bus.reset();
     admin_.reset();
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    if (server_) server_->kill();
-  }
-
-  RedisOptions options() const {
-    RedisOptions o;
-    o.port = server_->port();
-    o.connect_timeout_ms = 500;
-    o.reconnect_min_ms = 10;
-    o.reconnect_max_ms = 100;
-    return o;
   }
 
   Edge& edge() {
@@ -121,11 +102,6 @@ class RedisBusTest : public ::testing::Test {
     return seen;
   }
 
-  boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
-      io_.get_executor()};
-  std::thread thread_;
-  std::optional<RedisServer> server_;
   std::unique_ptr<RedisPublisher> admin_;
   std::vector<std::unique_ptr<Edge>> edges_;
 };

@@ -26,30 +26,11 @@ using redis_test::kWait;
 using redis_test::RedisServer;
 using redis_test::free_port;
 
-class RedisClientTest : public ::testing::Test {
+class RedisClientTest : public redis_test::RedisFixture {
  protected:
-  void SetUp() override {
-    if (::access(kRedisServer, X_OK) != 0) GTEST_SKIP() << kRedisServer << " is missing (apt install redis-server)";
-    server_.emplace(free_port());
-    ASSERT_TRUE(server_->start()) << "redis-server did not answer PING on port " << server_->port();
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  void TearDown() override {
+  void release_clients() override {
     publisher_.reset();
     subscriber_.reset();
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    if (server_) server_->kill();
-  }
-
-  RedisOptions options() const {
-    RedisOptions o;
-    o.port = server_->port();
-    o.connect_timeout_ms = 500;
-    o.reconnect_min_ms = 10;
-    o.reconnect_max_ms = 100;
-    return o;
   }
 
   RedisPublisher& publisher() {
@@ -102,11 +83,6 @@ class RedisClientTest : public ::testing::Test {
     return false;
   }
 
-  boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
-      io_.get_executor()};
-  std::thread thread_;
-  std::optional<RedisServer> server_;
   std::unique_ptr<RedisPublisher> publisher_;
   std::unique_ptr<RedisSubscriber> subscriber_;
   Inbox<std::pair<std::string, std::string>> messages_;

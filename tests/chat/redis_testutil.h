@@ -3,6 +3,7 @@
 // free loopback port (no persistence), and a deadline-bounded hand-over box from io threads.
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +11,13 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include "chat/redis_client.h"
 
 namespace chiron::chat::redis_test {
 
@@ -65,6 +73,42 @@ class Inbox {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<T> items_;  // Guarded by mu_
+};
+
+// A fixture with a fresh redis-server and an io_context run by one thread. Subclasses release
+// their Redis objects in release_clients(), which runs before the io thread stops.
+class RedisFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::access(kRedisServer, X_OK) != 0) GTEST_SKIP() << kRedisServer << " is missing (apt install redis-server)";
+    server_.emplace(free_port());
+    ASSERT_TRUE(server_->start()) << "redis-server did not answer PING on port " << server_->port();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    release_clients();
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    if (server_) server_->kill();
+  }
+  virtual void release_clients() {}
+
+  // Fast reconnects, so restart tests stay short.
+  RedisOptions options() const {
+    RedisOptions o;
+    o.port = server_->port();
+    o.connect_timeout_ms = 500;
+    o.reconnect_min_ms = 10;
+    o.reconnect_max_ms = 100;
+    return o;
+  }
+
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  std::thread thread_;
+  std::optional<RedisServer> server_;
 };
 
 }  // namespace chiron::chat::redis_test

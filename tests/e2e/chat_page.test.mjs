@@ -4,10 +4,8 @@
 // Steps share the pages and run in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServe, runChiron, SOURCE_DIR } from '../lib/chiron.mjs';
+import { launchChromium, saveScreenshot } from '../lib/browser.mjs';
+import { startServe, runChiron } from '../lib/chiron.mjs';
 
 const ROOM = 'e2e-room';
 const STEP_MS = 10000;
@@ -58,11 +56,7 @@ async function waitForMessage(page, text) {
 
 before(async () => {
   server = await startServe(['--chat-anonymous', '--chat-secret', SECRET, '--ns', 'off']);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -171,11 +165,6 @@ test('screenshot of the chat page', async () => {
   await post(pages[0], tip);
   await waitForMessage(page, tip);
   await page.locator('#messages li.msg').last().hover();
-  // Test runs leave the screenshot in test-results/; CHIRON_UPDATE_SCREENSHOTS=1 refreshes the
-  // one the docs show (docs/images/), so a test run never dirties the checkout.
-  const dir = process.env.CHIRON_UPDATE_SCREENSHOTS ? path.join(SOURCE_DIR, 'docs', 'images')
-                                                    : path.join(SOURCE_DIR, 'test-results');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, 'chat-page.png') });
+  await saveScreenshot(page, 'chat-page.png', { docs: true });
   assert.deepEqual(errors, []);
 });

@@ -3,11 +3,9 @@
 // distribution per algorithm, and the uPlot charts. Steps share one page and run in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startNs, SOURCE_DIR } from '../lib/chiron.mjs';
+import { launchChromium, saveScreenshot } from '../lib/browser.mjs';
+import { startNs } from '../lib/chiron.mjs';
 
 const SVC = 'web';
 const A = '127.0.0.1:9001', B = '127.0.0.1:9002', C = '127.0.0.1:9003';
@@ -76,11 +74,7 @@ async function selectAlgorithm(name) {
 
 before(async () => {
   ns = await startNs();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(STEP_MS);
   page.on('pageerror', (e) => errors.push(e.message));
@@ -208,12 +202,7 @@ test('the charts draw REQ traffic, health and shares from the stats frames', asy
 
   await page.waitForFunction(() => document.getElementById('svc-eligible').textContent === '2 of 2');
 
-  // Test runs leave the screenshot in test-results/; CHIRON_UPDATE_SCREENSHOTS=1 refreshes the
-  // one the README shows (docs/images/), so a test run never dirties the checkout.
-  const dir = process.env.CHIRON_UPDATE_SCREENSHOTS ? path.join(SOURCE_DIR, 'docs', 'images')
-                                                    : path.join(SOURCE_DIR, 'test-results');
-  mkdirSync(dir, { recursive: true });
   await page.evaluate(() => { document.getElementById('message').hidden = true; window.scrollTo(0, 0); });
-  await page.screenshot({ path: path.join(dir, 'ns-dashboard.png') });
+  await saveScreenshot(page, 'ns-dashboard.png', { docs: true });
   assert.deepEqual(errors, []);
 });

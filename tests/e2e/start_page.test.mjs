@@ -1,19 +1,13 @@
 // The start page in a real browser (Debian's Chromium driven by playwright-core).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServe, SOURCE_DIR } from '../lib/chiron.mjs';
+import { launchChromium, saveScreenshot } from '../lib/browser.mjs';
+import { startServe } from '../lib/chiron.mjs';
 
 let server, browser;
 before(async () => {
   server = await startServe();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -33,9 +27,7 @@ test('start page shows the server online with version and a ticking uptime', asy
   const first = await page.textContent('#health-uptime');
   await page.waitForFunction((f) => document.getElementById('health-uptime').textContent !== f, first,
                              { timeout: 5000 });
-  const dir = path.join(SOURCE_DIR, 'test-results');
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, 'start-page.png'), fullPage: true });
+  await saveScreenshot(page, 'start-page.png', { fullPage: true });
   assert.deepEqual(errors, []);
 });
 

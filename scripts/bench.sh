@@ -17,5 +17,10 @@ echo
 echo "== name server: REQ vs Redis GET (redis-benchmark and ns_loadgen), 10k pools, churn + dashboard"
 bench/ns_vs_redis.sh --chiron "$build/apps/chiron" --loadgen "$build/bench/ns_loadgen"
 echo
-echo "== chat: the paper's workload (B1) on the Node.js Socket.IO peer (chiron's server: issue 4)"
-bench/chat_vs_socketio.sh
+echo "== chat: the paper's workload (B1), chiron and the Node.js Socket.IO peer side by side"
+bench/chat_vs_socketio.sh --full --chiron "$build/apps/chiron" --loadgen "$build/bench/chat_loadgen"
+echo
+echo "== chat: saturation sweep (ratio at p99 < 100 ms), 10k idle connections, three edges + Redis"
+for mode in sweep idle edges; do
+  bench/chat_scale.sh "$mode" --chiron "$build/apps/chiron" --loadgen "$build/bench/chat_loadgen"
+done

@@ -5,26 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { emitAck, nextEvent, sioConnect as connect } from '../lib/chat.mjs';
 import { SOURCE_DIR, startServe, wsConnect } from '../lib/chiron.mjs';
 
-const require = createRequire(path.join(SOURCE_DIR, 'package.json'));
-const { io } = require('socket.io-client');
 const LOADGEN = path.join(process.env.CHIRON_BENCH_DIR ?? path.join(SOURCE_DIR, 'build', 'bench'), 'chat_loadgen');
-
-function connect(url, opts = {}) {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, timeout: 5000, ...opts });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
-const emitAck = (socket, ...args) => socket.timeout(5000).emitWithAck(...args);
-const nextEvent = (socket, name, ms = 5000) => new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error(`no ${name} in ${ms} ms`)), ms);
-  socket.once(name, (payload) => { clearTimeout(t); resolve(payload); });
-});
 
 test('socket.io-client joins, posts and receives; payload unchanged plus seq, ts, user', async () => {
   const serve = await startServe(['--chat-anonymous']);

@@ -4,21 +4,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import readline from 'node:readline';
+import { haveSocketIoClient, sioConnect } from '../lib/chat.mjs';
 import { SOURCE_DIR } from '../lib/chiron.mjs';
 
-// NODE_PATH is set only for e2e: resolve the client from the repository's node_modules.
-const require = createRequire(path.join(SOURCE_DIR, 'package.json'));
-const haveClient = (() => { try { require.resolve('socket.io-client'); return true; } catch { return false; } })();
 const BENCH_DIR = process.env.CHIRON_BENCH_DIR ?? path.join(SOURCE_DIR, 'build', 'bench');
 const LOADGEN = path.join(BENCH_DIR, 'chat_loadgen');
 
 let peer, port;
 
 before(async () => {
-  if (!haveClient) return;
+  if (!haveSocketIoClient) return;
   peer = spawn(process.execPath, [path.join(SOURCE_DIR, 'bench/peers/socketio_chat.js'), '0'],
                { cwd: SOURCE_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
   port = await new Promise((resolve, reject) => {
@@ -33,17 +30,10 @@ before(async () => {
 
 after(() => { if (peer && peer.exitCode === null) peer.kill('SIGKILL'); });
 
-function connect() {
-  const { io } = require('socket.io-client');
-  const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, timeout: 5000 });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
+const connect = () => sioConnect(`http://127.0.0.1:${port}`);
 
 test('a new message reaches every member of the room, the sender included, unchanged',
-     { skip: !haveClient && 'socket.io-client not installed (npm ci)' }, async () => {
+     { skip: !haveSocketIoClient && 'socket.io-client not installed (npm ci)' }, async () => {
   const [a, b] = await Promise.all([connect(), connect()]);
   try {
     // The peer acks `new user` when asked, so the join is known to be done before posting.
@@ -59,7 +49,7 @@ test('a new message reaches every member of the room, the sender included, uncha
 });
 
 test('chat_loadgen delivers every message to every member (10 clients x 5 msg/s, 2 s)',
-     { skip: (!haveClient && 'socket.io-client not installed (npm ci)') ||
+     { skip: (!haveSocketIoClient && 'socket.io-client not installed (npm ci)') ||
              (!existsSync(LOADGEN) && `${LOADGEN} not built (cmake --build build --target chat_loadgen)`) },
      async () => {
   const stdout = await new Promise((resolve, reject) => {

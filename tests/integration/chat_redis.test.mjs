@@ -3,52 +3,11 @@
 // SUBSCRIBE only where a room has local members, and a "gap" event after Redis restarts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { SOURCE_DIR, runChiron, startServe } from '../lib/chiron.mjs';
-
-const require = createRequire(path.join(SOURCE_DIR, 'package.json'));
-const { io } = require('socket.io-client');
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-  });
-}
-
-function redisCli(port, ...args) {
-  return new Promise((resolve) => {
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 2000 },
-             (err, stdout) => resolve(err ? null : stdout.trim()));
-  });
-}
+import { emitAck, freePort, redisCli, RedisServer, sioConnect, sleep } from '../lib/chat.mjs';
+import { runChiron, startServe } from '../lib/chiron.mjs';
 
 let redisPort = 0;
 let redis = null;
-
-async function startRedis() {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '',
-                                 '--appendonly', 'no', '--logfile', '/dev/null'], { stdio: 'ignore' });
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    if (await redisCli(redisPort, 'PING') === 'PONG') return;
-    await sleep(20);
-  }
-  throw new Error(`redis-server did not start on port ${redisPort}`);
-}
-
-async function killRedis() {
-  if (!redis || redis.exitCode !== null || redis.signalCode !== null) return;
-  const gone = new Promise((r) => redis.once('exit', r));
-  redis.kill('SIGKILL');
-  await gone;
-}
 
 // Subscribers of a room's channel, as Redis counts them.
 async function numsub(room) {
@@ -67,21 +26,12 @@ async function waitFor(what, fn, ms = 5000) {
   assert.fail(`${what}: still ${JSON.stringify(last)} after ${ms} ms`);
 }
 
-function connect(url) {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, timeout: 5000 });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
-const emitAck = (socket, ...args) => socket.timeout(5000).emitWithAck(...args);
-
 const edges = [];
 const sockets = [];
 
 before(async () => {
   redisPort = await freePort();
-  await startRedis();
+  redis = await new RedisServer(redisPort).start();
   const url = `redis://127.0.0.1:${redisPort}`;
   for (let i = 0; i < 3; i++) edges.push(await startServe(['--chat-anonymous', '--ns', 'off', '--redis', url]));
 });
@@ -89,11 +39,11 @@ before(async () => {
 after(async () => {
   for (const s of sockets) s.close();
   await Promise.all(edges.map((e) => e.stop()));
-  await killRedis();
+  await redis?.kill();
 });
 
 async function clientOn(edge) {
-  const s = await connect(edge.url);
+  const s = await sioConnect(edge.url);
   sockets.push(s);
   return s;
 }
@@ -143,8 +93,8 @@ test('redis restart: clients get "gap", then messaging works again', async () =>
   const gaps = clients.map((c) => new Promise((resolve) => {
     c.on('gap', (g) => { if (g.room === 'restart') resolve(g); });
   }));
-  await killRedis();
-  await startRedis();
+  await redis.kill();
+  await redis.start();
   const timeout = (ms, what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms));
   const got = await Promise.race([Promise.all(gaps), timeout(5000, 'no "gap" event on every edge')]);
   for (const g of got) assert.equal(g.room, 'restart');

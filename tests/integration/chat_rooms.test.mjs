@@ -4,14 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { SOURCE_DIR, startServe } from '../lib/chiron.mjs';
-
-const require = createRequire(path.join(SOURCE_DIR, 'package.json'));
-const { io } = require('socket.io-client');
+import { emitAck, freePort, haveRedis, nextEvent, RedisServer, sioConnect } from '../lib/chat.mjs';
+import { startServe } from '../lib/chiron.mjs';
 
 const SECRET = 'test-secret-for-chat-rooms';
 const b64url = (s) => Buffer.from(s).toString('base64url');
@@ -25,25 +19,8 @@ function token(user, { name, mod, post, ttl = 3600, secret = SECRET } = {}) {
   return `${head}.${crypto.createHmac('sha256', secret).update(head).digest('base64url')}`;
 }
 
-function connect(url, auth) {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, timeout: 5000, auth });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err) => { socket.close(); reject(err); });
-  });
-}
+const connect = (url, auth) => sioConnect(url, { auth });
 const as = (url, user, opts) => connect(url, { token: token(user, opts) });
-const emitAck = (socket, ...args) => socket.timeout(5000).emitWithAck(...args);
-const nextEvent = (socket, name, pred = () => true, ms = 5000) => new Promise((resolve, reject) => {
-  const t = setTimeout(() => { socket.off(name, on); reject(new Error(`no matching ${name} in ${ms} ms`)); }, ms);
-  function on(payload) {
-    if (!pred(payload)) return;
-    clearTimeout(t);
-    socket.off(name, on);
-    resolve(payload);
-  }
-  socket.on(name, on);
-});
 // Collects every `name` event from now on.
 function collect(socket, name) {
   const seen = [];
@@ -269,27 +246,12 @@ test('mute refuses posts until lifted; slow mode refuses the 2nd post within the
 
 // ---- two edges sharing Redis: presence merged per edge, moderation state replayed ----
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-  });
-}
-const redisPing = (port) => new Promise((resolve) => {
-  execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 2000 },
-           (err, out) => resolve(!err && out.trim() === 'PONG'));
-});
-const haveRedis = await new Promise((resolve) => execFile('redis-server', ['--version'], (err) => resolve(!err)));
-
 test('two edges on Redis: presence counts users once across edges; a ban reaches an edge that subscribes later',
      { skip: !haveRedis && 'redis-server not installed' }, async () => {
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-                                       '--logfile', '/dev/null'], { stdio: 'ignore' });
+  const redis = await new RedisServer(await freePort()).start();
+  const port = redis.port;
   const edges = [], sockets = [];
   try {
-    for (let i = 0; i < 50 && !(await redisPing(port)); i++) await new Promise((r) => setTimeout(r, 20));
     for (let i = 0; i < 2; i++) {
       edges.push(await startServe(['--chat-secret', SECRET, '--ns', 'off', '--redis', `redis://127.0.0.1:${port}`]));
     }
@@ -328,7 +290,7 @@ test('two edges on Redis: presence counts users once across edges; a ban reaches
   } finally {
     for (const s of sockets) s.close();
     await Promise.all(edges.map((e) => e.stop()));
-    redis.kill('SIGKILL');
+    await redis.kill();
   }
 });
 

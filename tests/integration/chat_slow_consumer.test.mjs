@@ -7,13 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
-import path from 'node:path';
-import { SOURCE_DIR, startServe } from '../lib/chiron.mjs';
+import { sioConnect, sleep } from '../lib/chat.mjs';
+import { startServe } from '../lib/chiron.mjs';
 
-const require = createRequire(path.join(SOURCE_DIR, 'package.json'));
-const { io } = require('socket.io-client');
 
 // The stalled client is in ROOMS rooms, each with one socket.io-client member posting PER_ROOM
 // messages just under the server's rate limit (20/s per socket): ~48 MB aimed at the stalled
@@ -130,15 +127,8 @@ function drain(sock, ms = 15000) {
   });
 }
 
-function connect(url) {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, timeout: 5000 });
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
+// Acks wait longer here: the server is busy flooding the stalled client.
 const emitAck = (socket, ...args) => socket.timeout(10000).emitWithAck(...args);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test('a member that stops reading is cut off; the others get everything; RSS stays bounded', { timeout: 120000 }, async () => {
   const serve = await startServe(['--chat-anonymous', '--chat-send-queue-kb', '64']);
@@ -148,7 +138,7 @@ test('a member that stops reading is cut off; the others get everything; RSS sta
     const stalled = await rawMember(serve.listeners.http, rooms);
     stalled.pause();  // never reads again (until the test looks)
     for (const room of rooms) {
-      const m = await connect(serve.url);
+      const m = await sioConnect(serve.url);
       members.push(m);
       assert.equal((await emitAck(m, 'new user', room)).ok, true);
     }

@@ -1,4 +1,6 @@
 #include <CLI/CLI.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <algorithm>
 #include <filesystem>
@@ -51,6 +53,25 @@ net::Response health(const Clock& clock, int64_t started_us) {
   return net::Response::json(200, std::string(body, static_cast<size_t>(n)));
 }
 
+// GET /api/v1/chat/stats: the chat's counters (and the Redis bus's, with --redis) for operators.
+std::string chat_stats_json(const chat::ChatServer& chat, const chat::RedisBus* redis_bus) {
+  const chat::ChatStats st = chat.stats();
+  boost::json::object o{{"bus", redis_bus ? redis_bus->describe() : std::string("local")},
+                        {"connections", st.connections},
+                        {"rooms", st.rooms},
+                        {"messages_in", st.messages_in},
+                        {"deliveries", st.deliveries},
+                        {"rejected", st.rejected},
+                        {"protocol_errors", st.protocol_errors}};
+  if (redis_bus) {
+    const chat::RedisBusStats r = redis_bus->stats();
+    o["redis"] = boost::json::object{{"published", r.published},         {"publish_failures", r.publish_failures},
+                                     {"signal_failures", r.signal_failures}, {"delivered", r.delivered},
+                                     {"malformed", r.malformed},         {"gaps", r.gaps}};
+  }
+  return boost::json::serialize(o);
+}
+
 int serve(const ServeArgs& args) {
   if (Status st = apply_log_options(args.common); !st.ok()) {
     std::fprintf(stderr, "chiron serve: %s\n", st.to_string().c_str());
@@ -93,11 +114,14 @@ int serve(const ServeArgs& args) {
   chat_opts.history_size = args.chat_history;
   chat_opts.max_send_queue_bytes = args.chat_send_queue_kb << 10;
   // Rooms shared with other edges through Redis pub/sub, or kept in this process.
-  std::shared_ptr<chat::Bus> bus;
-  if (redis) bus = chat::make_redis_bus(*runtime.net_contexts()[0], *redis);
-  log::info("serve", "chat bus", {{"bus", bus ? bus->describe() : std::string("local")}});
-  auto chat_server = chat::ChatServer::create(runtime.net_contexts(), chat_opts, std::move(bus));
+  std::shared_ptr<chat::RedisBus> redis_bus;
+  if (redis) redis_bus = chat::make_redis_bus(*runtime.net_contexts()[0], *redis);
+  log::info("serve", "chat bus", {{"bus", redis_bus ? redis_bus->describe() : std::string("local")}});
+  auto chat_server = chat::ChatServer::create(runtime.net_contexts(), chat_opts, redis_bus);
   router.websocket("/socket.io/", chat_server->handlers(), chat_server->ws_options());
+  router.get("/api/v1/chat/stats", [chat = chat_server.get(), redis_bus](const net::Request&) {
+    return net::Response::json(200, chat_stats_json(*chat, redis_bus.get()));
+  });
   std::string web_root = find_web_root(args.web_root);
   // Browser libraries installed by npm (package.json): served as they are, no bundler.
   const std::filesystem::path node_modules = std::filesystem::path(web_root).parent_path() / "node_modules";

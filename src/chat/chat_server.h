@@ -92,7 +92,7 @@ struct ChatOptions {
 struct ChatStats {
   uint64_t connections = 0;   // open sockets
   uint64_t messages_in = 0;   // accepted "new message" events
-  uint64_t deliveries = 0;    // frames enqueued to members
+  uint64_t deliveries = 0;    // room frames enqueued to members (messages, tombstones, presence, ...)
   uint64_t rejected = 0;      // refused posts (rate, size, read-only, mute, slow mode)
   uint64_t protocol_errors = 0;
   size_t rooms = 0;

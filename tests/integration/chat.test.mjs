@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { emitAck, nextEvent, sioConnect as connect } from '../lib/chat.mjs';
-import { SOURCE_DIR, startServe, wsConnect } from '../lib/chiron.mjs';
+import { httpJson, SOURCE_DIR, startServe, wsConnect } from '../lib/chiron.mjs';
 
 const LOADGEN = path.join(process.env.CHIRON_BENCH_DIR ?? path.join(SOURCE_DIR, 'build', 'bench'), 'chat_loadgen');
 
@@ -50,6 +50,13 @@ test('socket.io-client joins, posts and receives; payload unchanged plus seq, ts
     await emitAck(a, 'new message', { room: 'room1', text: 'after leave' });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(late, 0);
+    // The operator's view: 1 + 20 + 1 posts accepted; 2 + 40 + 1 message deliveries, plus the
+    // room's presence frames (coalesced, so their number depends on timing).
+    const stats = await httpJson(`${serve.url}/api/v1/chat/stats`);
+    assert.equal(stats.status, 200);
+    assert.deepEqual([stats.body.bus, stats.body.connections, stats.body.rooms, stats.body.messages_in],
+                     ['local', 2, 1, 22]);
+    assert.ok(stats.body.deliveries >= 2 + 40 + 1 && stats.body.deliveries <= 2 + 40 + 1 + 6, `${stats.body.deliveries}`);
   } finally {
     a.close(); b.close();
     await serve.stop();

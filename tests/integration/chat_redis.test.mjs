@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { emitAck, freePort, redisCli, RedisServer, sioConnect, sleep } from '../lib/chat.mjs';
-import { runChiron, startServe } from '../lib/chiron.mjs';
+import { httpJson, runChiron, startServe } from '../lib/chiron.mjs';
 
 let redisPort = 0;
 let redis = null;
@@ -83,6 +83,10 @@ test('an edge subscribes a room only while it has members there', async () => {
   assert.equal(await redisCli(redisPort, 'PUBSUB', 'NUMPAT'), '0', 'never PSUBSCRIBE');
   await emitAck(b, 'leave', 'ab-only');
   await waitFor('NUMSUB ab-only = 1 after B left', async () => (await numsub('ab-only')) === 1 || await numsub('ab-only'));
+  const stats = (await httpJson(`${edges[0].url}/api/v1/chat/stats`)).body;
+  assert.equal(stats.bus, `redis://127.0.0.1:${redisPort}/0`);
+  assert.ok(stats.redis.published >= 1 && stats.redis.delivered >= 1, JSON.stringify(stats));
+  assert.equal(stats.redis.malformed, 0);
 });
 
 test('redis restart: clients get "gap", then messaging works again', async () => {

@@ -119,8 +119,14 @@ int serve(const ServeArgs& args) {
   log::info("serve", "chat bus", {{"bus", redis_bus ? redis_bus->describe() : std::string("local")}});
   auto chat_server = chat::ChatServer::create(runtime.net_contexts(), chat_opts, redis_bus);
   router.websocket("/socket.io/", chat_server->handlers(), chat_server->ws_options());
-  router.get("/api/v1/chat/stats", [chat = chat_server.get(), redis_bus](const net::Request&) {
-    return net::Response::json(200, chat_stats_json(*chat, redis_bus.get()));
+  // Weak references: the router can outlive both (pending handlers keep it until the runtime is
+  // destroyed), and the Redis bus must be destroyed while its io_context still exists.
+  router.get("/api/v1/chat/stats", [chat = std::weak_ptr(chat_server), bus = std::weak_ptr(redis_bus),
+                                    with_redis = redis_bus != nullptr](const net::Request&) {
+    auto c = chat.lock();
+    auto b = bus.lock();
+    if (!c || (with_redis && !b)) return net::Response::json(503, R"({"error":"shutting down"})");
+    return net::Response::json(200, chat_stats_json(*c, b.get()));
   });
   std::string web_root = find_web_root(args.web_root);
   // Browser libraries installed by npm (package.json): served as they are, no bundler.

@@ -14,7 +14,7 @@ export function tempDir(prefix = 'chiron-test-') {
 }
 
 // Spawns `chiron ARGS` and resolves once every listener in `ready` has printed its
-// "listening NAME=HOST:PORT" line. The handle's stop() signals the process, waits for it, and
+// "listening NAME=HOST:PORT" line. The handle's stop() signals the process, waits for it (20 s, then -9 and an error), and
 // removes `data` unless keepData. stdoutLines collects every stdout line.
 async function startChiron(args, { ready, urlKey, data, keepData = false, timeoutMs = 15000 }) {
   const what = `chiron ${args[0]}`;
@@ -45,10 +45,20 @@ async function startChiron(args, { ready, urlKey, data, keepData = false, timeou
     url: `http://${listeners[urlKey]}`,
     stderr: () => stderr,
     exited,
-    async stop(signal = 'SIGINT') {
+    // A process that does not exit within timeoutMs of the signal is killed (-9) and the stop
+    // fails: a hang on shutdown is a bug to report, never a process left behind.
+    async stop(signal = 'SIGINT', { timeoutMs = 20000 } = {}) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      const result = await exited;
+      let timer;
+      const late = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs); });
+      const result = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (result === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
       if (!keepData) rmSync(data, { recursive: true, force: true });
+      if (result === null) throw new Error(`${what} did not exit within ${timeoutMs} ms of ${signal}`);
       return result;
     },
   };

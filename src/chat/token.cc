@@ -1,8 +1,6 @@
 #include "chat/token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <array>
@@ -17,93 +15,18 @@
 #include <boost/json/value.hpp>
 
 #include "common/check.h"
+#include "common/encoding.h"
 
 namespace chiron::chat {
 namespace {
 
-constexpr size_t kHmacBytes = 32;  // SHA-256
 constexpr size_t kMaxSubBytes = 64;
 constexpr size_t kMaxNameBytes = 64;
 constexpr char kHeader[] = R"({"alg":"HS256","typ":"JWT"})";
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-// RFC 4648 §5 alphabet value of c, or -1.
-int b64url_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-// RFC 7515 §2: base64url without '=' padding.
-std::string b64url_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  const size_t rest = in.size() - i;
-  if (rest == 1) {
-    const uint32_t v = uint32_t{p[i]} << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-  } else if (rest == 2) {
-    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-  }
-  return out;
-}
-
-// Strict decoding: no padding, no whitespace, and the unused low bits of the last character must
-// be zero (RFC 4648 §3.5), so every byte string has exactly one accepted encoding.
-std::optional<std::string> b64url_decode(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = b64url_value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
-
-// RFC 2104 HMAC with SHA-256 over the JWS signing input (RFC 7515 §5.1 step 5).
-std::array<unsigned char, kHmacBytes> hmac_sha256(std::string_view key, std::string_view msg) {
-  CHIRON_CHECK(key.size() <= static_cast<size_t>(INT_MAX), "HMAC key too long");
-  static const unsigned char kEmpty = 0;
-  // OpenSSL refuses a null key pointer even with length 0; an empty secret is still a key.
-  const void* key_ptr = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  const auto* msg_ptr = msg.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(msg.data());
-  std::array<unsigned char, kHmacBytes> md{};
-  unsigned int md_len = 0;
-  const unsigned char* out =
-      HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), msg_ptr, msg.size(), md.data(), &md_len);
-  CHIRON_CHECK(out != nullptr && md_len == kHmacBytes, "HMAC-SHA256 failed");
-  return md;
-}
 
 // Decodes one base64url part and parses it as a JSON object. Never throws.
 Result<boost::json::object> decode_json_object(std::string_view part, std::string_view what) {
-  auto bytes = b64url_decode(part);
+  auto bytes = base64url_decode(part);
   if (!bytes) return Status::unauthenticated(std::string(what) + ": bad base64url");
   boost::system::error_code ec;
   boost::json::parse_options opts;
@@ -206,11 +129,11 @@ Result<ChatClaims> verify_chat_token(std::string_view secret, std::string_view t
   if (Status s = check_header(*header); !s.ok()) return s;
 
   // Check the signature before looking at the claims: unauthenticated input gets no further.
-  auto signature = b64url_decode(signature_part);
+  auto signature = base64url_decode(signature_part);
   if (!signature) return Status::unauthenticated("signature: bad base64url");
   const auto expected = hmac_sha256(secret, token.substr(0, dot2));
-  if (signature->size() != kHmacBytes) return Status::unauthenticated("bad signature");
-  if (CRYPTO_memcmp(expected.data(), signature->data(), kHmacBytes) != 0)
+  if (signature->size() != kSha256Bytes) return Status::unauthenticated("bad signature");
+  if (CRYPTO_memcmp(expected.data(), signature->data(), kSha256Bytes) != 0)
     return Status::unauthenticated("bad signature");
 
   auto payload = decode_json_object(payload_part, "claims");
@@ -238,12 +161,12 @@ std::string sign_chat_token(std::string_view secret, const ChatClaims& claims, i
   payload["iat"] = now_unix_s;
   payload["exp"] = claims.expires_unix_s;
 
-  std::string token = b64url_encode(kHeader);
+  std::string token = base64url_encode(kHeader);
   token.push_back('.');
-  token += b64url_encode(boost::json::serialize(payload));
+  token += base64url_encode(boost::json::serialize(payload));
   const auto mac = hmac_sha256(secret, token);
   token.push_back('.');
-  token += b64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  token += base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
   return token;
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/check.h"
+#include "common/encoding.h"
 
 namespace chiron {
 
@@ -31,22 +32,7 @@ std::string random_hex(size_t n) {
   return out;
 }
 
-std::string random_token(size_t n) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string raw = random_bytes(n), out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : raw) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kAlphabet[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 63];
-  return out;
-}
+std::string random_token(size_t n) { return base64url_encode(random_bytes(n)); }
 
 std::string random_uuid() {
   std::string b = random_bytes(16);

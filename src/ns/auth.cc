@@ -1,13 +1,12 @@
 #include "ns/auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <climits>
 
 #include "common/check.h"
+#include "common/encoding.h"
 #include "common/ids.h"
 
 namespace chiron::ns {
@@ -60,17 +59,8 @@ std::string mac_message(std::string_view verb, std::string_view service, std::st
 
 // RFC 2104 HMAC with SHA-256 (FIPS 180-4), lower-case hex.
 std::string hmac_sha256_hex(std::string_view key, std::string_view msg) {
-  CHIRON_CHECK(key.size() <= static_cast<size_t>(INT_MAX), "HMAC key too long");
-  static const unsigned char kEmpty = 0;
-  // OpenSSL refuses a null key pointer even with length 0; an empty secret is still a key.
-  const void* key_ptr = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  const auto* msg_ptr = msg.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(msg.data());
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  const unsigned char* out =
-      HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), msg_ptr, msg.size(), md, &md_len);
-  CHIRON_CHECK(out != nullptr && md_len == 32, "HMAC-SHA256 failed");
-  return to_hex(md, md_len);
+  const auto md = hmac_sha256(key, msg);
+  return to_hex(md.data(), md.size());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chat/chat_server.h"
+#include "chat/token.h"
 
 namespace chiron::chat {
 
@@ -33,9 +34,7 @@ struct ChatServer::Session {
   int64_t refilled_us = 0;
   std::unique_ptr<boost::asio::steady_timer> ping_timer;
 
-  bool moderates_room(std::string_view room) const {
-    return std::any_of(moderates.begin(), moderates.end(), [&](const std::string& r) { return r == "*" || r == room; });
-  }
+  bool moderates_room(std::string_view room) const { return chat::moderates_room(moderates, room); }
 };
 
 struct ChatServer::Timer {

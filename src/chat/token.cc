@@ -108,9 +108,11 @@ Result<ChatClaims> parse_claims(const boost::json::object& payload) {
 
 }  // namespace
 
-bool ChatClaims::moderates_room(std::string_view room) const {
-  return std::any_of(moderates.begin(), moderates.end(), [&](const std::string& r) { return r == "*" || r == room; });
+bool moderates_room(const std::vector<std::string>& moderated, std::string_view room) {
+  return std::any_of(moderated.begin(), moderated.end(), [&](const std::string& r) { return r == "*" || r == room; });
 }
+
+bool ChatClaims::moderates_room(std::string_view room) const { return chat::moderates_room(moderates, room); }
 
 Result<ChatClaims> verify_chat_token(std::string_view secret, std::string_view token, int64_t now_unix_s,
                                      int64_t leeway_s) {

@@ -35,6 +35,9 @@ struct ChatClaims {
   bool moderates_room(std::string_view room) const;
 };
 
+// Whether a "mod" list (room names, "*" = every room) covers room.
+bool moderates_room(const std::vector<std::string>& moderated, std::string_view room);
+
 inline constexpr size_t kMaxChatTokenBytes = 4096;
 
 Result<ChatClaims> verify_chat_token(std::string_view secret, std::string_view token, int64_t now_unix_s,

@@ -166,7 +166,7 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
   void maybe_drop_locked(std::unordered_map<std::string, Room>::iterator it);
   // The member-facing body of a message, without seq (the bus assigns it).
   // raw: the client's object text when it can be spliced as is (see chat_server.cc).
-  std::string message_body(const std::string& room, boost::json::object payload, std::string_view raw,
+  std::string message_body(const std::string& room, const boost::json::object& payload, std::string_view raw,
                            const std::string& user, const std::string& name) const;
   // BusSink callbacks.
   void on_bus_event(const BusEvent& ev);

@@ -18,6 +18,9 @@
 #include "nameserver/name_server.h"
 #include "nameserver/registrar.h"
 #include "net/net.h"
+#ifdef CHIRON_HAVE_PLATFORM
+#include "platform/platform.h"
+#endif
 
 #ifndef CHIRON_SOURCE_DIR
 #define CHIRON_SOURCE_DIR "."
@@ -38,6 +41,9 @@ struct ServeArgs {
   std::string chat_secret;
   size_t chat_history = 0;
   size_t chat_send_queue_kb = 1024;
+  uint64_t quota_mb = 100;
+  uint64_t max_file_mb = 256;
+  bool secure_cookies = false;
   std::string web_root;
   std::string trace_out;
   unsigned net_threads = 0;
@@ -111,6 +117,17 @@ int serve(const ServeArgs& args) {
   chat::ChatOptions chat_opts;
   chat_opts.anonymous_post = args.chat_anonymous;
   chat_opts.secret = args.chat_secret;
+#ifdef CHIRON_HAVE_PLATFORM
+  // The platform mints chat tokens for logged-in users: without --chat-secret the key kept in
+  // the data dir is used (created on first start).
+  auto chat_secret = platform::resolve_chat_secret(args.chat_secret, args.common.data);
+  if (!chat_secret.ok()) {
+    std::fprintf(stderr, "chiron serve: chat key: %s\n", chat_secret.status().to_string().c_str());
+    runtime.stop();
+    return 1;
+  }
+  chat_opts.secret = *chat_secret;
+#endif
   chat_opts.history_size = args.chat_history;
   chat_opts.max_send_queue_bytes = args.chat_send_queue_kb << 10;
   // Rooms shared with other edges through Redis pub/sub, or kept in this process.
@@ -131,6 +148,28 @@ int serve(const ServeArgs& args) {
   std::string web_root = find_web_root(args.web_root);
   // Browser libraries installed by npm (package.json): served as they are, no bundler.
   const std::filesystem::path node_modules = std::filesystem::path(web_root).parent_path() / "node_modules";
+#ifdef CHIRON_HAVE_PLATFORM
+  // The product: accounts, channels, sessions, live code storage, ratings, live events, pages.
+  platform::PlatformOptions plat_opts;
+  plat_opts.data_dir = args.common.data;
+  plat_opts.postgres_url = args.common.postgres;
+  plat_opts.web_root = web_root;
+  plat_opts.node_modules = node_modules;
+  plat_opts.quota_bytes = args.quota_mb << 20;
+  plat_opts.max_file_bytes = args.max_file_mb << 20;
+  plat_opts.secure_cookies = args.secure_cookies;
+  plat_opts.chat_secret = chat_opts.secret;
+  auto opened = platform::Platform::open(runtime, std::move(plat_opts), chat_server);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "chiron serve: %s\n", opened.status().to_string().c_str());
+    chat_server->stop();
+    runtime.stop();
+    return 1;
+  }
+  std::unique_ptr<platform::Platform> plat = std::move(*opened);
+  log::info("serve", "platform", {{"database", plat->database()}});
+  plat->register_routes(router);
+#endif
   if (std::filesystem::exists(node_modules / "socket.io-client" / "dist"))
     router.static_dir("/vendor/socket.io/", (node_modules / "socket.io-client" / "dist").string());
   router.static_dir("/", web_root);
@@ -199,6 +238,9 @@ int serve(const ServeArgs& args) {
     gone->get_future().wait_for(std::chrono::seconds(2));
   }
   if (embedded_ns) embedded_ns->stop();
+#ifdef CHIRON_HAVE_PLATFORM
+  plat->stop();  // live-event sockets, like the chat's, are closed by their owner
+#endif
   chat_server->stop();  // upgraded sockets are the chat's to close, not the HTTP server's
   // Let requests in flight finish (bounded), then drain the pipelines.
   auto drained = std::make_shared<std::promise<void>>();
@@ -241,6 +283,14 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--ns-secret", args->ns_secret, "Registration secret of that service (signs REG/HB/REM)")
       ->envname("CHIRON_NS_SECRET");
   cmd->add_option("--ns-advertise", args->ns_advertise, "HOST:PORT viewers should use (default: the --http address)");
+  cmd->add_option("--quota-mb", args->quota_mb, "Storage quota per user for pushed code (MB, history included)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--max-file-mb", args->max_file_mb, "Largest file the code storage accepts (MB)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_flag("--secure-cookies", args->secure_cookies,
+                "Mark session cookies Secure (when users reach Chiron over HTTPS through a proxy)");
   cmd->add_option("--net-threads", args->net_threads, "Threads of the net pipeline (0 = one per core)");
   cmd->add_option("--trace", args->trace_out, "Record kernel events and write them as JSON lines on exit");
   cmd->callback([args] { set_exit_code(serve(*args)); });

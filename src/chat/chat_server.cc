@@ -467,8 +467,23 @@ void ChatServer::handle_post(const net::WebSocketPtr& ws, Session& s, const Even
   ++messages_in_;
   const std::string_view raw = ev.args.size() == 1 ? client_object_text(frame) : std::string_view();
   auto acker = make_acker(ws, ack_id, targets.size());
-  for (const std::string& room : targets)
+  for (const std::string& room : targets) {
+    if (message_observer_) message_observer_(room);
     bus_->publish(room, "message", message_body(room, payload, raw, s.user, s.name), acker);
+  }
+}
+
+void ChatServer::post_system(const std::string& room, json::object payload) {
+  if (stopped_) return;
+  payload.erase("seq");
+  payload["room"] = room;
+  payload["ts"] = Clock::system().unix_ms();
+  payload["user"] = "system";
+  payload["name"] = "Chiron";
+  payload["system"] = true;
+  bus_->publish(room, "message", json::serialize(payload), [room](Result<uint64_t> r) {
+    if (!r.ok()) log::warn("chat", "system message not delivered", {{"room", room}, {"error", r.status().to_string()}});
+  });
 }
 
 void ChatServer::handle_delete(const net::WebSocketPtr& ws, Session& s, const EventView& ev,
@@ -618,8 +633,9 @@ std::string ChatServer::message_body(const std::string& room, const json::object
   const int64_t ts = Clock::system().unix_ms();
   std::string body;
   const json::value* room_field = payload.if_contains("room");
+  // "system" marks the server's own messages (post_system); a member cannot claim it.
   const bool splice = !raw.empty() && !payload.contains("seq") && !payload.contains("ts") && !payload.contains("user") &&
-                      !payload.contains("name") &&
+                      !payload.contains("name") && !payload.contains("system") &&
                       (room_field == nullptr || (room_field->is_string() && room_field->as_string() == room));
   if (splice) {
     // The client's own bytes plus ours: the payload reaches members exactly as it was sent
@@ -637,6 +653,7 @@ std::string ChatServer::message_body(const std::string& room, const json::object
     copy["user"] = user;
     copy["name"] = name;
     copy.erase("seq");
+    copy.erase("system");
     body = json::serialize(copy);
   }
   return body;

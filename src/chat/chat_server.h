@@ -117,6 +117,15 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
   void stop();
   ChatStats stats() const;
 
+  // Platform hooks.
+  // A message from the server itself into `room` (e.g. a new line comment): the payload plus
+  // room, ts, user "system", name "Chiron", system:true, sequenced like any member's message
+  // (every edge, history, one order). Thread-safe; never blocks.
+  void post_system(const std::string& room, boost::json::object payload);
+  // Called for every accepted member message, once per target room, on the poster's net thread
+  // (must not block). Set before the server takes sockets.
+  void set_message_observer(std::function<void(const std::string& room)> fn) { message_observer_ = std::move(fn); }
+
   struct Session;  // chat_server.cc
 
  private:
@@ -194,6 +203,7 @@ class ChatServer : public std::enable_shared_from_this<ChatServer> {
   std::unordered_map<std::string, Room> rooms_;  // Guarded by rooms_mu_
   mutable std::mutex sockets_mu_;
   std::unordered_map<uint64_t, net::WebSocketPtr> sockets_;  // Guarded by sockets_mu_
+  std::function<void(const std::string& room)> message_observer_;
   std::atomic<bool> stopped_{false};
   std::atomic<uint64_t> messages_in_{0};
   std::atomic<uint64_t> deliveries_{0};

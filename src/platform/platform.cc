@@ -1,0 +1,203 @@
+#include "platform/platform.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json/object.hpp>
+#include <openssl/rand.h>
+
+#include "chat/chat_server.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "kernel/kernel.h"
+#include "platform/live_hub.h"
+#include "review/review_service.h"
+#include "service/db.h"
+#include "store/files_service.h"
+
+namespace chiron::platform {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+Result<std::string> resolve_chat_secret(const std::string& explicit_secret, const fs::path& data_dir) {
+  if (!explicit_secret.empty()) return explicit_secret;
+  const fs::path file = data_dir / "chat.secret";
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return Status::io_error("cannot create " + data_dir.string() + ": " + ec.message());
+  if (std::ifstream in(file); in) {
+    std::string secret;
+    std::getline(in, secret);
+    if (secret.size() >= 32) return secret;
+    return Status::failed_precondition(file.string() + " holds no usable key (32+ characters); remove it to make a new one");
+  }
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Status::internal("no randomness for the chat key");
+  std::string secret = base64url_encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  // O_EXCL: two processes starting at once agree on the first key written.
+  const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::from_errno("create " + tmp.string(), errno);
+  std::string line = secret + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::link(tmp.c_str(), file.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    if (ok && err == EEXIST) return resolve_chat_secret("", data_dir);  // another process won
+    return Status::from_errno("write " + file.string(), err);
+  }
+  ::unlink(tmp.c_str());
+  return secret;
+}
+
+struct Platform::Impl {
+  kernel::Runtime& runtime;
+  PlatformOptions options;
+  std::shared_ptr<chat::ChatServer> chat;
+  std::unique_ptr<service::Db> db;
+  std::shared_ptr<LiveHubServer> hub;
+  // The hub calls into review (participants) and review publishes to the hub: the hub holds a
+  // forwarding Access that is valid once review exists.
+  struct AccessProxy final : service::Access {
+    service::Access* target = nullptr;
+    Result<service::Caller> caller(const net::Request& r) override { return target->caller(r); }
+    Result<service::ChannelRef> channel(std::string_view name) override { return target->channel(name); }
+    bool can_read(const service::Caller& c, const service::ChannelRef& ch) override { return target->can_read(c, ch); }
+    bool can_write(const service::Caller& c, const service::ChannelRef& ch) override { return target->can_write(c, ch); }
+  } access;
+  struct HubProxy final : service::LiveHub {
+    std::weak_ptr<LiveHubServer> hub;
+    void publish(int64_t channel_id, json::object event) override {
+      if (auto h = hub.lock()) h->publish(channel_id, std::move(event));
+    }
+  } hub_proxy;
+  std::shared_ptr<review::ReviewService> review;
+  std::unique_ptr<store::FilesService> files;
+  std::shared_ptr<const net::StaticFiles> pages;
+
+  Impl(kernel::Runtime& rt, PlatformOptions o, std::shared_ptr<chat::ChatServer> c)
+      : runtime(rt), options(std::move(o)), chat(std::move(c)) {}
+};
+
+Platform::Platform(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Platform::~Platform() {
+  stop();
+  // The chat server may outlive us: its observer must not reach a destroyed review.
+  if (impl_->chat) impl_->chat->set_message_observer(nullptr);
+}
+
+Result<std::unique_ptr<Platform>> Platform::open(kernel::Runtime& runtime, PlatformOptions options,
+                                                  std::shared_ptr<chat::ChatServer> chat) {
+  auto impl = std::make_unique<Impl>(runtime, std::move(options), std::move(chat));
+  Impl& p = *impl;
+  const PlatformOptions& o = p.options;
+  service::DbOptions db_opts;
+  db_opts.pool_size = std::max(2u, runtime.threads(kernel::Device::kDisk) + 1);
+  auto db = o.postgres_url.empty() ? service::Db::open_sqlite((o.data_dir / "platform.db").string(), db_opts)
+                                   : service::Db::open_postgres(o.postgres_url, db_opts);
+  if (!db.ok()) return std::move(db).status().context("database");
+  p.db = std::move(*db);
+
+  review::ReviewOptions ro;
+  ro.secure_cookies = o.secure_cookies;
+  ro.chat_secret = o.chat_secret;
+  ro.activity = [](service::Tx& tx, int64_t session_id) -> Result<std::pair<int64_t, int64_t>> {
+    CHIRON_ASSIGN_OR_RETURN(store::SessionActivity a, store::session_activity(tx, session_id));
+    return std::pair<int64_t, int64_t>(a.files_touched, a.comments);
+  };
+  auto review = review::ReviewService::open(*p.db, p.hub_proxy, std::move(ro));
+  if (!review.ok()) return std::move(review).status().context("accounts");
+  p.review = std::shared_ptr<review::ReviewService>(std::move(*review));
+  p.access.target = p.review.get();
+
+  store::FilesOptions fo;
+  fo.data_dir = o.data_dir;
+  fo.quota_bytes = o.quota_bytes;
+  fo.max_file_bytes = o.max_file_bytes;
+  auto files = store::FilesService::open(*p.db, p.access, p.hub_proxy, fo);
+  if (!files.ok()) return std::move(files).status().context("file store");
+  p.files = std::move(*files);
+
+  std::weak_ptr<review::ReviewService> weak_review = p.review;
+  p.hub = LiveHubServer::create(runtime, p.access, [weak_review](int64_t session_id, int64_t user_id) {
+    if (auto r = weak_review.lock()) {
+      if (Status st = r->record_participant(session_id, user_id); !st.ok())
+        log::warn("platform", "participant not recorded", {{"session", session_id}, {"error", st.to_string()}});
+    }
+  }, {});
+  p.hub_proxy.hub = p.hub;
+
+  if (p.chat) {
+    p.chat->set_message_observer([weak_review](const std::string& room) {
+      if (auto r = weak_review.lock()) r->count_chat_message(room);
+    });
+    std::weak_ptr<chat::ChatServer> weak_chat = p.chat;
+    p.files->on_comment([weak_chat](const service::ChannelRef& channel, const json::object& comment) {
+      auto c = weak_chat.lock();
+      if (!c || channel.chat_room.empty()) return;
+      json::object msg{{"type", "comment"}, {"comment", comment}};
+      // A readable line for clients that only show "text".
+      std::string author, path;
+      int64_t line = 0;
+      if (auto* a = comment.if_contains("author"); a && a->is_object())
+        if (auto* n = a->as_object().if_contains("name"); n && n->is_string()) author = n->as_string();
+      if (auto* pth = comment.if_contains("path"); pth && pth->is_string()) path = pth->as_string();
+      if (auto* l = comment.if_contains("line"); l && l->is_int64()) line = l->as_int64();
+      std::string body;
+      if (auto* b = comment.if_contains("body"); b && b->is_string()) body = b->as_string();
+      msg["text"] = author + " commented on " + path + ":" + std::to_string(line) + " — " + body;
+      c->post_system(channel.chat_room, std::move(msg));
+    });
+  }
+  if (!o.web_root.empty()) p.pages = std::make_shared<net::StaticFiles>(o.web_root.string());
+  return std::unique_ptr<Platform>(new Platform(std::move(impl)));
+}
+
+void Platform::register_routes(net::Router& router) {
+  Impl& p = *impl_;
+  p.review->register_routes(router, p.runtime);
+  p.files->register_routes(router, p.runtime);
+  router.websocket("/api/v1/live", p.hub->handlers(), p.hub->ws_options());
+  // Pages with a name in the URL are one HTML file each; the page reads the name from location.
+  if (p.pages) {
+    const auto page = [pages = p.pages](std::string file) {
+      return [pages, file = std::move(file)](const net::Request& req) {
+        net::Response r = pages->serve_file(req, (std::filesystem::path(pages->root()) / file).string());
+        r.headers.set("Cache-Control", "no-cache");
+        return r;
+      };
+    };
+    router.get("/c/:name", page("channel.html"));
+    router.get("/u/:name", page("profile.html"));
+    router.get("/s/:id", page("session.html"));
+    router.get("/login", page("login.html"));
+    router.get("/signup", page("signup.html"));
+    router.get("/settings", page("settings.html"));
+  }
+  // Browser libraries from npm (package.json pins them), served as shipped.
+  const fs::path& nm = p.options.node_modules;
+  const std::pair<const char*, fs::path> vendors[] = {
+      {"/vendor/highlight.js/", nm / "@highlightjs" / "cdn-assets"},
+      {"/vendor/diff/", nm / "diff" / "dist"},
+      {"/vendor/uplot/", nm / "uplot" / "dist"},
+  };
+  for (const auto& [prefix, dir] : vendors)
+    if (!nm.empty() && fs::exists(dir)) router.static_dir(prefix, dir.string());
+}
+
+void Platform::stop() {
+  if (impl_->hub) impl_->hub->stop();
+}
+
+review::ReviewService& Platform::review() { return *impl_->review; }
+
+std::string Platform::database() const { return impl_->db->describe(); }
+
+}  // namespace chiron::platform

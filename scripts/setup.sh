@@ -16,7 +16,7 @@ pkgs=(
   chromium curl openssl redis-tools redis-server
 )
 if [[ "${1:-}" == bench ]]; then
-  pkgs+=(wrk nginx-light librsvg2-bin)
+  pkgs+=(wrk nginx-light librsvg2-bin rsync)
 fi
 
 missing=()

@@ -14,9 +14,10 @@ export function launchChromium() {
 }
 
 // Test runs leave screenshots in test-results/; with docs: true and CHIRON_UPDATE_SCREENSHOTS=1
-// they refresh the one the docs show (docs/images/), so a test run never dirties the checkout.
-export async function saveScreenshot(page, name, { docs = false, ...options } = {}) {
-  const dir = docs && process.env.CHIRON_UPDATE_SCREENSHOTS ? path.join(SOURCE_DIR, 'docs', 'images')
+// they refresh the one the docs show (docs/images/, or docsDir relative to the source tree), so a
+// test run never dirties the checkout.
+export async function saveScreenshot(page, name, { docs = false, docsDir = 'docs/images', ...options } = {}) {
+  const dir = docs && process.env.CHIRON_UPDATE_SCREENSHOTS ? path.join(SOURCE_DIR, docsDir)
                                                             : path.join(SOURCE_DIR, 'test-results');
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, name), ...options });

@@ -12,6 +12,12 @@
 // Transactions: write() runs a function in one read-write transaction (SQLite: BEGIN IMMEDIATE,
 // writers serialised in-process; PostgreSQL: SERIALIZABLE with retry on serialization failure)
 // and commits if it returns OK, rolls back otherwise; read() runs it in a read-only snapshot.
+// On PostgreSQL the function may therefore run more than once: keep side effects outside the
+// database (events, files) out of it, or make them idempotent.
+// A failed statement ends the transaction on both backends (PostgreSQL aborts it; SQLite is made
+// to behave the same): every later statement in it fails with kAborted and the transaction is
+// rolled back even if the function returns OK — use `ON CONFLICT` instead of "try, then recover".
+// Nested write()/read() on the same thread fail with kInternal (they would deadlock the pool).
 // Both block the calling thread — call them from the disk pipeline (service/http.h on_disk()),
 // never from a net thread. Connections come from a small pool; Tx objects must not escape the
 // function they were given to.
@@ -60,7 +66,10 @@ using Params = std::vector<SqlValue>;
 
 // One transaction on one connection. Errors: kAlreadyExists for a UNIQUE / PRIMARY KEY
 // violation (message names the constraint), kFailedPrecondition for other constraint
-// failures, kUnavailable when the database is busy/unreachable, kIoError for disk errors.
+// failures, kUnavailable when the database is busy/unreachable, kIoError for disk errors,
+// kInvalidArgument for a value the column cannot take, kInternal for SQL errors (syntax, unknown
+// table, a write inside read()), kAborted after an earlier statement of the transaction failed.
+// Not thread-safe: used only by the thread running the transaction's function.
 class Tx {
  public:
   virtual ~Tx() = default;
@@ -69,8 +78,13 @@ class Tx {
   virtual Result<std::vector<Row>> query(std::string_view sql, const Params& params = {}) = 0;
   // First row or nullopt.
   Result<std::optional<Row>> query_one(std::string_view sql, const Params& params = {});
-  // `INSERT ... RETURNING id` → that id.
+  // `INSERT ... RETURNING id` → that id. No row returned (`ON CONFLICT DO NOTHING` hit) →
+  // kAlreadyExists.
   Result<int64_t> insert(std::string_view sql, const Params& params = {});
+  // Several `;`-separated statements without parameters ({{id}} macros expanded), e.g. DDL.
+  // The default splits at top-level `;` and exec()s each; the backends hand the whole script
+  // to the database (so SQLite trigger bodies work).
+  virtual Status exec_script(std::string_view sql);
   virtual Dialect dialect() const = 0;
 };
 
@@ -94,8 +108,11 @@ class Db {
   // PostgreSQL, URL as libpq takes it (postgresql://user:pass@host:port/db?sslmode=...).
   static Result<std::unique_ptr<Db>> open_postgres(const std::string& url, DbOptions options = {});
 
-  // Applies the component's migrations not applied yet. A database whose recorded version is
-  // newer than the newest migration known here is refused (kFailedPrecondition), never changed.
+  // Applies the component's migrations not applied yet, in version order, each in its own
+  // write transaction together with its `schema_migrations` row ({{id}} macros expanded). A
+  // database whose recorded version is newer than the newest migration known here is refused
+  // (kFailedPrecondition), never changed. Versions must be ≥ 1 and distinct (else
+  // kInvalidArgument). Safe to run concurrently from several processes.
   Status migrate(std::string_view component, const std::vector<Migration>& migrations);
 
   virtual Status write(const std::function<Status(Tx&)>& fn) = 0;
@@ -127,9 +144,13 @@ class Db {
   }
 };
 
-// `?` → `$1..$n` outside string literals and quoted identifiers (PostgreSQL placeholders).
+// `?` → `$1..$n` outside string literals ('..' with '' escapes, E'..' with backslash escapes),
+// quoted identifiers ("..", `..`) and comments (--, /* */) — PostgreSQL placeholders. SQLite's
+// numbered `?NNN` becomes `$NNN`, and a later bare `?` continues after the largest number, as
+// in SQLite.
 std::string to_dollar_placeholders(std::string_view sql);
-// `{{id}}` and other dialect macros expanded.
+// `{{id}}` (auto-increment primary key column type) expanded outside literals and comments;
+// unknown `{{...}}` left as they are.
 std::string expand_dialect_macros(std::string_view sql, Dialect dialect);
 
 }  // namespace chiron::service

@@ -1,0 +1,38 @@
+#pragma once
+// Internal to the service module: pieces the SQLite and PostgreSQL backends of Db share.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace chiron::service::internal {
+
+// If sql[i] opens a string literal, quoted identifier or comment, the index just past its end
+// (sql.size() when unterminated); otherwise i.
+size_t skip_quoted(std::string_view sql, size_t i);
+
+// True if sql holds nothing but whitespace and comments.
+bool is_blank_sql(std::string_view sql);
+
+// Marks the calling thread as running a transaction for its lifetime; a nested one is refused
+// (a second connection from the same thread can deadlock the pool or the writer mutex).
+class TxScope {
+ public:
+  TxScope();
+  ~TxScope();
+  TxScope(const TxScope&) = delete;
+  TxScope& operator=(const TxScope&) = delete;
+  // kInternal when this scope is nested inside another on the same thread.
+  const Status& status() const { return status_; }
+
+ private:
+  bool owner_ = false;
+  Status status_;
+};
+
+// The first `max_chars` of a statement, for error messages.
+std::string sql_excerpt(std::string_view sql, size_t max_chars = 80);
+
+}  // namespace chiron::service::internal

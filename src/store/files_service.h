@@ -13,6 +13,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "net/router.h"
 #include "service/access.h"
@@ -32,6 +33,7 @@ struct FilesOptions {
   uint64_t max_files = 10'000;               // live files per channel
   uint64_t max_put_bytes = 4ull << 20;       // single-request PUT; bigger goes through uploads
   uint64_t chunk_size = 4ull << 20;          // resumable upload chunk
+  const Clock* clock = &Clock::system();     // borrowed; timestamps and upload expiry
 };
 
 // What a session did to the code; the review module shows it on past sessions.

@@ -1,0 +1,35 @@
+#pragma once
+// Streaming SHA-256 (FIPS 180-4) over OpenSSL's EVP interface, with lower-case hex output: the
+// blob address of the store. Sha256 objects: not thread-safe; the free functions: thread-safe.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace chiron::store {
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view bytes);
+  // 64 lower-case hex digits; the object is spent afterwards.
+  std::string final_hex();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
+
+std::string sha256_hex(std::string_view bytes);
+// Hashes a file in 1 MiB reads (bounded memory); also returns its size through *size_out.
+Result<std::string> sha256_file(const std::filesystem::path& file, uint64_t* size_out = nullptr);
+// 64 lower-case hex digits.
+bool is_sha256_hex(std::string_view s);
+
+}  // namespace chiron::store

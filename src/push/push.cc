@@ -1,0 +1,114 @@
+#include "push/push.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <thread>
+
+#include "push/progress.h"
+#include "push/syncer.h"
+#include "push/transport.h"
+#include "push/watcher.h"
+
+namespace chiron::push {
+namespace {
+
+class PushClientImpl final : public PushClient {
+ public:
+  PushClientImpl(PushOptions options, ServerUrl server, std::string root)
+      : options_(std::move(options)),
+        server_(std::move(server)),
+        root_(std::move(root)),
+        progress_(options_.quiet ? Progress::Mode::kQuiet
+                  : (options_.progress == 1 || (options_.progress < 0 && ::isatty(STDOUT_FILENO)))
+                      ? Progress::Mode::kTty
+                      : Progress::Mode::kLines) {
+    SyncOptions so;
+    so.root = root_;
+    so.channel = options_.channel;
+    so.jobs = options_.jobs;
+    so.debounce_ms = options_.debounce_ms;
+    so.debounce_max_ms = options_.debounce_max_ms;
+    so.retry.max_ms = options_.retry_max_ms;
+    so.retry.max_attempts = options_.max_attempts;
+    syncer_ = std::make_unique<Syncer>(so, ignore_, progress_, [this] {
+      HttpOptions ho;
+      ho.server = server_;
+      ho.token = options_.token;
+      ho.request_timeout_ms = options_.timeout_ms;
+      ho.stop = &syncer_->stop_flag();
+      return make_http_transport(ho);
+    });
+  }
+
+  int run() override {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    };
+    std::unique_ptr<Watcher> watcher;
+    std::thread watch_thread;
+    if (!options_.once) {
+      // Watch before the first walk: a change during the reconcile is then seen by one or both.
+      watcher = std::make_unique<Watcher>(root_, ignore_, [this](FsEvent e) { syncer_->on_event(std::move(e)); });
+      if (auto st = watcher->start(); !st.ok()) {
+        std::fprintf(stderr, "chiron push: %s\n", st.to_string().c_str());
+        return 1;
+      }
+      watch_thread = std::thread([&] { watcher->run(); });
+      progress_.note("watching " + root_ + " dirs=" + std::to_string(watcher->watch_count()));
+    }
+    auto finish = [&](int code) {
+      if (watcher) {
+        watcher->stop();
+        watch_thread.join();
+      }
+      progress_.finish();
+      return code;
+    };
+    Status st = syncer_->reconcile();
+    if (!st.ok()) {
+      if (syncer_->stopping()) return finish(0);
+      progress_.finish();
+      std::fprintf(stderr, "chiron push: %s\n", st.message().c_str());
+      return finish(1);
+    }
+    progress_.summary(elapsed());
+    if (options_.once) return finish(syncer_->errors() == 0 ? 0 : 1);
+    syncer_->run_watch();
+    progress_.set_state(SyncState::kStopping);
+    return finish(0);
+  }
+
+  void stop() override { syncer_->request_stop(); }
+  void tick() override { progress_.tick(); }
+
+ private:
+  PushOptions options_;
+  ServerUrl server_;
+  std::string root_;
+  SharedIgnore ignore_;
+  Progress progress_;
+  std::unique_ptr<Syncer> syncer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PushClient>> PushClient::create(PushOptions options) {
+  CHIRON_ASSIGN_OR_RETURN(ServerUrl server, parse_server_url(options.server));
+  if (options.token.empty()) return Status::invalid_argument("--token is required (the channel's push token)");
+  if (options.channel.empty()) return Status::invalid_argument("--channel is required (the token's channel name)");
+  char real[PATH_MAX];
+  if (!::realpath(options.dir.c_str(), real)) return Status::from_errno("project directory " + options.dir, errno);
+  struct stat st {};
+  if (::stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) return Status::invalid_argument(options.dir + " is not a directory");
+  if (options.jobs < 1 || options.jobs > 64) return Status::invalid_argument("--jobs must be 1..64");
+  if (options.debounce_ms < 0 || options.debounce_ms > 60'000) return Status::invalid_argument("--debounce-ms must be 0..60000");
+  if (options.debounce_max_ms < options.debounce_ms) options.debounce_max_ms = options.debounce_ms;
+  return std::unique_ptr<PushClient>(new PushClientImpl(std::move(options), std::move(server), real));
+}
+
+}  // namespace chiron::push

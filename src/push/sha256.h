@@ -1,0 +1,24 @@
+#pragma once
+// SHA-256 as lower-case hex (OpenSSL EVP), of a buffer or of a file streamed in 64 KiB reads.
+// Thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace chiron::push {
+
+std::string sha256_hex(std::string_view bytes);
+
+struct FileDigest {
+  uint64_t size = 0;
+  std::string sha256;
+  std::string content;  // filled when the file is at most keep_max bytes
+};
+// Hashes the regular file at `path` (O_NOFOLLOW: a symlink is an error); keeps the content when
+// it is at most keep_max bytes, so the bytes uploaded are the bytes hashed.
+Result<FileDigest> digest_file(const std::string& path, uint64_t keep_max);
+
+}  // namespace chiron::push

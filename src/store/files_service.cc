@@ -49,11 +49,11 @@ json::value session_or_null(int64_t id) { return id > 0 ? json::value(id) : json
 
 json::object file_event(const SaveResult& r) {
   return {{"type", "file"},       {"path", r.path},       {"version", r.version},
-          {"size", r.size},       {"sha256", r.sha256},   {"deleted", r.deleted}};
+          {"size", static_cast<int64_t>(r.size)}, {"sha256", r.sha256},   {"deleted", r.deleted}};
 }
 
 json::object save_json(const SaveResult& r) {
-  return {{"path", r.path}, {"version", r.version}, {"size", r.size}, {"sha256", r.sha256}, {"unchanged", r.unchanged}};
+  return {{"path", r.path}, {"version", r.version}, {"size", static_cast<int64_t>(r.size)}, {"sha256", r.sha256}, {"unchanged", r.unchanged}};
 }
 
 std::optional<uint64_t> parse_u64(std::string_view s) {

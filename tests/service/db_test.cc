@@ -30,8 +30,7 @@ class DbTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     auto db = testing::open_test_db(GetParam(), dir_.path(), DbOptions{.pool_size = 4});
-    if (!db.ok() && GetParam() == "postgres" &&
-        (db.status().code() == StatusCode::kUnavailable || db.status().code() == StatusCode::kUnimplemented))
+    if (!db.ok() && GetParam() == "postgres" && db.status().code() == StatusCode::kUnavailable)
       GTEST_SKIP() << "PostgreSQL tests skipped: " << db.status().to_string();
     ASSERT_TRUE(db.ok()) << db.status().to_string();
     db_ = std::move(db).value();

@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 pkgs=(
   cmake ninja-build g++ ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev zlib1g-dev libcli11-dev libfmt-dev
+  libssl-dev libsqlite3-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev libhiredis-dev
   # tests: browser, HTTP client, TLS certificates, Redis peers (CLI, and servers on loopback)
   chromium curl openssl redis-tools redis-server
+  postgresql  # service/db tests start a throwaway server (RUNLEVEL=1: the Debian cluster stays stopped)
 )
 if [[ "${1:-}" == bench ]]; then
   pkgs+=(wrk nginx-light librsvg2-bin rsync)

@@ -16,11 +16,12 @@
 namespace chiron::service {
 namespace internal {
 
-namespace {
 bool is_ident_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          static_cast<unsigned char>(c) >= 0x80;
 }
+
+namespace {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 thread_local bool t_in_tx = false;
 }  // namespace
@@ -336,6 +337,8 @@ std::string to_dollar_placeholders(std::string_view sql) {
     } else {
       largest = std::min(kMaxNumber, largest + 1);
       out += std::to_string(largest);
+      // `?E'..'` would become `$1E'..'`, where E no longer starts an E-string: keep words apart.
+      if (k < sql.size() && internal::is_ident_char(sql[k])) out += ' ';
     }
     i = k;
   }
@@ -358,6 +361,7 @@ std::string expand_dialect_macros(std::string_view sql, Dialect dialect) {
     if (sql.substr(i, kId.size()) == kId) {
       out.append(id);
       i += kId.size();
+      if (i < sql.size() && internal::is_ident_char(sql[i])) out += ' ';  // as in to_dollar_placeholders
       continue;
     }
     out += sql[i++];

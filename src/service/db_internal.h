@@ -13,6 +13,9 @@ namespace chiron::service::internal {
 // (sql.size() when unterminated); otherwise i.
 size_t skip_quoted(std::string_view sql, size_t i);
 
+// Letters, digits, '_' and non-ASCII bytes: characters that continue a word.
+bool is_ident_char(char c);
+
 // True if sql holds nothing but whitespace and comments.
 bool is_blank_sql(std::string_view sql);
 

@@ -33,6 +33,11 @@ TEST(ToDollarPlaceholdersTest, BackslashEscapesOnlyInEStrings) {
   EXPECT_EQ(to_dollar_placeholders("SELECT abE'\\', ?"), "SELECT abE'\\', $1");
 }
 
+TEST(ToDollarPlaceholdersTest, KeepsAFollowingWordApart) {
+  // Found by fuzzing: `$1E'..'` would no longer be an E-string.
+  EXPECT_EQ(to_dollar_placeholders("?E'\\'?', ?"), "$1 E'\\'?', $2");
+}
+
 TEST(ToDollarPlaceholdersTest, NumberedPlaceholdersFollowSqlite) {
   EXPECT_EQ(to_dollar_placeholders("SELECT ?2, ?1, ?"), "SELECT $2, $1, $3");
 }

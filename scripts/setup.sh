@@ -12,6 +12,7 @@ pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev libhiredis-dev
+  libargon2-dev  # review: argon2id password hashes
   # tests: browser, HTTP client, TLS certificates, Redis peers (CLI, and servers on loopback)
   chromium curl openssl redis-tools redis-server
   postgresql  # service/db tests start a throwaway server (RUNLEVEL=1: the Debian cluster stays stopped)

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "net/router.h"
 #include "service/access.h"
@@ -34,6 +35,11 @@ struct ReviewOptions {
   int64_t login_ttl_s = 30 * 24 * 3600;
   // Files touched / comments of a session (store::session_activity), for session summaries.
   std::function<Result<std::pair<int64_t, int64_t>>(service::Tx&, int64_t session_id)> activity;
+  const Clock* clock = &Clock::system();  // borrowed; tests drive the 24 h edit window with it
+  // argon2id cost (docs/platform-api.md: t=3, m=64 MiB, p=1); tests may lower it.
+  uint32_t argon2_iterations = 3;
+  uint32_t argon2_memory_kib = 64 * 1024;
+  int64_t chat_flush_interval_ms = 2000;  // buffered chat counts → the live session
 };
 
 struct NewUser {

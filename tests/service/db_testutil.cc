@@ -142,11 +142,25 @@ Status PgServer::start() {
   const std::string data = dir_ + "/data";
   const std::string log = dir_ + "/server.log";
 
-  const pid_t init = spawn(as, {initdb, "-D", data, "-A", "trust", "-U", "chiron", "-N", "-E", "UTF8", "--locale=C"},
-                           dir_ + "/initdb.log", 0);
+  // initdb once per machine and user into a cached template (ctest runs every test in its own
+  // process: copying 40 MB takes 0.3 s, initdb 1.2 s); renamed into place only when complete.
+  const char* tmp_base = std::getenv("TMPDIR");
+  const std::string tmp_root = tmp_base && *tmp_base ? tmp_base : "/tmp";
+  const std::string tmpl = tmp_root + "/chiron-pg15-template-" + std::to_string(as.switch_user ? as.uid : geteuid());
   int wstatus = 0;
-  if (init < 0 || waitpid(init, &wstatus, 0) != init || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
-    return Status::unavailable("initdb failed: " + read_file(dir_ + "/initdb.log"));
+  if (!fs::exists(tmpl + "/PG_VERSION")) {
+    const std::string building = dir_ + "/template";
+    const pid_t init = spawn(as, {initdb, "-D", building, "-A", "trust", "-U", "chiron", "-N", "-E", "UTF8", "--locale=C"},
+                             dir_ + "/initdb.log", 0);
+    if (init < 0 || waitpid(init, &wstatus, 0) != init || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+      return Status::unavailable("initdb failed: " + read_file(dir_ + "/initdb.log"));
+    std::error_code ec;
+    fs::rename(building, tmpl, ec);  // loses harmlessly to a concurrent process
+    if (ec) fs::remove_all(building, ec);
+  }
+  const pid_t copy = spawn(RunAs{}, {"/bin/cp", "-a", tmpl, data}, dir_ + "/copy.log", 0);
+  if (copy < 0 || waitpid(copy, &wstatus, 0) != copy || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+    return Status::unavailable("cannot copy the PostgreSQL template cluster: " + read_file(dir_ + "/copy.log"));
 
   port_ = free_port();
   pid_ = spawn(as,

@@ -24,8 +24,10 @@ class TempDir {
   std::string path_;
 };
 
-// A PostgreSQL 15 server started for this test process (initdb in a temp dir owned by the
-// `postgres` system user, then `postgres -k DIR -p PORT`), stopped at exit. Thread-safe.
+// A PostgreSQL 15 server started for this test process (a copy of a cluster initdb'd once into
+// $TMPDIR/chiron-pg15-template-<uid>, in a temp dir owned by the `postgres` system user when run
+// as root; then `postgres -k DIR -p PORT -c fsync=off`), stopped at exit (SIGQUIT; it also gets
+// SIGQUIT if this process dies). Call get() from the main thread. Thread-safe.
 class PgServer {
  public:
   // The process's server, started on first use; nullptr (with the reason) when it cannot run

@@ -254,7 +254,9 @@ export class CodeView {
       const writing = Boolean(this.formLine && $('comment-text')?.value.trim());
       if (this.following && !writing && live[0] && live[0].version !== this.version) {
         const scroll = $('viewer-body').scrollTop;
+        const before = this.entry;
         await this.showVersion(live[0].version, { follow: true, keepScroll: scroll });
+        this.flashChangedLines(before);
       } else {
         this.updateStepper();
       }
@@ -295,6 +297,21 @@ export class CodeView {
       else if (keepScroll !== null) $('viewer-body').scrollTop = keepScroll;
     } catch (err) {
       if (seq === this.loadSeq) this.showMessage(`Could not load v${version}: ${err.message}`, true);
+    }
+  }
+
+  // After following a save: the lines it added or changed light up briefly.
+  flashChangedLines(before) {
+    if (!before || before.binary || !this.entry || this.entry.binary || this.mode !== 'code' || typeof Diff === 'undefined') return;
+    let n = 1;
+    // eslint-disable-next-line no-undef
+    for (const part of Diff.diffLines(before.text, this.entry.text)) {
+      if (part.removed) continue;
+      const count = part.count ?? part.value.split('\n').length - 1;
+      if (part.added) {
+        for (let i = 0; i < count; i++) $('viewer-body').querySelector(`#L${n + i}`)?.classList.add('changed');
+      }
+      n += count;
     }
   }
 

@@ -25,7 +25,7 @@ function starInput(criterion, label, value, reviewer, disabled) {
 
 function ratingForm(user, rating) {
   const closed = rating && Date.now() > new Date(rating.editable_until).getTime();
-  const form = el('form.card.rate-card', { 'data-reviewer': user.name, 'aria-label': `Rate ${userName(user)}` });
+  const form = el('form.card.rate-card', { novalidate: true, 'data-reviewer': user.name, 'aria-label': `Rate ${userName(user)}` });
   const head = el('h3', {}, userLink(user));
   if (rating) head.append(stars(rating.overall, { label: 'overall' }), el('span.muted.small', {}, closed
     ? 'rating final (the 24 h edit window closed)' : `rated — you can edit until ${formatDateTime(rating.editable_until)}`));

@@ -13,6 +13,7 @@ void add_trace_command(CLI::App& app);  // chiron trace: event log → SVG event
 void add_demo_command(CLI::App& app);   // chiron demo overlap: compute/I-O overlap on the runtime
 void add_ns_command(CLI::App& app);     // chiron ns: the name server (REG/REQ/... over RESP)
 void add_chat_command(CLI::App& app);   // chiron chat token: chat session tokens (JWT HS256)
+void add_user_command(CLI::App& app);   // chiron user add/list: accounts (prints stream key, push token)
 
 // Exit code of the subcommand that ran.
 int exit_code();

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   chiron::app::add_demo_command(app);
   chiron::app::add_ns_command(app);
   chiron::app::add_chat_command(app);
+  chiron::app::add_user_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -69,7 +69,13 @@ class PushClientImpl final : public PushClient {
       progress_.finish();
       return code;
     };
+    auto fail_fatal = [&] {
+      progress_.finish();
+      std::fprintf(stderr, "chiron push: %s\n", syncer_->fatal().c_str());
+      return finish(1);
+    };
     Status st = syncer_->reconcile();
+    if (!syncer_->fatal().empty()) return fail_fatal();
     if (!st.ok()) {
       if (syncer_->stopping()) return finish(0);
       progress_.finish();
@@ -79,6 +85,7 @@ class PushClientImpl final : public PushClient {
     progress_.summary(elapsed());
     if (options_.once) return finish(syncer_->errors() == 0 ? 0 : 1);
     syncer_->run_watch();
+    if (!syncer_->fatal().empty()) return fail_fatal();
     progress_.set_state(SyncState::kStopping);
     return finish(0);
   }

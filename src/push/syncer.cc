@@ -64,6 +64,27 @@ void Syncer::on_event(FsEvent event) {
   qcv_.notify_all();
 }
 
+std::string Syncer::fatal() const {
+  std::lock_guard lock(mu_);
+  return fatal_;
+}
+
+void Syncer::report(const std::string& path, const std::string& what, const ApiReply& reply) {
+  if (reply.status == 401 || reply.status == 403) {
+    {
+      std::lock_guard lock(mu_);
+      if (fatal_.empty()) {
+        fatal_ = "the server refused the push token for channel " + options_.channel + " (" + reply.describe() +
+                 "); check --token and --channel";
+      }
+    }
+    request_stop();
+    return;
+  }
+  errors_++;
+  progress_.error(path, what + ": " + reply.describe());
+}
+
 std::map<std::string, FileState> Syncer::remote_model() const {
   std::lock_guard lock(mu_);
   return remote_;
@@ -165,8 +186,7 @@ void Syncer::sync_one(FilesClient& c, const std::string& path, const std::option
           std::lock_guard lock(mu_);
           remote_.erase(path);
         } else {
-          errors_++;
-          progress_.error(path, "delete: " + r->describe());
+          report(path, "delete", *r);
           return;
         }
         progress_.deleted(path);
@@ -187,8 +207,7 @@ void Syncer::sync_one(FilesClient& c, const std::string& path, const std::option
           return;
         }
         if (r->status != 404) {
-          errors_++;
-          progress_.error(path, "copy: " + r->describe());
+          report(path, "copy", *r);
           return;
         }
         // blob_unknown: the server does not have it after all (history pruned, other channel).
@@ -216,8 +235,7 @@ void Syncer::sync_one(FilesClient& c, const std::string& path, const std::option
           return;
         }
         if (!r->ok()) {
-          errors_++;
-          progress_.error(path, "upload: " + r->describe());
+          report(path, "upload", *r);
           return;
         }
         record({d->size, d->sha256});
@@ -235,8 +253,7 @@ void Syncer::sync_one(FilesClient& c, const std::string& path, const std::option
         }
         if (r->status == 422 || (r->status == 400 && r->code == "checksum_mismatch")) continue;  // changed while uploading
         if (!r->ok()) {
-          errors_++;
-          progress_.error(path, "upload: " + r->describe());
+          report(path, "upload", *r);
           return;
         }
         record({a.size, a.sha256});

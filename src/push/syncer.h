@@ -67,6 +67,9 @@ class Syncer {
   bool sleep_ms(int64_t ms);
 
   uint64_t errors() const { return errors_.load(); }
+  // Set when the server refused the token itself (401/403 on a write): nothing can sync, so the
+  // engine stops; empty otherwise.
+  std::string fatal() const;
   std::map<std::string, FileState> remote_model() const;
 
  private:
@@ -82,6 +85,8 @@ class Syncer {
   // Brings the server's `path` up to date with the disk (a few attempts if it changes underneath).
   void sync_one(FilesClient& client, const std::string& path, const std::optional<FileState>& planned_local);
   // Runs fn(client, i) for i in [0, n) on the worker threads.
+  // Reports a non-retryable answer for `path`; 401/403 make the whole run fail (see fatal()).
+  void report(const std::string& path, const std::string& what, const ApiReply& reply);
   void parallel(size_t n, const std::function<void(FilesClient&, size_t)>& fn);
   FilesClient& client(size_t worker);
   std::vector<std::string> walk();
@@ -98,6 +103,7 @@ class Syncer {
   std::map<std::string, FileState> remote_;   // Guarded by mu_
   std::set<std::string> blobs_;               // Guarded by mu_
   std::map<std::string, CacheEntry> cache_;   // Guarded by mu_
+  std::string fatal_;                         // Guarded by mu_
 
   std::mutex qmu_;
   std::condition_variable qcv_;

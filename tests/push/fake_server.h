@@ -37,6 +37,7 @@ class FakeServer {
   int network_failures = 0;      // next N requests fail before reaching the server
   int unavailable = 0;           // next N requests answer 503
   int fail_chunk_after = -1;     // the Nth chunk PUT is stored but its answer is lost
+  bool reject_token = false;      // writes answer 401 unauthenticated
   std::set<std::string> forbidden;  // paths answered with 413 quota_exceeded
   uint64_t chunk_size = 1 << 20;
   int next_upload = 1;
@@ -85,6 +86,7 @@ inline Result<HttpResponse> FakeServer::handle(const HttpRequest& req) {
     --unavailable;
     return error_answer(503, "unavailable");
   }
+  if (reject_token && req.method != "GET") return error_answer(401, "unauthenticated");
   std::string target = req.target, query;
   if (auto q = target.find('?'); q != std::string::npos) {
     query = target.substr(q + 1);

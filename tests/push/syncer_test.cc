@@ -130,6 +130,16 @@ TEST_F(SyncerTest, ClientErrorsAreReportedNotRetriedAndOthersStillSync) {
   EXPECT_EQ(server_content("big.bin"), "<absent>");
 }
 
+TEST_F(SyncerTest, RefusedTokenStopsTheRunWithAFatalError) {
+  for (int i = 0; i < 20; ++i) write("f" + std::to_string(i), "x");
+  server_.reject_token = true;
+  auto s = make(2);
+  (void)s->reconcile();
+  EXPECT_NE(s->fatal().find("refused the push token"), std::string::npos);
+  EXPECT_TRUE(s->stopping());
+  EXPECT_EQ(s->errors(), 0u);  // one fatal error, not twenty file errors
+}
+
 TEST_F(SyncerTest, LargeFileUsesResumableUploadAndResumesAfterLostAnswer) {
   std::string big;
   for (int i = 0; i < 5000; ++i) big += static_cast<char>('a' + i % 26);

@@ -43,6 +43,13 @@ test('socket.io-client joins, posts and receives; payload unchanged plus seq, ts
     assert.equal(seen.a.length, 20);
     assert.deepEqual(seen.a, [...seen.a].sort((x, y) => x - y));
     assert.deepEqual(seen.a, seen.b);
+    // "system" marks the server's own messages (line comments): a member cannot claim it.
+    const forged = nextEvent(b, 'new message');
+    await emitAck(a, 'new message', { room: 'room1', text: 'I am the server', system: true });
+    const f = await forged;
+    assert.equal(f.text, 'I am the server');
+    assert.equal(f.system, undefined);
+    assert.match(f.user, /^anon-/);
     // Leaving stops delivery.
     assert.equal((await emitAck(b, 'leave', 'room1')).ok, true);
     let late = 0;
@@ -50,13 +57,13 @@ test('socket.io-client joins, posts and receives; payload unchanged plus seq, ts
     await emitAck(a, 'new message', { room: 'room1', text: 'after leave' });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(late, 0);
-    // The operator's view: 1 + 20 + 1 posts accepted; 2 + 40 + 1 message deliveries, plus the
+    // The operator's view: 1 + 20 + 1 + 1 posts accepted; 2 + 40 + 2 + 1 message deliveries, plus the
     // room's presence frames (coalesced, so their number depends on timing).
     const stats = await httpJson(`${serve.url}/api/v1/chat/stats`);
     assert.equal(stats.status, 200);
     assert.deepEqual([stats.body.bus, stats.body.connections, stats.body.rooms, stats.body.messages_in],
-                     ['local', 2, 1, 22]);
-    assert.ok(stats.body.deliveries >= 2 + 40 + 1 && stats.body.deliveries <= 2 + 40 + 1 + 6, `${stats.body.deliveries}`);
+                     ['local', 2, 1, 23]);
+    assert.ok(stats.body.deliveries >= 2 + 40 + 2 + 1 && stats.body.deliveries <= 2 + 40 + 2 + 1 + 6, `${stats.body.deliveries}`);
   } finally {
     a.close(); b.close();
     await serve.stop();

@@ -226,8 +226,8 @@ export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'c
 }
 
 // A minimal RFC 6455 client (text frames in, masked frames out) for the events stream:
-// next() resolves with the next text message parsed as JSON.
-export function wsConnect(url, { timeoutMs = 5000 } = {}) {
+// next() resolves with the next text message parsed as JSON; `headers` go into the handshake.
+export function wsConnect(url, { timeoutMs = 5000, headers = {} } = {}) {
   const u = new URL(url);
   const key = crypto.randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
@@ -254,7 +254,8 @@ export function wsConnect(url, { timeoutMs = 5000 } = {}) {
     };
     sock.on('connect', () => {
       sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-                 `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+                 `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+                 Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
     });
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);

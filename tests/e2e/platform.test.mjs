@@ -21,7 +21,10 @@ const MAIN_V2 = '#include <cstdio>\n\n// Trace one ray per pixel.\nint main() {\
 const XSS_FILE = `src/${XSS}.h`;
 const README = '# Ray tracer\n\nOne ray per pixel.\n';
 const COMMENT = `Prefer a named constant for 4 ${XSS}`;
-const shot = (page, name) => saveScreenshot(page, name, { docs: true, docsDir: 'docs/screenshots' });
+const shot = async (page, name, { top = true } = {}) => {
+  if (top) await page.evaluate(() => window.scrollTo(0, 0));
+  await saveScreenshot(page, name, { docs: true, docsDir: 'docs/screenshots', fullPage: true });
+};
 
 let server, browser, a, b;
 let pushToken = '';
@@ -130,6 +133,7 @@ test('B comments on a line; A sees it live in the code view and in chat', async 
   await b.click('#comment-submit');
   const inline = 'tr.comments-row[data-line="5"] .comment-body';
   await b.waitForSelector(inline);
+  await b.waitForSelector('tr.form-row', { state: 'detached' });
   for (const page of [a, b]) {
     await page.waitForSelector(inline);
     assert.equal(await page.textContent(inline), COMMENT);
@@ -165,7 +169,6 @@ test('A and B chat both ways; markup in chat stays text', async () => {
   const names = await a.$$eval('#chat-messages li.msg:not(.system) .msg-name', (els) => els.map((e) => e.textContent));
   assert.ok(names.includes('Bob Reviewer') && names.includes('Alice'), JSON.stringify(names));
   await shot(a, 'channel-streamer.png');
-  await b.locator('tr.comments-row[data-line="5"]').scrollIntoViewIfNeeded();
   await shot(b, 'channel-reviewer.png');
 });
 

@@ -195,7 +195,7 @@ export class ChatPanel {
         href: `#file=${encodeURIComponent(c.path)}&line=${Number(c.line) || 1}`,
         onclick: (e) => { e.preventDefault(); this.onOpenComment?.(c.path, Number(c.line) || 1, c.version); },
       }, `${c.path}:${c.line}`);
-      li.append(el('div.msg-head', {}, el('span.msg-name', {}, `💬 ${author}`), el('span.muted.small', {}, 'commented on'), where),
+      li.append(el('p.sys-line', {}, el('span.sys-badge', {}, 'comment'), ' ', el('strong', {}, author), ' on ', where),
                 el('p.msg-text', {}, typeof c.body === 'string' ? c.body : (m.text ?? '')));
     } else {
       li.append(el('p.msg-text', {}, typeof m.text === 'string' ? m.text : JSON.stringify(m.type ?? 'event')));

@@ -490,6 +490,9 @@ export class CodeView {
       });
       this.formLine = null;
       this.onComment(c);
+      // The live event may have rendered it first (keeping the form); the form is done now.
+      form.closest('tr.form-row')?.remove();
+      for (const r of $('viewer-body').querySelectorAll('tr.line.target')) r.classList.remove('target');
     } catch (err) {
       error.textContent = err.message;
       error.hidden = false;
@@ -533,7 +536,8 @@ export class CodeView {
     const rows = [];
     let oldN = 1, newN = 1, added = 0, removed = 0;
     const lineRow = (cls, o, n, sign, textLine) => el(`tr.${cls}`, {},
-      el('td.ln', {}, `${o ?? ''} ${n ?? ''}`.trim()),
+      el('td.ln', { 'aria-label': o ? `old line ${o}` : 'added' }, o ?? ''),
+      el('td.ln', { 'aria-label': n ? `new line ${n}` : 'removed' }, n ?? ''),
       el('td.src', {}, el('span.sign', { 'aria-hidden': 'true' }, sign), textLine));
     parts.forEach((part, pi) => {
       const lines = part.value.split('\n');
@@ -553,12 +557,12 @@ export class CodeView {
         if (keep) rows.push(lineRow('ctx', oldN, newN, ' ', l));
         else if (i === head) {
           const hidden = lines.length - head - tail;
-          rows.push(el('tr.skip', {}, el('td', { colspan: 2 }, `⋯ ${hidden} unchanged line${hidden === 1 ? '' : 's'}`)));
+          rows.push(el('tr.skip', {}, el('td', { colspan: 3 }, `⋯ ${hidden} unchanged line${hidden === 1 ? '' : 's'}`)));
         }
         oldN++; newN++;
       });
     });
-    const summary = el('p.viewer-meta', {}, `v${prev.version} → v${this.version}: `,
+    const summary = el('p.diff-summary', {}, `v${prev.version} → v${this.version}: `,
       el('span', { style: 'color: var(--ok)' }, `+${added}`), ' ',
       el('span', { style: 'color: var(--bad)' }, `−${removed}`), added + removed === 0 ? ' (same text)' : '');
     $('viewer-body').replaceChildren(summary,

@@ -23,6 +23,8 @@ function bars(summary) {
 const monthStart = (m) => Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 1, 1) / 1000;
 const monthLabel = (t) => new Date(t * 1000).toLocaleDateString(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });
 
+const showLatest = (u) => u.setLegend({ idx: u.data[0].length - 1 });
+
 function chart(monthly) {
   const box = $('chart');
   box.replaceChildren();
@@ -40,7 +42,8 @@ function chart(monthly) {
   const width = Math.max(280, box.clientWidth || 560);
   const opts = {
     width, height: 280,
-    scales: { x: { time: true, range: (u, min, max) => (min === max ? [min - 20 * 86400, max + 20 * 86400] : [min, max]) },
+    // Half a month of margin on both sides, so a single month is a point in the middle.
+    scales: { x: { time: true, range: () => [data[0][0] - 15 * 86400, data[0][data[0].length - 1] + 15 * 86400] },
               y: { range: [0, 5] } },
     axes: [{ ...axis, splits: () => data[0], values: (u, ticks) => ticks.map(monthLabel), space: 70 },
            { ...axis, values: (u, ticks) => ticks.map((t) => t.toFixed(0)), incrs: [1] }],
@@ -49,6 +52,8 @@ function chart(monthly) {
         points: { show: true, size: k === 'overall' ? 8 : 6, fill: COLORS[k] },
         value: (u, v) => (v == null ? '—' : v.toFixed(2)) }))],
     legend: { live: true },
+    // The legend shows the latest month unless the pointer is over another one.
+    hooks: { ready: [showLatest], setCursor: [(u) => { if (u.cursor.idx == null) showLatest(u); }] },
   };
   // eslint-disable-next-line no-undef, new-cap
   const plot = new uPlot(opts, data, box);

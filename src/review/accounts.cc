@@ -363,6 +363,23 @@ Result<Reply> ReviewServiceImpl::me(Ctx& ctx) {
   return Reply{200, std::move(body), {}};
 }
 
+// The push client's "who am I": the channel its token writes to (so `chiron push` needs only
+// --server and --token).
+Result<Reply> ReviewServiceImpl::push_channel(Ctx& ctx) {
+  CHIRON_ASSIGN_OR_RETURN(const Auth* a, ctx.auth());
+  if (a->caller.via != service::Caller::Via::kPushToken)
+    return Status::unauthenticated("send the channel's push token (Authorization: Bearer pt_...)");
+  json::object body;
+  CHIRON_RETURN_IF_ERROR(db_.read([&](service::Tx& tx) -> Status {
+    CHIRON_ASSIGN_OR_RETURN(auto c, load_channel(tx, "c.id = ?", {a->caller.push_channel_id}));
+    if (!c) return Status::not_found("the token's channel is gone");
+    CHIRON_ASSIGN_OR_RETURN(auto cj, channel_json(tx, *c));
+    body["channel"] = std::move(cj);
+    return {};
+  }));
+  return Reply{200, std::move(body), {}};
+}
+
 Result<Reply> ReviewServiceImpl::chat_token(Ctx& ctx) {
   if (options_.chat_secret.empty()) return Status::unavailable("the chat is not configured (no --chat-secret)");
   CHIRON_ASSIGN_OR_RETURN(const Auth* a, ctx.auth());
@@ -409,6 +426,7 @@ void ReviewServiceImpl::register_routes(net::Router& router, kernel::Runtime& ru
   router.post("/api/v1/auth/login", h(&ReviewServiceImpl::login));
   router.post("/api/v1/auth/logout", h(&ReviewServiceImpl::logout));
   router.get("/api/v1/me", h(&ReviewServiceImpl::me));
+  router.get("/api/v1/push/channel", h(&ReviewServiceImpl::push_channel));
   router.get("/api/v1/chat/token", h(&ReviewServiceImpl::chat_token));
   router.get("/api/v1/home", h(&ReviewServiceImpl::home));
   router.get("/api/v1/channels", h(&ReviewServiceImpl::list_channels));

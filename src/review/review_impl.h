@@ -143,6 +143,7 @@ class ReviewServiceImpl final : public ReviewService {
   Result<Reply> login(Ctx& ctx);
   Result<Reply> logout(Ctx& ctx);
   Result<Reply> me(Ctx& ctx);
+  Result<Reply> push_channel(Ctx& ctx);
   Result<Reply> chat_token(Ctx& ctx);
   Result<Reply> logged_in_reply(int status, const UserRow& user, bool with_channel);
   Result<NewUser> create_user(std::string_view name, std::string_view password, std::string_view display_name);

@@ -43,6 +43,11 @@ test('live events, participants, comments into chat, chat counts, private channe
     const a = await login(base, 'alice', 'alice-password');
     const b = await login(base, 'bob', 'bob-password');
     const wsUrl = `${base.replace('http:', 'ws:')}/api/v1/live?channel=alice`;
+    // The push client learns its channel from its token alone.
+    const whoami = await httpJson(`${base}/api/v1/push/channel`, { token: alice.push_token });
+    assert.deepEqual([whoami.status, whoami.body.channel.name], [200, 'alice']);
+    assert.equal((await b.call('GET', '/push/channel')).status, 401);
+    assert.equal((await httpJson(`${base}/api/v1/push/channel`, { token: 'pt_forged' })).status, 401);
 
     // Bob (logged in) and an anonymous viewer open the channel: hello, then viewers.
     const bobLive = await wsConnect(wsUrl, { headers: { cookie: b.cookie } });

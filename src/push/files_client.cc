@@ -115,7 +115,8 @@ Result<HttpResponse> FilesClient::call(const HttpRequest& request) {
       }
       why = request.method + " " + request.target + ": " + to_reply(*r).describe();
     } else {
-      if (r.status().code() == StatusCode::kCancelled) return r;
+      // Stopping, or a TLS peer that failed verification (configuration, not weather).
+      if (r.status().code() == StatusCode::kCancelled || r.status().code() == StatusCode::kPermissionDenied) return r;
       why = r.status().message();
     }
     if (policy_.max_attempts > 0 && attempt + 1 >= policy_.max_attempts) {
@@ -191,6 +192,7 @@ Result<ApiReply> FilesClient::upload(const std::string& path, const std::string&
     const std::string target = "/api/v1/uploads/" + url_encode_path(id);
 
     bool lost = false;
+    bool retried = false;
     while (!lost) {
       if (stopping()) return Status::cancelled("stopping");
       CHIRON_ASSIGN_OR_RETURN(std::string bytes, read_range(fd, offset, std::min(chunk, size - std::min(size, offset))));
@@ -201,12 +203,16 @@ Result<ApiReply> FilesClient::upload(const std::string& path, const std::string&
       // (GET /uploads/:id) says where to resume — the chunk may or may not have landed.
       auto sent = transport_->send(put);
       if (!sent.ok() || retryable_http_status(sent->status)) {
-        if (!sent.ok() && sent.status().code() == StatusCode::kCancelled) return std::move(sent).status();
+        if (!sent.ok() && (sent.status().code() == StatusCode::kCancelled ||
+                           sent.status().code() == StatusCode::kPermissionDenied)) {
+          return std::move(sent).status();
+        }
         const std::string why = sent.ok() ? "upload chunk: " + to_reply(*sent).describe() : sent.status().message();
         const int64_t delay = backoff_delay_ms(0, std::uniform_real_distribution<double>(0, 1)(rng_),
                                                policy_.initial_ms, policy_.max_ms);
         if (hooks_.on_retry) hooks_.on_retry(delay, why);
         if (hooks_.sleep && !hooks_.sleep(delay)) return Status::cancelled("stopping");
+        retried = true;
         CHIRON_ASSIGN_OR_RETURN(auto st, call({"GET", target, {}, {}}));
         ApiReply sr = to_reply(st);
         if (sr.status == 404) {
@@ -219,6 +225,10 @@ Result<ApiReply> FilesClient::upload(const std::string& path, const std::string&
         continue;
       }
       ApiReply pr = to_reply(*sent);
+      if (retried && hooks_.on_recovered) {
+        hooks_.on_recovered();
+        retried = false;
+      }
       if (pr.status == 409 && pr.code == "offset_mismatch") {
         // The contract puts `received` in the error answer; fall back to asking.
         auto eo = parse_object(sent->body);

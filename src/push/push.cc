@@ -38,6 +38,7 @@ class PushClientImpl final : public PushClient {
       HttpOptions ho;
       ho.server = server_;
       ho.token = options_.token;
+      ho.ca_file = options_.ca_file;
       ho.request_timeout_ms = options_.timeout_ms;
       ho.stop = &syncer_->stop_flag();
       return make_http_transport(ho);

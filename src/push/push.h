@@ -10,7 +10,7 @@
 // - Ignore rules: .gitignore semantics plus .chironignore (push/ignore.h); `.git/` always.
 // - Network failures, 5xx, 408, 429: retried with exponential backoff + jitter (max 10 s between
 //   tries, forever by default); other 4xx: reported for that file, the client keeps going.
-// - Only http:// servers (no TLS client yet; see transport.h).
+// - http:// or https:// (OpenSSL: system CAs or --ca-file, host name verified, SNI).
 // Threads: the caller's thread runs the engine (run()); a watcher thread reads inotify; `jobs`
 // worker threads make requests during batches. stop() is thread-safe (signal-handling thread).
 
@@ -28,6 +28,7 @@ struct PushOptions {
   std::string server;  // http://host:port
   std::string token;   // push token (Authorization: Bearer)
   std::string channel; // channel name (the token's channel)
+  std::string ca_file; // https: PEM CA bundle to trust instead of the system store
   bool once = false;   // reconcile, then exit (0 = everything synced, 1 = errors)
   bool quiet = false;
   int progress = -1;   // 1 = TTY status line, 0 = log lines, -1 = decide by isatty(stdout)

@@ -4,7 +4,8 @@
 // HttpTransport: Boost.Beast over a keep-alive TCP connection).
 //
 // A Status error from send() means the exchange did not complete (connect/read/write failure,
-// timeout, cancelled): the engine retries it. Any HTTP answer, 4xx/5xx included, is a value.
+// timeout, cancelled): the engine retries it — except kPermissionDenied (the TLS peer failed
+// verification), which is a configuration error. Any HTTP answer, 4xx/5xx included, is a value.
 // Not thread-safe: each worker thread owns its own Transport.
 
 #include <atomic>
@@ -37,17 +38,20 @@ class Transport {
 };
 
 struct ServerUrl {
+  bool tls = false;  // https://
   std::string host;
   std::string port;
   std::string base_path;  // "" or "/prefix" (no trailing slash)
 };
-// Parses "http://host[:port][/prefix]". https:// is refused with a clear message (no TLS client
-// yet: put a TLS-terminating proxy's plain-HTTP side or an ssh tunnel in front instead).
+// Parses "http[s]://host[:port][/prefix]" (ports default to 80 / 443).
 Result<ServerUrl> parse_server_url(const std::string& url);
 
 struct HttpOptions {
   ServerUrl server;
   std::string token;               // sent as "Authorization: Bearer <token>"
+  // https: the server certificate is verified (chain + host name, SNI sent) against the system
+  // CA store, or against this PEM file when set.
+  std::string ca_file;
   int64_t connect_timeout_ms = 5'000;
   int64_t request_timeout_ms = 60'000;  // one whole exchange (4 MiB bodies included)
   const std::atomic<bool>* stop = nullptr;  // when set, an exchange in flight is cancelled

@@ -5,7 +5,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import readline from 'node:readline';
 import { CHIRON_BIN, SOURCE_DIR, tempDir, runChiron, httpJson, waitFor } from '../lib/chiron.mjs';
@@ -256,6 +259,24 @@ test('1,000 files / 50 MB synced with --once', { timeout: 180000 }, async () => 
   assert.match(again.stdout, /^scan local=1000 remote=1000 upload=0 delete=0$/m);
 });
 
+test('progress: a status line redrawn in place with --progress, nothing but errors with --quiet', { timeout: 30000 }, async () => {
+  const dir = tempDir('chiron-push-progress-');
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  write(dir, 'a.txt', 'a');
+  write(dir, 'b/c.txt', 'cc');
+  const tty = await runChiron(['push', dir, '--server', server.url, '--token', tokens.frank, '--channel', 'frank',
+                               '--once', '--progress']);
+  assert.equal(tty.code, 0, tty.stderr);
+  assert.ok(tty.stdout.includes('\r\x1b[K[synced] 2 files 3 B synced, 0 deleted, 0 pending, 0 errors'), JSON.stringify(tty.stdout));
+  assert.match(tty.stdout, /synced files=2 bytes=3 deleted=0 errors=0 ms=\d+\n/);
+  write(dir, 'd.txt', 'd');
+  const quiet = await runChiron(['push', dir, '--server', server.url, '--token', tokens.frank, '--channel', 'frank',
+                                 '--once', '--quiet']);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stdout, '');
+  assert.equal((await listing('frank'))['d.txt'], sha('d'));
+});
+
 test('bad token / channel is a clear error with --once', { timeout: 30000 }, async () => {
   const dir = tempDir('chiron-push-bad-');
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -263,7 +284,36 @@ test('bad token / channel is a clear error with --once', { timeout: 30000 }, asy
   const r = await runChiron(['push', dir, '--server', server.url, '--token', 'nope', '--channel', 'erin', '--once']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /refused the push token for channel erin \(401/);
-  const https = await runChiron(['push', dir, '--server', 'https://example.com', '--token', 't', '--channel', 'erin', '--once']);
-  assert.equal(https.code, 2);
-  assert.match(https.stderr, /https:\/\/ servers are not supported/);
+});
+
+// A TLS-terminating proxy (node https, self-signed certificate for localhost) in front of serve.
+test('https: verified against --ca-file; an untrusted certificate is a clear error, not a retry loop', { timeout: 60000 }, async () => {
+  const dir = tempDir('chiron-push-tls-');
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const key = path.join(dir, '..', `${path.basename(dir)}.key`), cert = path.join(dir, '..', `${path.basename(dir)}.pem`);
+  cleanups.push(async () => { fs.rmSync(key, { force: true }); fs.rmSync(cert, { force: true }); });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+                           '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  const target = new URL(server.url);
+  const proxy = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+                            (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
+    up.on('error', () => { res.writeHead(502); res.end(); });
+    req.pipe(up);
+  });
+  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => { proxy.closeAllConnections(); proxy.close(r); }));
+  const url = `https://localhost:${proxy.address().port}`;
+  write(dir, 'secure.txt', 'over TLS');
+  const ok = await runChiron(['push', dir, '--server', url, '--token', tokens.grace, '--channel', 'grace', '--once', '--ca-file', cert]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.equal((await listing('grace'))['secure.txt'], sha('over TLS'));
+  const untrusted = await runChiron(['push', dir, '--server', url, '--token', tokens.grace, '--channel', 'grace', '--once'],
+                                    { timeoutMs: 20000 });
+  assert.equal(untrusted.code, 1);
+  assert.match(untrusted.stderr, /certificate verification failed/);
+  // The certificate names localhost only: 127.0.0.1 is the right server under the wrong name.
+  const wrongName = await runChiron(['push', dir, '--server', url.replace('localhost', '127.0.0.1'), '--token', tokens.grace,
+                                     '--channel', 'grace', '--once', '--ca-file', cert], { timeoutMs: 20000 });
+  assert.equal(wrongName.code, 1, wrongName.stdout);
 });

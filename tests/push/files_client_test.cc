@@ -23,10 +23,15 @@ TEST(ServerUrlTest, ParsesHostPortAndPrefix) {
   EXPECT_EQ(u->port, "9");
 }
 
-TEST(ServerUrlTest, RefusesHttpsAndJunkClearly) {
+TEST(ServerUrlTest, HttpsDefaultsToPort443) {
   auto u = parse_server_url("https://example.com");
-  ASSERT_FALSE(u.ok());
-  EXPECT_NE(u.status().message().find("https:// servers are not supported"), std::string::npos);
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->port, "443");
+  EXPECT_FALSE(parse_server_url("http://example.com")->tls);
+}
+
+TEST(ServerUrlTest, RefusesJunk) {
   EXPECT_FALSE(parse_server_url("ftp://x").ok());
   EXPECT_FALSE(parse_server_url("http://").ok());
   EXPECT_FALSE(parse_server_url("http://host:port").ok());
@@ -59,6 +64,23 @@ TEST(FilesClientTest, GivesUpAfterMaxAttemptsWhenConfigured) {
   auto r = c.list();
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(retries, 2);
+}
+
+TEST(FilesClientTest, DoesNotRetryAFailedTlsVerification) {
+  struct Refusing final : Transport {
+    int calls = 0;
+    Result<HttpResponse> send(const HttpRequest&) override {
+      ++calls;
+      return Status::permission_denied("certificate verification failed");
+    }
+  };
+  auto t = std::make_unique<Refusing>();
+  Refusing* raw = t.get();
+  ClientHooks hooks;
+  hooks.sleep = [](int64_t) { return true; };
+  FilesClient c(std::move(t), "c", RetryPolicy{1, 1, 0}, hooks);
+  EXPECT_FALSE(c.list().ok());
+  EXPECT_EQ(raw->calls, 1);
 }
 
 TEST(FilesClientTest, RetriesThrottlingThenSucceeds) {

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startServe, tempDir, CHIRON_BIN } from '../lib/chiron.mjs';
-import { newUser, signupInBrowser, apiAs, putFile, treeFile } from '../lib/platform.mjs';
+import { newUser, open, signupInBrowser, apiAs, putFile, treeFile } from '../lib/platform.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const A = 'alice', B = 'bob', PASSWORD = 'correct horse battery';
@@ -63,7 +63,7 @@ test('A signs up, lands on settings, titles the channel and reveals the push tok
 });
 
 test('A starts a session on the channel page and pushes files', async () => {
-  await a.goto(`${server.url}/c/${A}`);
+  await open(a, `${server.url}/c/${A}`);
   assert.equal(await a.textContent('#ch-title'), TITLE, 'the title is text');
   assert.equal(await a.locator('#ch-title img').count(), 0);
   assert.equal(await a.textContent('#live-pill'), 'offline');
@@ -82,7 +82,7 @@ test('A starts a session on the channel page and pushes files', async () => {
 test('B signs up, opens the channel and reads highlighted code', async () => {
   b = await newUser(browser, problems);
   await signupInBrowser(b, server.url, B, PASSWORD, 'Bob Reviewer');
-  await b.goto(`${server.url}/c/${A}`);
+  await open(b, `${server.url}/c/${A}`);
   await b.waitForFunction(() => document.getElementById('live-pill').textContent === 'LIVE');
   assert.equal(await b.isVisible('#start-session'), false, 'only the owner starts sessions');
   await b.waitForFunction(() => document.getElementById('live-conn').textContent === 'live updates');
@@ -203,7 +203,7 @@ test('the real push client syncs a directory tree created at once; B sees it app
 
 test('an anonymous visitor reads the channel but cannot chat or comment', async () => {
   const anon = await newUser(browser, problems);
-  await anon.goto(`${server.url}/c/${A}`);
+  await open(anon, `${server.url}/c/${A}`);
   await treeFile(anon, 'src/main.cpp').click();
   await anon.waitForSelector('#L5');
   assert.equal(await anon.isVisible('#chat-hint'), true);
@@ -224,6 +224,7 @@ test('A ends the session and rates B on the session page', async () => {
   await b.waitForFunction(() => document.getElementById('live-pill').textContent === 'offline');
   await a.click('#rate-link');
   await a.waitForURL(/\/s\//);
+  await a.waitForSelector('body[data-ready]', { state: 'attached' });
   await a.waitForSelector(`form[data-reviewer="${B}"]`);
   assert.equal(await a.textContent('#stat-participants'), '1');
   assert.equal(await a.textContent('#stat-comments'), '1');
@@ -248,7 +249,7 @@ test('A ends the session and rates B on the session page', async () => {
 });
 
 test("B's profile shows the aggregates and the monthly chart", async () => {
-  await b.goto(`${server.url}/u/${B}`);
+  await open(b, `${server.url}/u/${B}`);
   await b.waitForSelector('#chart .uplot canvas');
   assert.equal(await b.textContent('#p-name'), 'Bob Reviewer');
   assert.equal(await b.textContent('#p-overall'), '4.20');
@@ -258,13 +259,13 @@ test("B's profile shows the aggregates and the monthly chart", async () => {
   for (const l of ['Overall', 'Technical expertise', 'Timeliness']) assert.ok(legend.includes(l), JSON.stringify(legend));
   assert.equal(await b.locator('#monthly-table tbody tr').count(), 1);
   await shot(b, 'profile.png');
-  await b.goto(`${server.url}/s/${sessionId}`);
+  await open(b, `${server.url}/s/${sessionId}`);
   await b.waitForSelector('#ratings-section:not([hidden]) .review-quote');
   assert.equal(await b.isVisible('#rate-section'), false, 'only the streamer rates');
 });
 
 test('home lists the recent session and the top reviewer', async () => {
-  await b.goto(`${server.url}/`);
+  await open(b, `${server.url}/`);
   await b.waitForSelector('#recent-list li');
   await b.waitForSelector(`#top-list a[href="/u/${B}"]`);
   assert.equal(await b.isVisible('#live-empty'), true, 'nobody live');
@@ -273,41 +274,41 @@ test('home lists the recent session and the top reviewer', async () => {
 });
 
 test('a private channel is invisible to others until they are invited', async () => {
-  await a.goto(`${server.url}/settings`);
+  await open(a, `${server.url}/settings`);
   await a.check('#private');
   await a.click('#save-channel');
   await a.waitForFunction(() => document.getElementById('channel-saved').textContent.includes('Saved'));
-  await a.goto(`${server.url}/c/${A}`);
+  await open(a, `${server.url}/c/${A}`);
   await a.click('#start-session');
   await a.waitForFunction(() => document.getElementById('live-pill').textContent === 'LIVE');
   assert.equal(await a.isVisible('#ch-private'), true);
 
-  await b.goto(`${server.url}/c/${A}`);
+  await open(b, `${server.url}/c/${A}`);
   await b.waitForSelector('#channel-error:not([hidden])');
   assert.match(await b.textContent('#channel-error'), /private/);
   assert.equal(await b.isVisible('#channel'), false);
-  await b.goto(`${server.url}/`);
+  await open(b, `${server.url}/`);
   await b.waitForFunction(() => !document.getElementById('live-empty').hidden);
   assert.equal(await b.locator(`#live-list a[href="/c/${A}"]`).count(), 0);
   const files = await apiAs(b, server.url, 'GET', `/channels/${A}/files`);
   assert.equal(files.status, 404);
 
-  await a.goto(`${server.url}/settings`);
+  await open(a, `${server.url}/settings`);
   await a.fill('#invite-name', B);
   await a.click('#invite-form button[type=submit]');
   await a.waitForSelector(`#invites li[data-user="${B}"]`);
   await shot(a, 'settings.png');
-  await b.goto(`${server.url}/c/${A}`);
+  await open(b, `${server.url}/c/${A}`);
   await b.waitForFunction(() => document.getElementById('live-pill').textContent === 'LIVE');
   await treeFile(b, 'src/main.cpp').waitFor();
-  await b.goto(`${server.url}/`);
+  await open(b, `${server.url}/`);
   await b.waitForSelector(`#live-list a[href="/c/${A}"]`);
   await shot(b, 'home-live.png');
 });
 
 test('login form: wrong password is explained, the right one gets in', async () => {
   const c = await newUser(browser, problems, { viewport: { width: 900, height: 700 } });
-  await c.goto(`${server.url}/login?next=/u/${B}`);
+  await open(c, `${server.url}/login?next=/u/${B}`);
   await c.fill('#name', A);
   await c.fill('#password', 'not the password');
   await c.click('#auth-submit');

@@ -25,13 +25,20 @@ export async function newUser(browser, problems, { viewport = { width: 1360, hei
   return page;
 }
 
+// Navigates and waits for the page's first render (the page scripts set body[data-ready]).
+export async function open(page, url) {
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready]', { state: 'attached' });
+}
+
 // Signs up through /signup; resolves once the browser left the form (→ /settings).
 export async function signupInBrowser(page, baseUrl, name, password, displayName = '') {
-  await page.goto(`${baseUrl}/signup`);
+  await open(page, `${baseUrl}/signup`);
   await page.fill('#name', name);
   if (displayName) await page.fill('#display_name', displayName);
   await page.fill('#password', password);
   await Promise.all([page.waitForURL(/\/settings/), page.click('#auth-submit')]);
+  await page.waitForSelector('body[data-ready]', { state: 'attached' });
 }
 
 // The JSON API as the page's logged-in user (cookie from the context, CSRF from /api/v1/me).

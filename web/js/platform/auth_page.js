@@ -60,6 +60,7 @@ const next = new URLSearchParams(location.search).get('next');
 if (next) $('switch-link').href += `?next=${encodeURIComponent(next)}`;
 
 initNav().then((me) => {
+  document.body.dataset.ready = 'true';
   if (me && mode === 'login') {
     $('auth-error').hidden = false;
     $('auth-error').className = 'hint';

@@ -198,7 +198,8 @@ async function main() {
     channel: name, room: channel.chat_room, me,
     onOpenComment: (path, line) => codeView.open(path, { line }),
   }).start();
-  loadSessions();
+  await loadSessions();
 }
 
-main();
+// body[data-ready] tells tests (and nothing else) that the first render is complete.
+main().finally(() => { document.body.dataset.ready = 'true'; });

@@ -51,12 +51,11 @@ async function refresh() {
   }
 }
 
-initNav().then((me) => {
+Promise.all([initNav().then((me) => {
   if (me) {
     $('cta').replaceChildren(
       el('a.button', { href: `/c/${encodeURIComponent(me.user.name)}` }, 'Go to my channel'),
       el('a.button.secondary', { href: '/settings' }, 'Stream setup'));
   }
-});
-refresh();
+}), refresh()]).finally(() => { document.body.dataset.ready = 'true'; });
 setInterval(refresh, 20000);

@@ -99,4 +99,5 @@ async function main() {
   $('recent-empty').hidden = recent.length > 0;
 }
 
-main();
+// body[data-ready] tells tests that the first render is complete.
+main().finally(() => { document.body.dataset.ready = 'true'; });

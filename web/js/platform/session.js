@@ -137,4 +137,5 @@ async function main() {
   }, 10000);
 }
 
-main();
+// body[data-ready] tells tests that the first render is complete.
+main().finally(() => { document.body.dataset.ready = 'true'; });

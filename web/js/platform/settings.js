@@ -156,4 +156,5 @@ async function main() {
   }
 }
 
-main();
+// body[data-ready] tells tests that the first render is complete.
+main().finally(() => { document.body.dataset.ready = 'true'; });

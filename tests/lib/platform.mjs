@@ -41,6 +41,16 @@ export async function signupInBrowser(page, baseUrl, name, password, displayName
   await page.waitForSelector('body[data-ready]', { state: 'attached' });
 }
 
+// Signs up through the API in the page's context (its cookie jar gets the session).
+export async function signupApi(page, baseUrl, name, password, displayName = '') {
+  const res = await page.request.post(`${baseUrl}/api/v1/auth/signup`, {
+    headers: { 'Content-Type': 'application/json' },
+    data: JSON.stringify({ name, password, ...(displayName ? { display_name: displayName } : {}) }),
+  });
+  assert.equal(res.status(), 201, await res.text());
+  return res.json();
+}
+
 // The JSON API as the page's logged-in user (cookie from the context, CSRF from /api/v1/me).
 export async function apiAs(page, baseUrl, method, path, body) {
   const me = await page.request.get(`${baseUrl}/api/v1/me`);

@@ -8,6 +8,10 @@
 //   4 MiB) and delete on the server what is gone locally (or now ignored).
 // - Then (unless once) watch with recursive inotify (push/watcher.h), debounce per path, sync.
 // - Ignore rules: .gitignore semantics plus .chironignore (push/ignore.h); `.git/` always.
+// - Only regular files are synced. Symbolic links are never followed (neither to files nor to
+//   directories) and never uploaded: a link could point outside the project (publishing
+//   ~/.ssh by accident) or form a loop. Empty directories are not represented (the API stores
+//   files only).
 // - Network failures, 5xx, 408, 429: retried with exponential backoff + jitter (max 10 s between
 //   tries, forever by default); other 4xx: reported for that file, the client keeps going.
 // - http:// or https:// (OpenSSL: system CAs or --ca-file, host name verified, SNI).

@@ -240,6 +240,7 @@ test('A ends the session and rates B on the session page', async () => {
   await form.locator('textarea').fill(`Great eye for loops ${XSS}`);
   await form.locator('button[type=submit]').click();
   await a.waitForFunction((bn) => document.querySelector(`form[data-reviewer="${bn}"] button[type=submit]`)?.textContent === 'Update rating', B);
+  await a.waitForFunction(() => document.getElementById('stat-ratings').textContent === '1');
   const saved = await apiAs(a, server.url, 'GET', `/sessions/${sessionId}/ratings`);
   assert.equal(saved.body.ratings.length, 1);
   assert.equal(saved.body.ratings[0].expertise, 5);

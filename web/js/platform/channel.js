@@ -2,7 +2,7 @@
 // WebSocket (files, comments, session, viewers, stream); the code view and the chat panel are
 // their own modules.
 import { api, ApiError, enc, showError } from './api.js';
-import { el, $, pathArg, userName, userLink, formatClock, formatDuration, timeAgo, toast } from './dom.js';
+import { el, $, pathArg, userName, userLink, formatClock, formatDuration, timeAgo, toast, plural } from './dom.js';
 import { initNav } from './auth.js';
 import { LiveEvents } from './live.js';
 import { CodeView } from './code_view.js';
@@ -97,8 +97,10 @@ async function loadSessions() {
     $('sessions-list').replaceChildren(...past.slice(0, 20).map((s) => el('li.list-item', { 'data-session': s.id },
       el('div.grow', {}, el('a', { href: `/s/${enc(s.id)}` }, new Date(s.started_at).toLocaleString()),
         el('span.muted', {}, ` · ${formatDuration(s.duration_s ?? 0)}`)),
-      el('span.muted.small', {}, `${s.participants?.length ?? 0} reviewers · ${s.chat_messages ?? 0} messages · ` +
-        `${s.files_touched ?? 0} files · ${s.comments ?? 0} comments · ${s.ratings ?? 0} ratings`))));
+      el('span.muted.small', {}, `${plural(s.participants?.length, 'reviewer')} · ${plural(s.chat_messages, 'message')} · ` +
+        `${plural(s.files_touched, 'file')} · ${plural(s.comments, 'comment')} · ${plural(s.ratings, 'rating')}`),
+      isOwner && (s.participants?.length ?? 0) > (s.ratings ?? 0)
+        ? el('a.button.small', { href: `/s/${enc(s.id)}` }, 'Rate reviewers') : null)));
     $('sessions-empty').hidden = past.length > 0;
   } catch (err) {
     $('sessions-empty').hidden = false;

@@ -70,6 +70,9 @@ export function formatBytes(n) {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+// plural(1, 'comment') → "1 comment"; plural(2, 'reply', 'replies') → "2 replies".
+export const plural = (n, one, many = `${one}s`) => `${Number(n) || 0} ${Number(n) === 1 ? one : many}`;
+
 export const userName = (u) => (u ? u.display_name || u.name : '');
 
 // A link to a user's profile: display name with @name in the title.

@@ -1,6 +1,6 @@
 // Home: who is live now, recent sessions, top-rated reviewers (GET /api/v1/home).
 import { api, showError } from './api.js';
-import { el, $, userLink, userName, stars, timeAgo, formatDuration } from './dom.js';
+import { el, $, userLink, userName, stars, timeAgo, formatDuration, plural } from './dom.js';
 import { initNav } from './auth.js';
 
 export function channelCard(ch) {
@@ -21,15 +21,15 @@ function sessionItem(s) {
       el('a', { href: `/s/${encodeURIComponent(s.id)}` }, `${s.channel}`),
       el('span.muted', {}, ` · ${timeAgo(s.started_at)}`),
       el('div.muted.small', {},
-        `${formatDuration(s.duration_s ?? 0)} · ${people} reviewer${people === 1 ? '' : 's'} · ${s.chat_messages ?? 0} messages · ` +
-        `${s.files_touched ?? 0} files · ${s.comments ?? 0} comments`)),
+        `${formatDuration(s.duration_s ?? 0)} · ${plural(people, 'reviewer')} · ${plural(s.chat_messages, 'message')} · ` +
+        `${plural(s.files_touched, 'file')} · ${plural(s.comments, 'comment')}`)),
     s.ended_at ? null : el('span.pill.pill-live', {}, 'LIVE'));
 }
 
 function reviewerItem(r, i) {
   return el('li.list-item', {},
     el('span.rank', { 'aria-hidden': 'true' }, String(i + 1)),
-    el('div.grow', {}, userLink(r.user), el('div.muted.small', {}, `${r.count} rating${r.count === 1 ? '' : 's'}`)),
+    el('div.grow', {}, userLink(r.user), el('div.muted.small', {}, plural(r.count, 'rating'))),
     stars(r.overall, { label: `${userName(r.user)} overall` }),
     el('strong', {}, Number(r.overall).toFixed(1)));
 }

@@ -55,6 +55,8 @@ function ratingForm(user, rating) {
       const saved = await api(`/sessions/${enc(id)}/ratings/${enc(user.name)}`, { method: 'PUT', body });
       toast(`Rating for ${userName(user)} saved`, 'ok');
       form.replaceWith(ratingForm(user, saved));
+      // The summary (ratings count, participants' stars) follows; the forms are rebuilt from it.
+      try { await load(); } catch { /* the form above already shows the saved rating */ }
       document.querySelector(`form[data-reviewer="${CSS.escape(user.name)}"] .success`).textContent = 'Saved ✓';
     } catch (err) {
       showError(error, err);

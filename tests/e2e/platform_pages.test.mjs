@@ -96,6 +96,24 @@ test('a comment being written keeps its version while new saves arrive; deleting
   await reviewer.waitForSelector('.comment', { state: 'detached' });
 });
 
+test('line numbers are one tab stop; arrows move between them and Enter opens the comment box', async () => {
+  await open(reviewer, `${server.url}/c/carol#file=app.py`);
+  await reviewer.waitForSelector('#L4');
+  assert.deepEqual(await reviewer.$$eval('#viewer-body .ln button', (bs) => bs.map((b) => b.tabIndex)), [0, -1, -1, -1]);
+  await reviewer.focus('#L1 .ln button');
+  await reviewer.keyboard.press('ArrowDown');
+  await reviewer.keyboard.press('ArrowDown');
+  assert.equal(await reviewer.evaluate(() => document.activeElement.dataset.line), '3');
+  await reviewer.keyboard.press('End');
+  assert.equal(await reviewer.evaluate(() => document.activeElement.dataset.line), '4');
+  await reviewer.keyboard.press('Enter');
+  await reviewer.waitForSelector('tr.form-row[data-line="4"] #comment-text');
+  assert.equal(await reviewer.evaluate(() => document.activeElement.id), 'comment-text');
+  await reviewer.keyboard.press('Escape');
+  await reviewer.waitForSelector('tr.form-row', { state: 'detached' });
+  assert.equal(await reviewer.evaluate(() => document.activeElement.dataset.line), '4', 'focus returns to the line');
+});
+
 test('unknown channels, sessions and users say so', async () => {
   await open(reviewer, `${server.url}/c/nobody-here`);
   assert.match(await reviewer.textContent('#channel-error'), /no channel "nobody-here"/);

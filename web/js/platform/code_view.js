@@ -378,13 +378,27 @@ export class CodeView {
     lines.forEach((nodes, i) => {
       const n = i + 1;
       const btn = el('button', {
-        type: 'button', 'data-line': n,
+        type: 'button', 'data-line': n, tabindex: n === 1 ? '0' : '-1',
         'aria-label': this.canComment ? `Line ${n}: add a comment` : `Line ${n}`,
         onclick: () => this.openForm(n),
       }, String(n));
       tbody.append(el('tr.line', { id: `L${n}`, 'data-line': n }, el('td.ln', {}, btn), el('td.src', {}, ...nodes)));
     });
     const table = el('table.code', { 'aria-label': `${this.path} version ${this.version}` }, tbody);
+    // One tab stop for all line numbers; arrows, Page keys, Home and End move between them.
+    table.addEventListener('keydown', (e) => {
+      const from = e.target.closest?.('.ln button');
+      if (!from) return;
+      const steps = { ArrowDown: 1, ArrowUp: -1, PageDown: 20, PageUp: -20, Home: -Infinity, End: Infinity }[e.key];
+      if (steps === undefined) return;
+      e.preventDefault();
+      const n = Math.max(1, Math.min(this.lineCount, Number(from.dataset.line) + (Number.isFinite(steps) ? steps : steps > 0 ? this.lineCount : -this.lineCount)));
+      const to = table.querySelector(`#L${n} .ln button`);
+      if (!to) return;
+      from.tabIndex = -1;
+      to.tabIndex = 0;
+      to.focus();
+    });
     $('viewer-body').replaceChildren(table);
     this.renderComments();
   }

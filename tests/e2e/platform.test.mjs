@@ -170,6 +170,9 @@ test('A and B chat both ways; markup in chat stays text', async () => {
   assert.ok(names.includes('Bob Reviewer') && names.includes('Alice'), JSON.stringify(names));
   await shot(a, 'channel-streamer.png');
   await shot(b, 'channel-reviewer.png');
+  await b.emulateMedia({ colorScheme: 'dark' });
+  await shot(b, 'channel-reviewer-dark.png');
+  await b.emulateMedia({ colorScheme: 'light' });
 });
 
 test('the real push client syncs a directory tree created at once; B sees it appear live', async () => {
@@ -314,7 +317,7 @@ test('login form: wrong password is explained, the right one gets in', async () 
   await c.fill('#password', 'not the password');
   await c.click('#auth-submit');
   await c.waitForSelector('#auth-error:not([hidden])');
-  assert.match(await c.textContent('#auth-error'), /wrong name or password/);
+  assert.match(await c.textContent('#auth-error'), /Wrong name or password/);
   await shot(c, 'login.png');
   await c.fill('#password', PASSWORD);
   await Promise.all([c.waitForURL(new RegExp(`/u/${B}$`)), c.click('#auth-submit')]);

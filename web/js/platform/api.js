@@ -48,7 +48,8 @@ export async function api(path, { method = 'GET', body, raw = false, headers = {
 // Shows an error in an element (role="alert" in the markup) or clears it with null.
 export function showError(target, err) {
   if (!target) return;
-  target.textContent = err ? (err.message || String(err)) : '';
+  const msg = err ? (err.message || String(err)) : '';
+  target.textContent = msg ? msg[0].toUpperCase() + msg.slice(1) : '';
   target.hidden = !err;
 }
 

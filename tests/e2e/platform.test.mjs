@@ -296,6 +296,9 @@ test('a private channel is invisible to others until they are invited', async ()
   assert.equal(await b.locator(`#live-list a[href="/c/${A}"]`).count(), 0);
   const files = await apiAs(b, server.url, 'GET', `/channels/${A}/files`);
   assert.equal(files.status, 404);
+  const home = await apiAs(b, server.url, 'GET', '/home');
+  assert.deepEqual(home.body.recent_sessions.filter((s) => s.channel === A), [], 'no sessions of a private channel');
+  assert.equal(await b.locator(`#recent-list a[href^="/s/"]`).count(), 0);
 
   await open(a, `${server.url}/settings`);
   await a.fill('#invite-name', B);

@@ -1,4 +1,4 @@
-// chiron push DIR --server URL --token T --channel NAME: mirrors a project directory into the
+// chiron push DIR --server URL --token T [--channel NAME]: mirrors a project directory into the
 // channel's live code storage (src/push/push.h). SIGINT/SIGTERM stop it cleanly (exit 0).
 
 #include <signal.h>
@@ -58,7 +58,7 @@ void add_push_command(CLI::App& app) {
   cmd->add_option("dir", opts->dir, "Project directory")->required();
   cmd->add_option("--server", opts->server, "Server base URL (http://host:port or https://host:port)")->required()->envname("CHIRON_SERVER");
   cmd->add_option("--token", opts->token, "The channel's push token")->required()->envname("CHIRON_PUSH_TOKEN");
-  cmd->add_option("--channel", opts->channel, "Channel name (the token's channel)")->required()->envname("CHIRON_CHANNEL");
+  cmd->add_option("--channel", opts->channel, "Channel name (default: asked from the server for the token)")->envname("CHIRON_CHANNEL");
   cmd->add_option("--ca-file", opts->ca_file, "https: PEM CA bundle to trust instead of the system store");
   cmd->add_flag("--once", opts->once, "Reconcile once, then exit (0 = all synced, 1 = errors)");
   cmd->add_flag("--quiet,-q", opts->quiet, "Print errors only");

@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <thread>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
 #include "push/progress.h"
 #include "push/syncer.h"
 #include "push/transport.h"
@@ -103,12 +106,46 @@ class PushClientImpl final : public PushClient {
   std::unique_ptr<Syncer> syncer_;
 };
 
+// The token's channel (GET /api/v1/push/channel). A server that is not up yet is retried for
+// up to a minute (the learner may start the client first); a refused token fails at once.
+Result<std::string> resolve_channel(const ServerUrl& server, const PushOptions& options) {
+  HttpOptions ho;
+  ho.server = server;
+  ho.token = options.token;
+  ho.ca_file = options.ca_file;
+  ho.request_timeout_ms = options.timeout_ms;
+  auto transport = make_http_transport(ho);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int64_t wait_ms = 200;
+  for (;;) {
+    auto res = transport->send({"GET", "/api/v1/push/channel", {}, {}});
+    if (res.ok() && res->status == 200) {
+      boost::system::error_code ec;
+      boost::json::value v = boost::json::parse(res->body, ec);
+      const boost::json::value* name = nullptr;
+      if (!ec && v.is_object())
+        if (auto* c = v.as_object().if_contains("channel"); c && c->is_object()) name = c->as_object().if_contains("name");
+      if (!name || !name->is_string() || name->as_string().empty())
+        return Status::internal("the server's answer to GET /api/v1/push/channel has no channel name");
+      return std::string(name->as_string());
+    }
+    if (res.ok() && (res->status == 401 || res->status == 403))
+      return Status::unauthenticated("the server refused the push token (copy it again from /settings)");
+    if (res.ok() && res->status == 404)
+      return Status::failed_precondition("this server has no GET /api/v1/push/channel: pass --channel NAME");
+    if (std::chrono::steady_clock::now() > deadline)
+      return Status::unavailable("cannot reach " + options.server + ": " +
+                                 (res.ok() ? "HTTP " + std::to_string(res->status) : res.status().message()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    wait_ms = std::min<int64_t>(wait_ms * 2, 5000);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PushClient>> PushClient::create(PushOptions options) {
   CHIRON_ASSIGN_OR_RETURN(ServerUrl server, parse_server_url(options.server));
   if (options.token.empty()) return Status::invalid_argument("--token is required (the channel's push token)");
-  if (options.channel.empty()) return Status::invalid_argument("--channel is required (the token's channel name)");
   char real[PATH_MAX];
   if (!::realpath(options.dir.c_str(), real)) return Status::from_errno("project directory " + options.dir, errno);
   struct stat st {};
@@ -116,6 +153,9 @@ Result<std::unique_ptr<PushClient>> PushClient::create(PushOptions options) {
   if (options.jobs < 1 || options.jobs > 64) return Status::invalid_argument("--jobs must be 1..64");
   if (options.debounce_ms < 0 || options.debounce_ms > 60'000) return Status::invalid_argument("--debounce-ms must be 0..60000");
   if (options.debounce_max_ms < options.debounce_ms) options.debounce_max_ms = options.debounce_ms;
+  if (options.channel.empty()) {
+    CHIRON_ASSIGN_OR_RETURN(options.channel, resolve_channel(server, options));
+  }
   return std::unique_ptr<PushClient>(new PushClientImpl(std::move(options), std::move(server), real));
 }
 

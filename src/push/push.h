@@ -31,7 +31,7 @@ struct PushOptions {
   std::string dir;     // project directory
   std::string server;  // http://host:port
   std::string token;   // push token (Authorization: Bearer)
-  std::string channel; // channel name (the token's channel)
+  std::string channel; // channel name; empty: asked from the server (GET /api/v1/push/channel)
   std::string ca_file; // https: PEM CA bundle to trust instead of the system store
   bool once = false;   // reconcile, then exit (0 = everything synced, 1 = errors)
   bool quiet = false;

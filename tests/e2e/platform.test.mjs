@@ -55,7 +55,7 @@ test('A signs up, lands on settings, titles the channel and reveals the push tok
   await a.waitForFunction(() => document.getElementById('push-token').type === 'text');
   pushToken = await a.inputValue('#push-token');
   assert.match(pushToken, /^\S{16,}$/);
-  assert.match(await a.textContent('#push-cmd'), new RegExp(`chiron push ./my-project --server ${server.url} --channel ${A} --token ${pushToken}`));
+  assert.match(await a.textContent('#push-cmd'), new RegExp(`chiron push ./my-project --server ${server.url} --token ${pushToken}`));
   assert.match(await a.textContent('#rtmp-url'), /^rtmp:\/\/127\.0\.0\.1:1935\/live$/);
   const me = await apiAs(a, server.url, 'GET', `/channels/${A}`);
   assert.equal(me.body.title, TITLE);
@@ -183,7 +183,7 @@ test('the real push client syncs a directory tree created at once; B sees it app
   writeFileSync(path.join(dir, 'README.md'), README);
   writeFileSync(path.join(dir, XSS_FILE), '#pragma once\n');
   writeFileSync(path.join(dir, 'notes.txt'), 'first note\n');
-  const push = spawn(CHIRON_BIN, ['push', dir, '--server', server.url, '--channel', A, '--token', pushToken,
+  const push = spawn(CHIRON_BIN, ['push', dir, '--server', server.url, '--token', pushToken,
                                   '--log-lines', '--debounce-ms', '50'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   push.stdout.on('data', (d) => { output += d; });

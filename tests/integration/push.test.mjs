@@ -54,7 +54,7 @@ async function startServeAt(dataDir, port = 0, { timeoutMs = 15000 } = {}) {
 
 // The real push client on `dir`; lines collects stdout (one log line per event).
 function startPush(dir, user, extra = []) {
-  const proc = spawn(CHIRON_BIN, ['push', dir, '--server', server.url, '--token', tokens[user], '--channel', user,
+  const proc = spawn(CHIRON_BIN, ['push', dir, '--server', server.url, '--token', tokens[user],
                                   '--log-lines', '--debounce-ms', '20', '--retry-max-ms', '500', ...extra],
                      { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
@@ -78,7 +78,7 @@ function startPush(dir, user, extra = []) {
 }
 
 function runPushOnce(dir, user, extra = [], timeoutMs = 120000) {
-  return runChiron(['push', dir, '--server', server.url, '--token', tokens[user], '--channel', user, '--once',
+  return runChiron(['push', dir, '--server', server.url, '--token', tokens[user], '--once',
                     '--log-lines', ...extra], { timeoutMs });
 }
 
@@ -284,6 +284,10 @@ test('bad token / channel is a clear error with --once', { timeout: 30000 }, asy
   const r = await runChiron(['push', dir, '--server', server.url, '--token', 'nope', '--channel', 'erin', '--once']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /refused the push token for channel erin \(401/);
+  // Without --channel the client asks the server whose token it holds: a forged one stops at once.
+  const ask = await runChiron(['push', dir, '--server', server.url, '--token', 'nope', '--once']);
+  assert.equal(ask.code, 2);
+  assert.match(ask.stderr, /refused the push token/);
 });
 
 // A TLS-terminating proxy (node https, self-signed certificate for localhost) in front of serve.

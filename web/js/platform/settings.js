@@ -26,7 +26,7 @@ function renderCommands() {
   const token = secrets && $('push-token').type === 'text' ? secrets.push_token : '<push token>';
   const key = secrets && $('stream-key').type === 'text' ? secrets.stream_key : '<stream key>';
   const rtmp = `rtmp://${location.hostname}:1935/live`;
-  $('push-cmd').textContent = `chiron push ./my-project --server ${location.origin} --channel ${me.user.name} --token ${token}`;
+  $('push-cmd').textContent = `chiron push ./my-project --server ${location.origin} --token ${token}`;
   $('rtmp-url').textContent = rtmp;
   $('ffmpeg-cmd').textContent = `ffmpeg -re -i talk.mp4 -c:v libx264 -preset veryfast -c:a aac -f flv ${rtmp}/${key}`;
 }

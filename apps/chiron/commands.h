@@ -14,6 +14,7 @@ void add_demo_command(CLI::App& app);   // chiron demo overlap: compute/I-O over
 void add_ns_command(CLI::App& app);     // chiron ns: the name server (REG/REQ/... over RESP)
 void add_chat_command(CLI::App& app);   // chiron chat token: chat session tokens (JWT HS256)
 void add_user_command(CLI::App& app);   // chiron user add/list: accounts (prints stream key, push token)
+void add_push_command(CLI::App& app);   // chiron push: mirror a project directory into a channel
 
 // Exit code of the subcommand that ran.
 int exit_code();

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   chiron::app::add_ns_command(app);
   chiron::app::add_chat_command(app);
   chiron::app::add_user_command(app);
+  chiron::app::add_push_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,7 +2,7 @@
 # Runs every test of Chiron; called by `make test` after the main build.
 #  1. the main build: unit tests, fuzz-corpus replays, integration and browser tests
 #  2. an ASan+UBSan build of the unit tests and fuzz replays (parsers, runtime)
-#  3. a TSan build of the runtime, name-server and chat tests (their concurrency contracts)
+#  3. a TSan build of the threaded modules' tests (runtime, name server, chat, db, store, review, push)
 # Ends with one summary line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -53,10 +53,10 @@ else
   echo "test.sh: ASan build failed" >&2; failed=$((failed + 1)); rc=1
 fi
 
-echo "== TSan: runtime, name-server and chat tests (the most threaded modules)"
+echo "== TSan: runtime, name-server, chat, database, storage, accounts and push tests (the threaded modules)"
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-if sanitized_build build-tsan thread kernel_tests nameserver_tests chat_tests; then
-  run_ctest build-tsan -L 'kernel|nameserver|chat'
+if sanitized_build build-tsan thread kernel_tests nameserver_tests chat_tests service_tests store_tests review_tests push_tests; then
+  run_ctest build-tsan -L 'kernel|nameserver|chat|service|store|review|push'
 else
   echo "test.sh: TSan build failed" >&2; failed=$((failed + 1)); rc=1
 fi

@@ -1,16 +1,17 @@
 #pragma once
-// SHA-256 as lower-case hex (OpenSSL EVP), of a buffer or of a file streamed in 64 KiB reads.
-// Thread-safe.
+// A file's SHA-256 (common/sha256.h) streamed in 64 KiB reads, keeping small contents so the
+// bytes uploaded are the bytes hashed. Thread-safe.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "common/result.h"
+#include "common/sha256.h"
 
 namespace chiron::push {
 
-std::string sha256_hex(std::string_view bytes);
+using ::chiron::sha256_hex;
 
 struct FileDigest {
   uint64_t size = 0;

@@ -2,7 +2,6 @@
 // table, and the service's lifecycle.
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include <boost/json/serialize.hpp>
 
@@ -32,19 +31,6 @@ bool same_secret(std::string_view a, std::string_view b) {
 Status wrong_login() { return Status::unauthenticated("wrong name or password"); }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof md);
-  for (unsigned char b : md) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
-}
 
 std::string utc_month(int64_t unix_ms) {
   return format_utc_ms(unix_ms).substr(0, 7);  // "2026-11-22T..." → "2026-11"

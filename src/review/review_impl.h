@@ -26,6 +26,7 @@
 #include <boost/json/value.hpp>
 
 #include "common/clock.h"
+#include "common/sha256.h"
 #include "review/password.h"
 #include "review/review_service.h"
 
@@ -226,7 +227,6 @@ inline constexpr std::string_view kReadableSql =
     "(c.private = 0 OR c.owner_id = ? OR EXISTS (SELECT 1 FROM channel_invites i WHERE i.channel_id = c.id AND "
     "i.user_id = ?))";
 
-std::string sha256_hex(std::string_view data);
 // "2026-11" of a unix-ms time, UTC.
 std::string utc_month(int64_t unix_ms);
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/ids.h"
-#include "store/sha256.h"
+#include "common/sha256.h"
 
 namespace chiron::store {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "store/api_error.h"
-#include "store/sha256.h"
+#include "common/sha256.h"
 
 namespace chiron::store {
 

@@ -17,7 +17,7 @@
 #include "store/file_store.h"
 #include "store/paths.h"
 #include "store/schema.h"
-#include "store/sha256.h"
+#include "common/sha256.h"
 #include "store/upload_store.h"
 
 namespace chiron::store {

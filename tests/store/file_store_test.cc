@@ -8,7 +8,7 @@
 
 #include "store/files_service.h"
 #include "store/schema.h"
-#include "store/sha256.h"
+#include "common/sha256.h"
 #include "store_testutil.h"
 
 namespace chiron::store {

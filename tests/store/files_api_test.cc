@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sha256.h"
+#include "common/sha256.h"
 #include "store_testutil.h"
 
 namespace chiron::store {

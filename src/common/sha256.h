@@ -1,6 +1,7 @@
 #pragma once
-// Streaming SHA-256 (FIPS 180-4) over OpenSSL's EVP interface, with lower-case hex output: the
-// blob address of the store. Sha256 objects: not thread-safe; the free functions: thread-safe.
+// Streaming SHA-256 (FIPS 180-4) over OpenSSL's EVP interface, with lower-case hex output: blob
+// addresses of the code storage, the push client's change detection, stored digests of session
+// cookies and push tokens. Sha256 objects: not thread-safe; the free functions: thread-safe.
 
 #include <filesystem>
 #include <memory>
@@ -9,7 +10,7 @@
 
 #include "common/result.h"
 
-namespace chiron::store {
+namespace chiron {
 
 class Sha256 {
  public:
@@ -32,4 +33,4 @@ Result<std::string> sha256_file(const std::filesystem::path& file, uint64_t* siz
 // 64 lower-case hex digits.
 bool is_sha256_hex(std::string_view s);
 
-}  // namespace chiron::store
+}  // namespace chiron

@@ -1,4 +1,4 @@
-#include "store/sha256.h"
+#include "common/sha256.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "common/check.h"
 
-namespace chiron::store {
+namespace chiron {
 
 struct Sha256::Ctx {
   EVP_MD_CTX* md = nullptr;
@@ -79,4 +79,4 @@ bool is_sha256_hex(std::string_view s) {
   return true;
 }
 
-}  // namespace chiron::store
+}  // namespace chiron

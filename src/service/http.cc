@@ -52,6 +52,18 @@ Status api_status(StatusCode code, std::string_view api_code, std::string_view m
   return Status(code, std::move(m));
 }
 
+std::string_view api_code_of(const Status& status) {
+  std::string_view m = status.message();
+  if (m.size() < 3 || m[0] != '[') return {};
+  size_t close = m.find("] ");
+  if (close == std::string_view::npos || close > 40) return {};
+  std::string_view inner = m.substr(1, close - 1);
+  if (inner.empty()) return {};
+  for (char c : inner)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return {};
+  return inner;
+}
+
 net::Response error_response(const Status& status) {
   if (status.ok()) return net::Response::json(200, "{}");
   int http = 500;
@@ -64,18 +76,13 @@ net::Response error_response(const Status& status) {
   }
   std::string_view code = status_code_name(status.code());
   std::string_view message = status.message();
-  if (message.size() > 2 && message[0] == '[') {
-    size_t close = message.find("] ");
-    if (close != std::string_view::npos && close <= 40) {
-      std::string_view inner = message.substr(1, close - 1);
-      bool snake = !inner.empty();
-      for (char c : inner) snake = snake && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-      if (snake) {
-        code = inner;
-        message = message.substr(close + 2);
-        if (code == "unsupported_media_type") http = 415;
-      }
-    }
+  if (std::string_view api = api_code_of(status); !api.empty()) {
+    code = api;
+    message = message.substr(api.size() + 3);
+    if (code == "unsupported_media_type") http = 415;
+    // A whole upload that does not match its declared digest: the request was fine, its
+    // content is not (RFC 9110 §15.5.21).
+    if (code == "checksum_mismatch" && status.code() == StatusCode::kAborted) http = 422;
   }
   return net::Response::error(http, code, message);
 }

@@ -38,6 +38,8 @@ Result<boost::json::object> json_body(const net::Request& request);
 // contract's specific codes ("quota_exceeded", "checksum_mismatch", ...).
 net::Response error_response(const Status& status);
 Status api_status(StatusCode code, std::string_view api_code, std::string_view message);
+// The API code of a Status made by api_status() ("quota_exceeded"), or "".
+std::string_view api_code_of(const Status& status);
 net::Response json_response(int status, const boost::json::value& body);
 
 // Field readers: missing + required → kInvalidArgument "missing field 'x'", wrong type →

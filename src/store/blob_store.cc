@@ -1,5 +1,7 @@
 #include "store/blob_store.h"
 
+#include "service/http.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,7 +115,8 @@ Result<BlobInfo> BlobStore::adopt(const fs::path& file, std::string_view sha256)
   uint64_t size = 0;
   CHIRON_ASSIGN_OR_RETURN(std::string actual, sha256_file(file, &size));
   if (actual != sha256) {
-    return Status::invalid_argument("checksum_mismatch: content hashes to " + actual + ", expected " + std::string(sha256));
+    return service::api_status(StatusCode::kInvalidArgument, "checksum_mismatch",
+                              "content hashes to " + actual + ", expected " + std::string(sha256));
   }
   BlobInfo info{actual, size};
   if (exists(actual)) {

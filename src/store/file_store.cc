@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "store/api_error.h"
+#include "service/http.h"
 #include "common/sha256.h"
 
 namespace chiron::store {
@@ -35,7 +35,7 @@ FileEntry entry_from(const Row& r, std::string path) {
 }
 
 Status quota_error(uint64_t used, uint64_t adding, uint64_t quota) {
-  return api_error(StatusCode::kResourceExhausted, "quota_exceeded",
+  return service::api_status(StatusCode::kResourceExhausted, "quota_exceeded",
                    "quota exceeded: " + megabytes(used) + " used of " + megabytes(quota) + ", this file needs " +
                        megabytes(adding) + " more");
 }
@@ -44,7 +44,7 @@ Status quota_error(uint64_t used, uint64_t adding, uint64_t quota) {
 
 Result<SaveResult> FileStore::save(const WriteContext& w, std::string_view path, std::string_view content) {
   if (content.size() > limits_.max_file_bytes) {
-    return api_error(StatusCode::kResourceExhausted, "too_large",
+    return service::api_status(StatusCode::kResourceExhausted, "too_large",
                      "file is larger than the per-file limit of " + megabytes(limits_.max_file_bytes));
   }
   BlobInfo blob{sha256_hex(content), content.size()};
@@ -61,7 +61,7 @@ Result<SaveResult> FileStore::save(const WriteContext& w, std::string_view path,
 Result<SaveResult> FileStore::save_blob(const WriteContext& w, std::string_view path, const BlobInfo& blob,
                                         bool require_known) {
   if (blob.size > limits_.max_file_bytes) {
-    return api_error(StatusCode::kResourceExhausted, "too_large",
+    return service::api_status(StatusCode::kResourceExhausted, "too_large",
                      "file is larger than the per-file limit of " + megabytes(limits_.max_file_bytes));
   }
   return commit(w, path, &blob, require_known);
@@ -95,7 +95,7 @@ Result<SaveResult> FileStore::commit(const WriteContext& w, std::string_view pat
         CHIRON_ASSIGN_OR_RETURN(auto count, tx.query_one("SELECT COUNT(*) FROM files WHERE channel_id = ? AND deleted = 0",
                                                          {w.channel_id}));
         if (count && static_cast<uint64_t>(count->integer(0)) >= limits_.max_files) {
-          return api_error(StatusCode::kFailedPrecondition, "too_many_files",
+          return service::api_status(StatusCode::kFailedPrecondition, "too_many_files",
                            "the channel has " + std::to_string(count->integer(0)) + " files, the limit is " +
                                std::to_string(limits_.max_files));
         }
@@ -104,7 +104,7 @@ Result<SaveResult> FileStore::commit(const WriteContext& w, std::string_view pat
                                                        {w.channel_id, blob->sha256}));
       if (!known) {
         if (require_known) {
-          return api_error(StatusCode::kNotFound, "blob_unknown", "this channel has no blob " + blob->sha256);
+          return service::api_status(StatusCode::kNotFound, "blob_unknown", "this channel has no blob " + blob->sha256);
         }
         CHIRON_ASSIGN_OR_RETURN(auto used_row, tx.query_one("SELECT used_bytes FROM file_usage WHERE channel_id = ?",
                                                             {w.channel_id}));
@@ -137,7 +137,7 @@ Result<SaveResult> FileStore::commit(const WriteContext& w, std::string_view pat
 
 Status FileStore::precheck(int64_t channel_id, std::string_view sha256, uint64_t size) {
   if (size > limits_.max_file_bytes) {
-    return api_error(StatusCode::kResourceExhausted, "too_large",
+    return service::api_status(StatusCode::kResourceExhausted, "too_large",
                      "file is larger than the per-file limit of " + megabytes(limits_.max_file_bytes));
   }
   return db_.read([&](Tx& tx) -> Status {

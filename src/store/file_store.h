@@ -10,7 +10,7 @@
 // creates no version (unchanged). Quota: bytes of the distinct blobs a channel references
 // (file_blobs), checked and charged in the same transaction that first references a blob.
 //
-// Errors carry an API code prefix in the message (api_error.h): too_many_files,
+// Errors carry an API code (service::api_status): too_many_files,
 // quota_exceeded, blob_unknown.
 //
 // Thread-safe (all state is in the Db and on disk).

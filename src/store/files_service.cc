@@ -11,7 +11,7 @@
 
 #include "net/mime.h"
 #include "service/http.h"
-#include "store/api_error.h"
+#include "service/http.h"
 #include "store/blob_store.h"
 #include "store/comment_store.h"
 #include "store/file_store.h"
@@ -42,7 +42,7 @@ struct Scope {
 Status path_error(std::string_view path) {
   Status st = validate_path(path);
   if (st.ok()) return st;
-  return api_error(StatusCode::kInvalidArgument, "invalid_path", st.message());
+  return service::api_status(StatusCode::kInvalidArgument, "invalid_path", st.message());
 }
 
 json::value session_or_null(int64_t id) { return id > 0 ? json::value(id) : json::value(nullptr); }
@@ -132,9 +132,9 @@ class FilesServiceImpl final : public FilesService {
     if (write && !access_.can_write(caller, *channel)) {
       if (caller.anonymous()) return Status::unauthenticated("log in, or use the channel's push token");
       if (caller.via == Caller::Via::kCookie && !caller.csrf_ok) {
-        return api_error(StatusCode::kPermissionDenied, "csrf", "missing or wrong X-CSRF-Token");
+        return service::api_status(StatusCode::kPermissionDenied, "csrf", "missing or wrong X-CSRF-Token");
       }
-      return api_error(StatusCode::kPermissionDenied, "forbidden", "only the channel's owner may change its files");
+      return service::api_status(StatusCode::kPermissionDenied, "forbidden", "only the channel's owner may change its files");
     }
     return Scope{std::move(caller), std::move(*channel)};
   }
@@ -165,11 +165,11 @@ class FilesServiceImpl final : public FilesService {
 
   Response list_files(const Request& r) {
     auto scope = authorize(r, r.param("name"), false);
-    if (!scope.ok()) return to_response(scope.status());
+    if (!scope.ok()) return service::error_response(scope.status());
     auto files = files_.list(scope->channel.id);
-    if (!files.ok()) return to_response(files.status());
+    if (!files.ok()) return service::error_response(files.status());
     auto usage = files_.usage(scope->channel.id);
-    if (!usage.ok()) return to_response(usage.status());
+    if (!usage.ok()) return service::error_response(usage.status());
     json::array arr;
     uint64_t total = 0;
     for (const FileEntry& e : *files) {
@@ -189,17 +189,17 @@ class FilesServiceImpl final : public FilesService {
   Response get_file(const Request& r) {
     std::string path(r.param("path"));
     auto scope = authorize(r, r.param("name"), false);
-    if (!scope.ok()) return to_response(scope.status());
-    if (Status st = path_error(path); !st.ok()) return to_response(st);
+    if (!scope.ok()) return service::error_response(scope.status());
+    if (Status st = path_error(path); !st.ok()) return service::error_response(st);
     std::optional<int64_t> version;
     if (auto v = r.query_param("version")) {
       auto n = parse_u64(*v);
-      if (!n || *n == 0 || *n > INT64_MAX) return to_response(Status::invalid_argument("version must be a positive integer"));
+      if (!n || *n == 0 || *n > INT64_MAX) return service::error_response(Status::invalid_argument("version must be a positive integer"));
       version = static_cast<int64_t>(*n);
     }
     auto entry = files_.get(scope->channel.id, path, version);
-    if (!entry.ok()) return to_response(entry.status());
-    if (entry->deleted) return to_response(Status::not_found("version " + std::to_string(entry->version) + " of " + path + " is a deletion"));
+    if (!entry.ok()) return service::error_response(entry.status());
+    if (entry->deleted) return service::error_response(Status::not_found("version " + std::to_string(entry->version) + " of " + path + " is a deletion"));
     Response resp;
     resp.headers.set("ETag", "\"" + entry->sha256 + "\"");
     resp.headers.set("X-Chiron-Version", std::to_string(entry->version));
@@ -214,7 +214,7 @@ class FilesServiceImpl final : public FilesService {
     resp.headers.set("Content-Type", content_type(*entry));
     if (entry->size <= kInlineBodyBytes) {
       auto bytes = blobs_->read(entry->sha256);
-      if (!bytes.ok()) return to_response(Status::internal("blob of " + path + " is unreadable: " + bytes.status().message()));
+      if (!bytes.ok()) return service::error_response(Status::internal("blob of " + path + " is unreadable: " + bytes.status().message()));
       resp.body = std::move(*bytes);
     } else {
       resp.file_path = blobs_->path_of(entry->sha256).string();
@@ -228,32 +228,32 @@ class FilesServiceImpl final : public FilesService {
   Response put_file(const Request& r) {
     std::string path(r.param("path"));
     auto scope = authorize(r, r.param("name"), true);
-    if (!scope.ok()) return to_response(scope.status());
-    if (Status st = path_error(path); !st.ok()) return to_response(st);
+    if (!scope.ok()) return service::error_response(scope.status());
+    if (Status st = path_error(path); !st.ok()) return service::error_response(st);
     Result<SaveResult> saved = Status::internal("unset");
     if (auto from = r.query_param("from_sha256")) {
       std::string sha = lower(*from);
-      if (!is_sha256_hex(sha)) return to_response(Status::invalid_argument("from_sha256 must be 64 hex digits"));
-      if (!r.body.empty()) return to_response(Status::invalid_argument("a PUT with from_sha256 has an empty body"));
+      if (!is_sha256_hex(sha)) return service::error_response(Status::invalid_argument("from_sha256 must be 64 hex digits"));
+      if (!r.body.empty()) return service::error_response(Status::invalid_argument("a PUT with from_sha256 has an empty body"));
       auto size = blobs_->size(sha);
-      if (!size.ok()) return to_response(api_error(StatusCode::kNotFound, "blob_unknown", "this channel has no blob " + sha));
+      if (!size.ok()) return service::error_response(service::api_status(StatusCode::kNotFound, "blob_unknown", "this channel has no blob " + sha));
       saved = files_.save_blob(scope->writer(), path, BlobInfo{sha, *size}, true);
     } else {
       if (r.body.size() > options_.max_put_bytes) {
-        return to_response(api_error(StatusCode::kResourceExhausted, "too_large",
+        return service::error_response(service::api_status(StatusCode::kResourceExhausted, "too_large",
                                      "a PUT body is at most " + megabytes(options_.max_put_bytes) +
                                          "; larger files go through POST .../uploads"));
       }
       if (auto want = r.headers.get("X-Chiron-Sha256")) {
         std::string actual = sha256_hex(r.body);
         if (lower(*want) != actual) {
-          return to_response(api_error(StatusCode::kInvalidArgument, "checksum_mismatch",
+          return service::error_response(service::api_status(StatusCode::kInvalidArgument, "checksum_mismatch",
                                        "body hashes to " + actual + ", X-Chiron-Sha256 says " + std::string(*want)));
         }
       }
       saved = files_.save(scope->writer(), path, r.body);
     }
-    if (!saved.ok()) return to_response(saved.status());
+    if (!saved.ok()) return service::error_response(saved.status());
     if (!saved->unchanged) publish(scope->channel, file_event(*saved));
     return service::json_response(saved->unchanged ? 200 : 201, save_json(*saved));
   }
@@ -261,10 +261,10 @@ class FilesServiceImpl final : public FilesService {
   Response delete_file(const Request& r) {
     std::string path(r.param("path"));
     auto scope = authorize(r, r.param("name"), true);
-    if (!scope.ok()) return to_response(scope.status());
-    if (Status st = path_error(path); !st.ok()) return to_response(st);
+    if (!scope.ok()) return service::error_response(scope.status());
+    if (Status st = path_error(path); !st.ok()) return service::error_response(st);
     auto removed = files_.remove(scope->writer(), path);
-    if (!removed.ok()) return to_response(removed.status());
+    if (!removed.ok()) return service::error_response(removed.status());
     publish(scope->channel, file_event(*removed));
     return service::json_response(200, json::object{{"path", path}, {"version", removed->version}, {"deleted", true}});
   }
@@ -272,16 +272,16 @@ class FilesServiceImpl final : public FilesService {
   Response history(const Request& r) {
     std::string path(r.param("path"));
     auto scope = authorize(r, r.param("name"), false);
-    if (!scope.ok()) return to_response(scope.status());
-    if (Status st = path_error(path); !st.ok()) return to_response(st);
+    if (!scope.ok()) return service::error_response(scope.status());
+    if (Status st = path_error(path); !st.ok()) return service::error_response(st);
     int64_t limit = 1000;
     if (auto l = r.query_param("limit")) {
       auto n = parse_u64(*l);
-      if (!n || *n == 0 || *n > 10000) return to_response(Status::invalid_argument("limit must be 1..10000"));
+      if (!n || *n == 0 || *n > 10000) return service::error_response(Status::invalid_argument("limit must be 1..10000"));
       limit = static_cast<int64_t>(*n);
     }
     auto versions = files_.history(scope->channel.id, path, limit);
-    if (!versions.ok()) return to_response(versions.status());
+    if (!versions.ok()) return service::error_response(versions.status());
     json::array arr;
     for (const FileEntry& e : *versions) {
       arr.push_back(json::object{{"version", e.version},
@@ -307,22 +307,22 @@ class FilesServiceImpl final : public FilesService {
   Response create_upload(const Request& r) {
     maybe_sweep();
     auto scope = authorize(r, r.param("name"), true);
-    if (!scope.ok()) return to_response(scope.status());
+    if (!scope.ok()) return service::error_response(scope.status());
     auto body = service::json_body(r);
     if (!body.ok()) return service::error_response(body.status());
     auto path = service::string_field(*body, "path", true, 4 * kMaxPathBytes);
-    if (!path.ok()) return to_response(path.status());
-    if (Status st = path_error(*path); !st.ok()) return to_response(st);
+    if (!path.ok()) return service::error_response(path.status());
+    if (Status st = path_error(*path); !st.ok()) return service::error_response(st);
     auto size = service::int_field(*body, "size", 0, INT64_MAX);
-    if (!size.ok()) return to_response(size.status());
+    if (!size.ok()) return service::error_response(size.status());
     auto sha = service::string_field(*body, "sha256", true, 64);
-    if (!sha.ok()) return to_response(sha.status());
+    if (!sha.ok()) return service::error_response(sha.status());
     std::string hex = lower(*sha);
-    if (!is_sha256_hex(hex)) return to_response(Status::invalid_argument("field 'sha256' must be 64 hex digits"));
-    if (Status st = files_.precheck(scope->channel.id, hex, static_cast<uint64_t>(*size)); !st.ok()) return to_response(st);
+    if (!is_sha256_hex(hex)) return service::error_response(Status::invalid_argument("field 'sha256' must be 64 hex digits"));
+    if (Status st = files_.precheck(scope->channel.id, hex, static_cast<uint64_t>(*size)); !st.ok()) return service::error_response(st);
     auto up = uploads_->create(scope->channel.id, scope->channel.name, *path, static_cast<uint64_t>(*size), hex,
                                scope->caller.user_id);
-    if (!up.ok()) return to_response(up.status());
+    if (!up.ok()) return service::error_response(up.status());
     return service::json_response(201, upload_json(*up));
   }
 
@@ -336,15 +336,15 @@ class FilesServiceImpl final : public FilesService {
 
   Response get_upload(const Request& r) {
     auto us = upload_scope(r);
-    if (!us.ok()) return to_response(us.status());
+    if (!us.ok()) return service::error_response(us.status());
     return service::json_response(200, upload_json(us->first));
   }
 
   Response delete_upload(const Request& r) {
     auto lock = uploads_->lock(r.param("id"));
     auto us = upload_scope(r);
-    if (!us.ok()) return to_response(us.status());
-    if (Status st = uploads_->discard(us->first.id); !st.ok()) return to_response(st);
+    if (!us.ok()) return service::error_response(us.status());
+    if (Status st = uploads_->discard(us->first.id); !st.ok()) return service::error_response(st);
     Response resp;
     resp.status = 204;
     return resp;
@@ -352,7 +352,7 @@ class FilesServiceImpl final : public FilesService {
 
   Response offset_mismatch(const Status& st, uint64_t received) {
     json::object err{{"code", "offset_mismatch"},
-                     {"message", std::string(st.message()).substr(std::string_view("offset_mismatch: ").size())},
+                     {"message", std::string(st.message()).substr(std::string_view("[offset_mismatch] ").size())},
                      {"received", received}};
     return service::json_response(409, json::object{{"error", std::move(err)}, {"received", received}});
   }
@@ -361,27 +361,27 @@ class FilesServiceImpl final : public FilesService {
     maybe_sweep();
     auto lock = uploads_->lock(r.param("id"));
     auto us = upload_scope(r);
-    if (!us.ok()) return to_response(us.status());
+    if (!us.ok()) return service::error_response(us.status());
     Upload up = std::move(us->first);
     const Scope& scope = us->second;
     auto offset_text = r.query_param("offset");
-    if (!offset_text) return to_response(Status::invalid_argument("missing query parameter 'offset'"));
+    if (!offset_text) return service::error_response(Status::invalid_argument("missing query parameter 'offset'"));
     auto offset = parse_u64(*offset_text);
-    if (!offset) return to_response(Status::invalid_argument("offset must be a non-negative integer"));
+    if (!offset) return service::error_response(Status::invalid_argument("offset must be a non-negative integer"));
     if (up.version > 0) {  // already committed: a retried last chunk answers the same
       if (*offset == up.size && r.body.empty()) return done_response(up, up.version, false);
-      return offset_mismatch(api_error(StatusCode::kFailedPrecondition, "offset_mismatch",
+      return offset_mismatch(service::api_status(StatusCode::kFailedPrecondition, "offset_mismatch",
                                        "the upload is complete (" + std::to_string(up.size) + " bytes)"),
                              up.received);
     }
     if (r.body.size() > options_.chunk_size) {
-      return to_response(api_error(StatusCode::kResourceExhausted, "too_large",
+      return service::error_response(service::api_status(StatusCode::kResourceExhausted, "too_large",
                                    "a chunk is at most " + std::to_string(options_.chunk_size) + " bytes"));
     }
     if (auto want = r.headers.get("X-Chiron-Chunk-Sha256")) {
       std::string actual = sha256_hex(r.body);
       if (lower(*want) != actual) {
-        return to_response(api_error(StatusCode::kInvalidArgument, "checksum_mismatch",
+        return service::error_response(service::api_status(StatusCode::kInvalidArgument, "checksum_mismatch",
                                      "chunk hashes to " + actual + ", X-Chiron-Chunk-Sha256 says " + std::string(*want) +
                                          "; nothing was stored, resend it"));
       }
@@ -389,8 +389,8 @@ class FilesServiceImpl final : public FilesService {
     if (!(r.body.empty() && *offset == up.received && up.received == up.size)) {
       auto appended = uploads_->append(up.id, *offset, r.body);
       if (!appended.ok()) {
-        if (api_code_of(appended.status()) == "offset_mismatch") return offset_mismatch(appended.status(), up.received);
-        return to_response(appended.status());
+        if (service::api_code_of(appended.status()) == "offset_mismatch") return offset_mismatch(appended.status(), up.received);
+        return service::error_response(appended.status());
       }
       up = std::move(*appended);
     }
@@ -419,21 +419,21 @@ class FilesServiceImpl final : public FilesService {
       auto adopted = blobs_->adopt(part, up.sha256);
       if (!adopted.ok()) {
         (void)uploads_->discard(up.id);
-        if (api_code_of(adopted.status()) == "checksum_mismatch") {
-          return to_response(api_error(StatusCode::kAborted, "checksum_mismatch",
+        if (service::api_code_of(adopted.status()) == "checksum_mismatch") {
+          return service::error_response(service::api_status(StatusCode::kAborted, "checksum_mismatch",
                                        std::string(adopted.status().message()).substr(19) + "; the upload was discarded"));
         }
-        return to_response(adopted.status());
+        return service::error_response(adopted.status());
       }
       blob = *adopted;
     } else if (!blobs_->exists(up.sha256)) {  // neither part nor blob: nothing to commit
       (void)uploads_->discard(up.id);
-      return to_response(Status::not_found("upload " + up.id + " lost its data; start again"));
+      return service::error_response(Status::not_found("upload " + up.id + " lost its data; start again"));
     }
     auto saved = files_.save_blob(scope.writer(), up.path, blob, false);
     if (!saved.ok()) {
       (void)uploads_->discard(up.id);
-      return to_response(saved.status());
+      return service::error_response(saved.status());
     }
     (void)uploads_->mark_committed(up.id, saved->version);
     if (!saved->unchanged) publish(scope.channel, file_event(*saved));
@@ -444,13 +444,13 @@ class FilesServiceImpl final : public FilesService {
 
   Response list_comments(const Request& r) {
     auto scope = authorize(r, r.param("name"), false);
-    if (!scope.ok()) return to_response(scope.status());
+    if (!scope.ok()) return service::error_response(scope.status());
     std::optional<std::string> path = r.query_param("path");
     if (path) {
-      if (Status st = path_error(*path); !st.ok()) return to_response(st);
+      if (Status st = path_error(*path); !st.ok()) return service::error_response(st);
     }
     auto list = comments_.list(scope->channel.id, path);
-    if (!list.ok()) return to_response(list.status());
+    if (!list.ok()) return service::error_response(list.status());
     json::array arr;
     for (const Comment& c : *list) arr.push_back(comment_json(c));
     return service::json_response(200, json::object{{"comments", std::move(arr)}});
@@ -460,38 +460,38 @@ class FilesServiceImpl final : public FilesService {
   Status check_commenter(const Caller& caller) {
     if (caller.anonymous()) return Status::unauthenticated("log in to comment");
     if (caller.via != Caller::Via::kCookie) {
-      return api_error(StatusCode::kPermissionDenied, "forbidden", "a push token cannot comment");
+      return service::api_status(StatusCode::kPermissionDenied, "forbidden", "a push token cannot comment");
     }
-    if (!caller.csrf_ok) return api_error(StatusCode::kPermissionDenied, "csrf", "missing or wrong X-CSRF-Token");
+    if (!caller.csrf_ok) return service::api_status(StatusCode::kPermissionDenied, "csrf", "missing or wrong X-CSRF-Token");
     return Status();
   }
 
   Response add_comment(const Request& r) {
     auto scope = authorize(r, r.param("name"), false);
-    if (!scope.ok()) return to_response(scope.status());
-    if (Status st = check_commenter(scope->caller); !st.ok()) return to_response(st);
+    if (!scope.ok()) return service::error_response(scope.status());
+    if (Status st = check_commenter(scope->caller); !st.ok()) return service::error_response(st);
     auto body = service::json_body(r);
     if (!body.ok()) return service::error_response(body.status());
     auto path = service::string_field(*body, "path", true, 4 * kMaxPathBytes);
-    if (!path.ok()) return to_response(path.status());
-    if (Status st = path_error(*path); !st.ok()) return to_response(st);
+    if (!path.ok()) return service::error_response(path.status());
+    if (Status st = path_error(*path); !st.ok()) return service::error_response(st);
     auto version = service::int_field(*body, "version", 1, INT64_MAX);
-    if (!version.ok()) return to_response(version.status());
+    if (!version.ok()) return service::error_response(version.status());
     auto line = service::int_field(*body, "line", 1, INT64_MAX);
-    if (!line.ok()) return to_response(line.status());
+    if (!line.ok()) return service::error_response(line.status());
     auto text = service::string_field(*body, "body", true, kMaxCommentBytes);
-    if (!text.ok()) return to_response(text.status());
-    if (text->empty()) return to_response(Status::invalid_argument("field 'body' is empty"));
-    if (!is_valid_utf8(*text)) return to_response(Status::invalid_argument("field 'body' is not UTF-8"));
+    if (!text.ok()) return service::error_response(text.status());
+    if (text->empty()) return service::error_response(Status::invalid_argument("field 'body' is empty"));
+    if (!is_valid_utf8(*text)) return service::error_response(Status::invalid_argument("field 'body' is not UTF-8"));
     auto entry = files_.get(scope->channel.id, *path, *version);
-    if (!entry.ok()) return to_response(entry.status());
+    if (!entry.ok()) return service::error_response(entry.status());
     if (entry->deleted) {
-      return to_response(Status::invalid_argument("version " + std::to_string(*version) + " of " + *path + " is a deletion"));
+      return service::error_response(Status::invalid_argument("version " + std::to_string(*version) + " of " + *path + " is a deletion"));
     }
     auto lines = blobs_->line_count(entry->sha256);
-    if (!lines.ok()) return to_response(lines.status());
+    if (!lines.ok()) return service::error_response(lines.status());
     if (*line > *lines) {
-      return to_response(Status::invalid_argument("line " + std::to_string(*line) + " is past the end of version " +
+      return service::error_response(Status::invalid_argument("line " + std::to_string(*line) + " is past the end of version " +
                                                   std::to_string(*version) + " (" + std::to_string(*lines) + " lines)"));
     }
     Comment c;
@@ -506,7 +506,7 @@ class FilesServiceImpl final : public FilesService {
     c.author_display = scope->caller.display_name.empty() ? scope->caller.name : scope->caller.display_name;
     c.session_id = scope->channel.live_session_id;
     auto added = comments_.add(std::move(c));
-    if (!added.ok()) return to_response(added.status());
+    if (!added.ok()) return service::error_response(added.status());
     json::object cj = comment_json(*added);
     publish(scope->channel, json::object{{"type", "comment"}, {"comment", cj}});
     std::function<void(const ChannelRef&, const json::object&)> listener;
@@ -520,20 +520,20 @@ class FilesServiceImpl final : public FilesService {
 
   Response delete_comment(const Request& r) {
     auto id = parse_u64(r.param("id"));
-    if (!id || *id > INT64_MAX) return to_response(Status::not_found("no comment " + std::string(r.param("id"))));
+    if (!id || *id > INT64_MAX) return service::error_response(Status::not_found("no comment " + std::string(r.param("id"))));
     auto c = comments_.get(static_cast<int64_t>(*id));
-    if (!c.ok()) return to_response(c.status());
+    if (!c.ok()) return service::error_response(c.status());
     auto scope = authorize(r, c->channel_name, false);
     if (!scope.ok()) {
-      if (scope.status().code() == StatusCode::kNotFound) return to_response(Status::not_found("no comment " + std::to_string(*id)));
-      return to_response(scope.status());
+      if (scope.status().code() == StatusCode::kNotFound) return service::error_response(Status::not_found("no comment " + std::to_string(*id)));
+      return service::error_response(scope.status());
     }
-    if (Status st = check_commenter(scope->caller); !st.ok()) return to_response(st);
+    if (Status st = check_commenter(scope->caller); !st.ok()) return service::error_response(st);
     if (scope->caller.user_id != c->author_id && scope->caller.user_id != scope->channel.owner_id) {
-      return to_response(api_error(StatusCode::kPermissionDenied, "forbidden",
+      return service::error_response(service::api_status(StatusCode::kPermissionDenied, "forbidden",
                                    "only the comment's author or the channel's owner may delete it"));
     }
-    if (Status st = comments_.remove(c->id); !st.ok()) return to_response(st);
+    if (Status st = comments_.remove(c->id); !st.ok()) return service::error_response(st);
     publish(scope->channel, json::object{{"type", "comment_deleted"}, {"id", c->id}});
     Response resp;
     resp.status = 204;

@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "common/ids.h"
-#include "store/api_error.h"
+#include "service/http.h"
 #include "store/blob_store.h"
 
 namespace chiron::store {
@@ -110,7 +110,7 @@ Result<Upload> UploadStore::get(std::string_view id) {
 Result<Upload> UploadStore::append(std::string_view id, uint64_t offset, std::string_view chunk) {
   CHIRON_ASSIGN_OR_RETURN(Upload u, get(id));
   if (offset != u.received) {
-    return api_error(StatusCode::kFailedPrecondition, "offset_mismatch",
+    return service::api_status(StatusCode::kFailedPrecondition, "offset_mismatch",
                      "offset " + std::to_string(offset) + " but the server has received " + std::to_string(u.received) +
                          " bytes");
   }

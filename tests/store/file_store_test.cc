@@ -97,7 +97,7 @@ TEST_F(FileStoreTest, QuotaCountsDistinctBlobsIncludingHistory) {
   EXPECT_EQ(store_->usage(10)->used_bytes, 900u);
   auto over = store_->save(w_, "c", std::string(101, 'c'));
   ASSERT_EQ(over.status().code(), StatusCode::kResourceExhausted);
-  EXPECT_NE(over.status().message().find("quota_exceeded: quota exceeded: 0.0 MB used of 0.0 MB"), std::string::npos)
+  EXPECT_NE(over.status().message().find("[quota_exceeded] quota exceeded: 0.0 MB used of 0.0 MB"), std::string::npos)
       << over.status().message();
   EXPECT_EQ(store_->get(10, "c", std::nullopt).status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(store_->save(w_, "c", std::string(100, 'c')).ok());  // exactly at the quota

@@ -4,8 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { emitAck, freePort, haveRedis, nextEvent, RedisServer, sioConnect } from '../lib/chat.mjs';
-import { startServe } from '../lib/chiron.mjs';
+import { runChiron, startServe } from '../lib/chiron.mjs';
 
 const SECRET = 'test-secret-for-chat-rooms';
 const b64url = (s) => Buffer.from(s).toString('base64url');
@@ -70,10 +72,19 @@ test('CONNECT: a valid token names the user; bad, expired or unsigned tokens get
     await emitAck(readOnly, 'new user', 'r');
     assert.match((await emitAck(readOnly, 'new message', { room: 'r', text: 'x' })).error, /read-only/);
   });
-  // Without --chat-secret every token is refused, with a reason.
+  // Without --chat-secret the key is the data dir's own (created at first start, 0600): tokens
+  // signed with any other key are refused; the platform mints with that key.
   const serve = await startServe();
   try {
-    await assert.rejects(connect(serve.url, { token: token('alice') }), /no --chat-secret/);
+    await assert.rejects(connect(serve.url, { token: token('alice') }), /bad signature/);
+    const keyFile = path.join(serve.data, 'chat.secret');
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+    const key = fs.readFileSync(keyFile, 'utf8').trim();
+    assert.ok(key.length >= 32);
+    const { code, stdout, stderr } = await runChiron(['chat', 'token', '--secret', key, '--user', 'alice']);
+    assert.equal(code, 0, stderr);
+    const s = await connect(serve.url, { token: stdout.trim() });
+    s.close();
   } finally {
     await serve.stop();
   }

@@ -24,3 +24,7 @@ echo "== chat: saturation sweep (ratio at p99 < 100 ms), 10k idle connections, t
 for mode in sweep idle edges; do
   bench/chat_scale.sh "$mode" --chiron "$build/apps/chiron" --loadgen "$build/bench/chat_loadgen"
 done
+echo
+echo "== live code storage: save-to-visible in a browser (1,000 saves), initial sync vs rsync"
+node bench/push_latency.mjs --saves 1000 --chiron "$build/apps/chiron"
+bench/push_vs_rsync.sh --runs 5 --chiron "$build/apps/chiron"

@@ -22,7 +22,11 @@ int run_push(push::PushOptions options, bool tty, bool no_tty) {
   if (tty) options.progress = 1;
   if (no_tty) options.progress = 0;
   // Before any thread starts, so the workers inherit the mask and the signal comes to sigtimedwait.
-  const sigset_t set = block_shutdown_signals();
+  sigset_t set = block_shutdown_signals();
+  // The engine thread says "finished" with SIGUSR1, so the exit is not held back to the next tick.
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const pthread_t main_thread = pthread_self();
   auto client = push::PushClient::create(std::move(options));
   if (!client.ok()) {
     std::fprintf(stderr, "chiron push: %s\n", client.status().message().c_str());
@@ -33,6 +37,7 @@ int run_push(push::PushOptions options, bool tty, bool no_tty) {
   std::thread engine([&] {
     code = (*client)->run();
     done = true;
+    pthread_kill(main_thread, SIGUSR1);
   });
   while (!done) {
     const timespec tick{0, 200'000'000};

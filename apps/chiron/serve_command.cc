@@ -47,6 +47,7 @@ struct ServeArgs {
   std::string web_root;
   std::string trace_out;
   unsigned net_threads = 0;
+  unsigned disk_threads = 8;
 };
 
 // {"status":"ok","version":"0.1.0","uptime_s":12.345} — formatted by hand: it is the hottest
@@ -104,6 +105,9 @@ int serve(const ServeArgs& args) {
 
   kernel::RuntimeOptions rt_opts;
   rt_opts.net_threads = args.net_threads ? args.net_threads : std::max(1u, std::thread::hardware_concurrency());
+  // Disk work blocks in fsync more than it computes: more threads than cores let the file
+  // system merge concurrent fsyncs into one journal commit.
+  rt_opts.disk_threads = args.disk_threads;
   rt_opts.trace = !args.trace_out.empty();
   kernel::Runtime runtime(rt_opts);
   if (Status st = runtime.start(); !st.ok()) {
@@ -292,6 +296,9 @@ void add_serve_command(CLI::App& app) {
   cmd->add_flag("--secure-cookies", args->secure_cookies,
                 "Mark session cookies Secure (when users reach Chiron over HTTPS through a proxy)");
   cmd->add_option("--net-threads", args->net_threads, "Threads of the net pipeline (0 = one per core)");
+  cmd->add_option("--disk-threads", args->disk_threads, "Threads of the disk pipeline (database, file storage)")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
   cmd->add_option("--trace", args->trace_out, "Record kernel events and write them as JSON lines on exit");
   cmd->callback([args] { set_exit_code(serve(*args)); });
 }

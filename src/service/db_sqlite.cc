@@ -1,7 +1,8 @@
 // Db on SQLite. DESIGN: one file, WAL (readers never block the writer and see one snapshot per
 // transaction), synchronous=FULL (the WAL is fsync'd at every COMMIT, so an acknowledged write
 // survives kill -9 and power loss), foreign_keys=ON. One writer connection behind an in-process
-// mutex, taking BEGIN IMMEDIATE so other processes' writers wait in busy_timeout instead of
+// mutex (group commit: concurrent writers share one transaction and one fsync, each function
+// in its own SAVEPOINT), taking BEGIN IMMEDIATE so other processes' writers wait in busy_timeout instead of
 // failing at COMMIT; `pool_size` reader connections (query_only) handed out from a free list.
 // Each connection caches its prepared statements by SQL text.
 
@@ -290,11 +291,35 @@ class SqliteDb final : public Db {
     return Status();
   }
 
+  // Group commit: concurrent writers queue; the first becomes the leader and runs the queued
+  // functions one after another in ONE transaction, each inside its own SAVEPOINT (a failing
+  // function is rolled back alone and gets its own error), then COMMITs once — one WAL fsync
+  // for the whole group instead of one per writer. A writer returns only after the COMMIT that
+  // holds its changes (or with the error that lost them).
   Status write(const std::function<Status(Tx&)>& fn) override {
     internal::TxScope scope;
     CHIRON_RETURN_IF_ERROR(scope.status());
-    std::lock_guard lock(write_mu_);
-    return run(*writer_, "BEGIN IMMEDIATE", fn);
+    PendingWrite me{&fn, Status(), false};
+    std::unique_lock lock(group_mu_);
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (leader_active_) {
+        group_cv_.wait(lock);
+        continue;
+      }
+      leader_active_ = true;
+      std::vector<PendingWrite*> batch;
+      const size_t n = std::min(queue_.size(), kMaxGroup);
+      batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      lock.unlock();
+      run_group(batch);
+      lock.lock();
+      for (PendingWrite* p : batch) p->done = true;
+      leader_active_ = false;
+      group_cv_.notify_all();
+    }
+    return me.result;
   }
 
   Status read(const std::function<Status(Tx&)>& fn) override {
@@ -333,10 +358,67 @@ class SqliteDb final : public Db {
     return st;
   }
 
+  struct PendingWrite {
+    const std::function<Status(Tx&)>* fn;
+    Status result;
+    bool done = false;  // Guarded by group_mu_
+  };
+  static constexpr size_t kMaxGroup = 64;
+
+  // Runs a group on the writer connection (only the leader calls it, so no lock is needed).
+  void run_group(const std::vector<PendingWrite*>& batch) {
+    if (batch.size() == 1) {
+      batch[0]->result = run(*writer_, "BEGIN IMMEDIATE", *batch[0]->fn);
+      return;
+    }
+    SqliteConn& conn = *writer_;
+    if (Status st = conn.simple("BEGIN IMMEDIATE"); !st.ok()) {
+      for (PendingWrite* p : batch) p->result = st;
+      return;
+    }
+    std::vector<PendingWrite*> kept;
+    Status lost;  // set when the whole transaction is gone (SQLite rolls back on disk errors)
+    for (PendingWrite* p : batch) {
+      if (!lost.ok()) {
+        p->result = lost;
+        continue;
+      }
+      Status st = conn.simple("SAVEPOINT chiron_group");
+      if (st.ok()) {
+        SqliteTx tx(conn);
+        st = (*p->fn)(tx);
+        if (st.ok() && !tx.failure().ok()) st = tx.failure();
+      }
+      if (sqlite3_get_autocommit(conn.db()) != 0) {
+        // The transaction itself was rolled back: everything of this group is lost.
+        lost = st.ok() ? Status::aborted("group transaction rolled back") : st;
+        p->result = lost;
+        for (PendingWrite* k : kept) k->result = lost;
+        kept.clear();
+        continue;
+      }
+      if (st.ok()) st = conn.simple("RELEASE chiron_group");
+      if (st.ok()) {
+        kept.push_back(p);
+      } else {
+        (void)conn.simple("ROLLBACK TO chiron_group");
+        (void)conn.simple("RELEASE chiron_group");
+        p->result = st;
+      }
+    }
+    if (!lost.ok()) return;
+    Status commit = conn.simple("COMMIT");
+    if (!commit.ok() && sqlite3_get_autocommit(conn.db()) == 0) (void)conn.simple("ROLLBACK");
+    for (PendingWrite* k : kept) k->result = commit;
+  }
+
   const std::string path_;
   const DbOptions options_;
-  std::mutex write_mu_;
-  std::unique_ptr<SqliteConn> writer_;  // Guarded by write_mu_
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::vector<PendingWrite*> queue_;  // Guarded by group_mu_
+  bool leader_active_ = false;        // Guarded by group_mu_
+  std::unique_ptr<SqliteConn> writer_;  // only the group leader uses it
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<SqliteConn>> idle_;  // Guarded by mu_

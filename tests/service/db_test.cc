@@ -262,6 +262,43 @@ TEST_P(DbTest, ConcurrentWritersLoseNoUpdates) {
   EXPECT_EQ(n.value_or(-1), kThreads * kIncrements);
 }
 
+// Concurrent writers may share one transaction (SQLite group commit): a writer that fails is
+// rolled back alone — none of its statements survive — and the others are committed.
+TEST_P(DbTest, AFailingConcurrentWriterIsRolledBackAloneOthersCommit) {
+  constexpr int kThreads = 6;
+  constexpr int kWrites = 30;
+  std::atomic<int> refused{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        const bool doomed = i % 5 == 0;
+        const std::string name = "w" + std::to_string(t) + "_" + std::to_string(i);
+        Status st = db_->write([&](Tx& tx) -> Status {
+          CHIRON_RETURN_IF_ERROR(tx.exec("INSERT INTO users(name) VALUES (?)", {name}).status());
+          // The doomed ones insert a duplicate after their first row: the whole write must go.
+          return tx.exec("INSERT INTO users(name) VALUES (?)", {doomed ? name : name + "_b"}).status();
+        });
+        if (doomed ? st.code() == StatusCode::kAlreadyExists : st.ok()) {
+          if (doomed) ++refused;
+        } else {
+          ++wrong;
+          ADD_FAILURE() << name << ": " << st.to_string();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(refused.load(), kThreads * (kWrites / 5));
+  auto n = db_->read_value<int64_t>([&](Tx& tx) -> Result<int64_t> {
+    CHIRON_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT COUNT(*) FROM users"));
+    return row->integer(0);
+  });
+  // Two rows per successful write, none from a refused one.
+  EXPECT_EQ(n.value_or(-1), 2 * kThreads * (kWrites - kWrites / 5));
+}
+
 TEST_P(DbTest, ReaderSeesOneSnapshot) {
   ASSERT_TRUE(add_user("alice").ok());
   std::promise<void> first_read_done;

@@ -212,6 +212,8 @@ Result<NewUser> ReviewServiceImpl::create_user(std::string_view name, std::strin
   if (!valid_name(name))
     return api_status(StatusCode::kInvalidArgument, "invalid_name",
                       "a name is 2..32 characters: a-z, 0-9, '_' or '-', starting with a letter or digit");
+  if (reserved_name(name))
+    return api_status(StatusCode::kAlreadyExists, "already_exists", "the name '" + std::string(name) + "' is reserved");
   std::string display(display_name.empty() ? name : display_name);
   CHIRON_ASSIGN_OR_RETURN(display, clean_display_name(display));
   PasswordParams params{options_.argon2_iterations, options_.argon2_memory_kib, 1};

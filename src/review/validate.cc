@@ -67,6 +67,13 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
+bool reserved_name(std::string_view name) {
+  static constexpr std::string_view kReserved[] = {"system", "chiron", "admin", "root", "api", "anonymous", "moderator"};
+  for (std::string_view r : kReserved)
+    if (name == r) return true;
+  return name.starts_with("anon-");
+}
+
 Result<std::string> clean_display_name(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);

@@ -14,6 +14,9 @@ namespace chiron::review {
 
 // docs/platform-api.md: ^[a-z0-9][a-z0-9_-]{1,31}$ (users and their channels).
 bool valid_name(std::string_view name);
+// Names nobody may sign up with: the chat's own identities ("system" posts line comments,
+// "anon-…" are anonymous sockets) and words that read as the site itself.
+bool reserved_name(std::string_view name);
 // 1..64 bytes of valid UTF-8 without control characters; surrounding spaces trimmed.
 Result<std::string> clean_display_name(std::string_view text);
 // Channel tags from a JSON array text (as stored) — at most kMaxTags, each 1..24 bytes of

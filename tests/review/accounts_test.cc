@@ -122,6 +122,13 @@ TEST_F(AccountsTest, SignupRefusesBadNamesPasswordsAndDuplicates) {
   Reply dup = call("POST", "/api/v1/auth/signup", R"({"name":"bob","password":"another one"})");
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(dup.code(), "already_exists");
+  // The chat's own identities cannot be taken: "system" posts line comments, anon-* are anonymous.
+  for (const char* name : {"system", "anon-1234", "admin"}) {
+    Reply r = call("POST", "/api/v1/auth/signup",
+                   json::serialize(json::object{{"name", name}, {"password", "correct horse"}}));
+    EXPECT_EQ(r.status, 409) << name;
+    EXPECT_NE(r.raw.body.find("reserved"), std::string::npos) << r.raw.body;
+  }
 }
 
 TEST_F(AccountsTest, SessionsRenewAfterADayAndExpireAfterThirtyDays) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -48,25 +49,33 @@ std::string sha256_hex(std::string_view bytes) {
   return h.final_hex();
 }
 
-Result<std::string> sha256_file(const std::filesystem::path& file, uint64_t* size_out) {
+Status for_each_file_chunk(const std::filesystem::path& file, size_t chunk,
+                           const std::function<bool(std::string_view)>& fn) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::from_errno("open " + file.string(), errno);
-  Sha256 h;
-  std::vector<char> buf(1 << 20);
-  uint64_t total = 0;
+  std::vector<char> buf(std::max<size_t>(1, chunk));
+  Status st;
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::from_errno("read " + file.string(), err);
+      st = Status::from_errno("read " + file.string(), errno);
+      break;
     }
-    if (n == 0) break;
-    h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
-    total += static_cast<uint64_t>(n);
+    if (n == 0 || !fn(std::string_view(buf.data(), static_cast<size_t>(n)))) break;
   }
   ::close(fd);
+  return st;
+}
+
+Result<std::string> sha256_file(const std::filesystem::path& file, uint64_t* size_out) {
+  Sha256 h;
+  uint64_t total = 0;
+  CHIRON_RETURN_IF_ERROR(for_each_file_chunk(file, 1 << 20, [&](std::string_view bytes) {
+    h.update(bytes);
+    total += bytes.size();
+    return true;
+  }));
   if (size_out) *size_out = total;
   return h.final_hex();
 }

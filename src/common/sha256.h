@@ -4,6 +4,7 @@
 // cookies and push tokens. Sha256 objects: not thread-safe; the free functions: thread-safe.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view bytes);
+// Reads `file` front to back in chunks of up to `chunk` bytes, handing each to `fn` (which
+// returns false to stop early). Bounded memory; EINTR retried. Also used to count lines.
+Status for_each_file_chunk(const std::filesystem::path& file, size_t chunk,
+                           const std::function<bool(std::string_view)>& fn);
 // Hashes a file in 1 MiB reads (bounded memory); also returns its size through *size_out.
 Result<std::string> sha256_file(const std::filesystem::path& file, uint64_t* size_out = nullptr);
 // 64 lower-case hex digits.

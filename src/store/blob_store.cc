@@ -130,23 +130,14 @@ Result<BlobInfo> BlobStore::adopt(const fs::path& file, std::string_view sha256)
 
 Result<std::string> BlobStore::read_prefix(std::string_view sha256, size_t max_bytes) const {
   if (!is_sha256_hex(sha256)) return Status::not_found("blob " + std::string(sha256));
-  fs::path p = path_of(sha256);
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? Status::not_found("blob " + std::string(sha256)) : Status::from_errno("open " + p.string(), errno);
+  const fs::path p = path_of(sha256);
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return Status::not_found("blob " + std::string(sha256));
   std::string out;
-  std::vector<char> buf(1 << 16);
-  while (out.size() < max_bytes) {
-    ssize_t n = ::read(fd, buf.data(), std::min(buf.size(), max_bytes - out.size()));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::from_errno("read " + p.string(), err);
-    }
-    if (n == 0) break;
-    out.append(buf.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
+  CHIRON_RETURN_IF_ERROR(for_each_file_chunk(p, 1 << 16, [&](std::string_view bytes) {
+    out.append(bytes.substr(0, max_bytes - out.size()));
+    return out.size() < max_bytes;
+  }));
   return out;
 }
 
@@ -154,28 +145,13 @@ Result<std::string> BlobStore::read(std::string_view sha256) const { return read
 
 Result<int64_t> BlobStore::line_count(std::string_view sha256) const {
   if (!is_sha256_hex(sha256)) return Status::not_found("blob " + std::string(sha256));
-  fs::path p = path_of(sha256);
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::from_errno("open " + p.string(), errno);
-  std::vector<char> buf(1 << 20);
   int64_t newlines = 0;
   char last = '\n';
-  bool any = false;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::from_errno("read " + p.string(), err);
-    }
-    if (n == 0) break;
-    any = true;
-    for (ssize_t i = 0; i < n; ++i) newlines += buf[static_cast<size_t>(i)] == '\n';
-    last = buf[static_cast<size_t>(n - 1)];
-  }
-  ::close(fd);
-  if (!any) return int64_t{0};
+  CHIRON_RETURN_IF_ERROR(for_each_file_chunk(path_of(sha256), 1 << 20, [&](std::string_view bytes) {
+    for (char c : bytes) newlines += c == '\n';
+    last = bytes.back();
+    return true;
+  }));
   return newlines + (last == '\n' ? 0 : 1);
 }
 

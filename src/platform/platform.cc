@@ -63,15 +63,8 @@ struct Platform::Impl {
   std::shared_ptr<chat::ChatServer> chat;
   std::unique_ptr<service::Db> db;
   std::shared_ptr<LiveHubServer> hub;
-  // The hub calls into review (participants) and review publishes to the hub: the hub holds a
-  // forwarding Access that is valid once review exists.
-  struct AccessProxy final : service::Access {
-    service::Access* target = nullptr;
-    Result<service::Caller> caller(const net::Request& r) override { return target->caller(r); }
-    Result<service::ChannelRef> channel(std::string_view name) override { return target->channel(name); }
-    bool can_read(const service::Caller& c, const service::ChannelRef& ch) override { return target->can_read(c, ch); }
-    bool can_write(const service::Caller& c, const service::ChannelRef& ch) override { return target->can_write(c, ch); }
-  } access;
+  // Review publishes to the hub and the hub asks review (access, participants): review is opened
+  // first, with this forwarder, which reaches the hub once it exists.
   struct HubProxy final : service::LiveHub {
     std::weak_ptr<LiveHubServer> hub;
     void publish(int64_t channel_id, json::object event) override {
@@ -115,18 +108,17 @@ Result<std::unique_ptr<Platform>> Platform::open(kernel::Runtime& runtime, Platf
   auto review = review::ReviewService::open(*p.db, p.hub_proxy, std::move(ro));
   if (!review.ok()) return std::move(review).status().context("accounts");
   p.review = std::shared_ptr<review::ReviewService>(std::move(*review));
-  p.access.target = p.review.get();
 
   store::FilesOptions fo;
   fo.data_dir = o.data_dir;
   fo.quota_bytes = o.quota_bytes;
   fo.max_file_bytes = o.max_file_bytes;
-  auto files = store::FilesService::open(*p.db, p.access, p.hub_proxy, fo);
+  auto files = store::FilesService::open(*p.db, *p.review, p.hub_proxy, fo);
   if (!files.ok()) return std::move(files).status().context("file store");
   p.files = std::move(*files);
 
   std::weak_ptr<review::ReviewService> weak_review = p.review;
-  p.hub = LiveHubServer::create(runtime, p.access, [weak_review](int64_t session_id, int64_t user_id) {
+  p.hub = LiveHubServer::create(runtime, *p.review, [weak_review](int64_t session_id, int64_t user_id) {
     if (auto r = weak_review.lock()) {
       if (Status st = r->record_participant(session_id, user_id); !st.ok())
         log::warn("platform", "participant not recorded", {{"session", session_id}, {"error", st.to_string()}});

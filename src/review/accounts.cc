@@ -386,7 +386,7 @@ Result<Reply> ReviewServiceImpl::chat_token(Ctx& ctx) {
   json::object body;
   body["token"] = chat::sign_chat_token(options_.chat_secret, claims, now_s);
   body["room"] = ref->chat_room;
-  body["expires_at"] = service::iso_time(claims.expires_unix_s * 1000);
+  body["expires_at"] = format_utc_ms(claims.expires_unix_s * 1000);
   return Reply{200, std::move(body), {}};
 }
 

@@ -151,9 +151,9 @@ Result<json::object> ReviewServiceImpl::session_json(service::Tx& tx, const Sess
   json::object o;
   o["id"] = s.id;
   o["channel"] = s.channel;
-  o["started_at"] = service::iso_time(s.started_at);
+  o["started_at"] = format_utc_ms(s.started_at);
   if (s.ended_at) {
-    o["ended_at"] = service::iso_time(*s.ended_at);
+    o["ended_at"] = format_utc_ms(*s.ended_at);
   } else {
     o["ended_at"] = nullptr;
   }
@@ -193,9 +193,9 @@ json::object ReviewServiceImpl::rating_json(const RatingRow& r) {
   }
   o["overall"] = static_cast<double>(total) / 5.0;
   o["comment"] = r.comment;
-  o["created_at"] = service::iso_time(r.created_at);
-  o["updated_at"] = service::iso_time(r.updated_at);
-  o["editable_until"] = service::iso_time(r.created_at + kEditWindowMs);
+  o["created_at"] = format_utc_ms(r.created_at);
+  o["updated_at"] = format_utc_ms(r.updated_at);
+  o["editable_until"] = format_utc_ms(r.created_at + kEditWindowMs);
   return o;
 }
 

@@ -156,6 +156,4 @@ Result<std::optional<bool>> opt_bool_field(const json::object& o, std::string_vi
 
 bool is_safe_method(std::string_view method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
 
-std::string iso_time(int64_t unix_ms) { return format_utc_ms(unix_ms); }
-
 }  // namespace chiron::service

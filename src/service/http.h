@@ -56,7 +56,4 @@ Result<std::optional<bool>> opt_bool_field(const boost::json::object& o, std::st
 // GET/HEAD/OPTIONS.
 bool is_safe_method(std::string_view method);
 
-// Milliseconds since the epoch → "2026-11-22T10:11:12.345Z".
-std::string iso_time(int64_t unix_ms);
-
 }  // namespace chiron::service

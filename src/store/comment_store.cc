@@ -1,6 +1,7 @@
 #include "store/tx_value.h"
 #include "store/comment_store.h"
 
+#include "common/clock.h"
 #include "service/http.h"
 
 namespace chiron::store {
@@ -37,7 +38,7 @@ boost::json::object comment_json(const Comment& c) {
   boost::json::object author{{"id", c.author_id}, {"name", c.author_name}, {"display_name", c.author_display}};
   boost::json::object o{{"id", c.id},     {"path", c.path}, {"version", c.version},
                         {"line", c.line}, {"body", c.body}, {"author", std::move(author)},
-                        {"created_at", service::iso_time(c.created_at)}};
+                        {"created_at", format_utc_ms(c.created_at)}};
   if (c.session_id > 0) {
     o["session_id"] = c.session_id;
   } else {

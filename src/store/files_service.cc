@@ -17,6 +17,7 @@
 #include "store/file_store.h"
 #include "store/paths.h"
 #include "store/schema.h"
+#include "common/clock.h"
 #include "common/sha256.h"
 #include "store/upload_store.h"
 
@@ -178,7 +179,7 @@ class FilesServiceImpl final : public FilesService {
                                  {"size", e.size},
                                  {"sha256", e.sha256},
                                  {"version", e.version},
-                                 {"updated_at", service::iso_time(e.updated_at)}});
+                                 {"updated_at", format_utc_ms(e.updated_at)}});
     }
     json::object body{{"count", files->size()},       {"total_bytes", total},
                       {"usage_bytes", usage->used_bytes}, {"quota_bytes", options_.quota_bytes}};
@@ -288,7 +289,7 @@ class FilesServiceImpl final : public FilesService {
                                  {"size", e.size},
                                  {"sha256", e.sha256},
                                  {"deleted", e.deleted},
-                                 {"created_at", service::iso_time(e.updated_at)},
+                                 {"created_at", format_utc_ms(e.updated_at)},
                                  {"session_id", session_or_null(e.session_id)}});
     }
     return service::json_response(200, json::object{{"path", path}, {"versions", std::move(arr)}});

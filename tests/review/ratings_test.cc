@@ -88,7 +88,7 @@ TEST_F(RatingsTest, StreamerRatesAParticipantAndEditsWithin24Hours) {
   EXPECT_EQ(r.json.at("by").at("name").as_string(), "alice");
   EXPECT_DOUBLE_EQ(r.json.at("overall").as_double(), 3.0);
   EXPECT_EQ(r.json.at("comment").as_string(), "thanks!");
-  EXPECT_EQ(r.json.at("editable_until").as_string(), service::iso_time(clock_.unix_ms() + kEditWindowMs));
+  EXPECT_EQ(r.json.at("editable_until").as_string(), format_utc_ms(clock_.unix_ms() + kEditWindowMs));
   expect_aggregates_consistent();
 
   clock_.advance(std::chrono::hours(23));

@@ -138,7 +138,7 @@ TEST_F(SessionsTest, SessionsLeftOpenEndAtTheirLastActivityOnReopen) {
   open_service();  // as after a crash
   Reply s = call("GET", "/api/v1/sessions/" + std::to_string(*sid));
   ASSERT_EQ(s.status, 200);
-  EXPECT_EQ(s.json.at("ended_at").as_string(), service::iso_time(started + 30000));
+  EXPECT_EQ(s.json.at("ended_at").as_string(), format_utc_ms(started + 30000));
   EXPECT_EQ(s.json.at("duration_s").as_int64(), 30);
   EXPECT_FALSE(call("GET", "/api/v1/channels/alice").json.at("live").as_bool());
 }

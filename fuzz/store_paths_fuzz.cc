@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "common/strings.h"
 #include "store/paths.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -16,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (path.empty() || path.size() > chiron::store::kMaxPathBytes || path.front() == '/') std::abort();
-  if (!chiron::store::is_valid_utf8(path)) std::abort();
+  if (!chiron::is_valid_utf8(path)) std::abort();
   size_t start = 0;
   for (;;) {
     size_t slash = path.find('/', start);

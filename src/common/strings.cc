@@ -4,9 +4,7 @@
 #include <cstdio>
 
 namespace chiron {
-namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is invalid.
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
   if (b0 < 0x80) return 1;
@@ -26,8 +24,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return n;
 }
-
-}  // namespace
 
 void append_json_escaped(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {

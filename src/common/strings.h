@@ -22,6 +22,9 @@ std::string to_lower(std::string_view s);
 
 // True if s is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view s);
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, surrogates or code points
+// above U+10FFFF), or 0 when it is malformed or cut off. i < s.size().
+size_t utf8_sequence_length(std::string_view s, size_t i);
 
 // Parses a decimal integer occupying all of s.
 Result<uint64_t> parse_u64(std::string_view s);

@@ -94,8 +94,8 @@ Status BlobStore::install(const fs::path& from, std::string_view sha256) {
   return fsync_dir(dir);
 }
 
-Result<BlobInfo> BlobStore::put(std::string_view bytes) {
-  BlobInfo info{sha256_hex(bytes), bytes.size()};
+Result<BlobInfo> BlobStore::put(std::string_view bytes, std::string_view sha256) {
+  BlobInfo info{sha256.empty() ? sha256_hex(bytes) : std::string(sha256), bytes.size()};
   if (exists(info.sha256)) return info;
   fs::path tmp = tmp_ / ("blob-" + random_hex(12));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);

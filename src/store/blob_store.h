@@ -32,7 +32,8 @@ class BlobStore {
   static Result<std::unique_ptr<BlobStore>> open(const std::filesystem::path& data_dir);
 
   // Stores bytes (deduplicated); durable on return.
-  Result<BlobInfo> put(std::string_view bytes);
+  // sha256: the bytes' digest when the caller already has it (empty: computed here).
+  Result<BlobInfo> put(std::string_view bytes, std::string_view sha256 = {});
   // Moves `file` (same filesystem, already fsync'd) into the store as the blob `sha256`
   // after verifying its content hashes to it; kInvalidArgument "checksum_mismatch" otherwise
   // (the file is left in place). When the blob already exists the file is removed.

@@ -75,7 +75,9 @@ class FileStore {
       : db_(db), blobs_(blobs), limits_(limits), clock_(clock) {}
 
   // Saves content as the path's next version (deduplicated, quota-checked).
-  Result<SaveResult> save(const WriteContext& w, std::string_view path, std::string_view content);
+  // sha256: the content's digest when the caller already computed it (empty: computed here).
+  Result<SaveResult> save(const WriteContext& w, std::string_view path, std::string_view content,
+                          std::string sha256 = {});
   // A new version pointing at a durable blob. require_known: the channel must already
   // reference the blob (PUT ?from_sha256) → else kNotFound "blob_unknown".
   Result<SaveResult> save_blob(const WriteContext& w, std::string_view path, const BlobInfo& blob, bool require_known);

@@ -11,7 +11,6 @@
 
 #include "net/mime.h"
 #include "service/http.h"
-#include "service/http.h"
 #include "store/blob_store.h"
 #include "store/comment_store.h"
 #include "store/file_store.h"
@@ -19,6 +18,7 @@
 #include "store/schema.h"
 #include "common/clock.h"
 #include "common/sha256.h"
+#include "common/strings.h"
 #include "store/upload_store.h"
 
 namespace chiron::store {
@@ -55,19 +55,6 @@ json::object file_event(const SaveResult& r) {
 
 json::object save_json(const SaveResult& r) {
   return {{"path", r.path}, {"version", r.version}, {"size", static_cast<int64_t>(r.size)}, {"sha256", r.sha256}, {"unchanged", r.unchanged}};
-}
-
-std::optional<uint64_t> parse_u64(std::string_view s) {
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 // Text if it has no NUL and is UTF-8 (a multi-byte sequence cut by the prefix end is fine).
@@ -233,7 +220,7 @@ class FilesServiceImpl final : public FilesService {
     if (Status st = path_error(path); !st.ok()) return service::error_response(st);
     Result<SaveResult> saved = Status::internal("unset");
     if (auto from = r.query_param("from_sha256")) {
-      std::string sha = lower(*from);
+      std::string sha = to_lower(*from);
       if (!is_sha256_hex(sha)) return service::error_response(Status::invalid_argument("from_sha256 must be 64 hex digits"));
       if (!r.body.empty()) return service::error_response(Status::invalid_argument("a PUT with from_sha256 has an empty body"));
       auto size = blobs_->size(sha);
@@ -245,14 +232,12 @@ class FilesServiceImpl final : public FilesService {
                                      "a PUT body is at most " + megabytes(options_.max_put_bytes) +
                                          "; larger files go through POST .../uploads"));
       }
-      if (auto want = r.headers.get("X-Chiron-Sha256")) {
-        std::string actual = sha256_hex(r.body);
-        if (lower(*want) != actual) {
-          return service::error_response(service::api_status(StatusCode::kInvalidArgument, "checksum_mismatch",
-                                       "body hashes to " + actual + ", X-Chiron-Sha256 says " + std::string(*want)));
-        }
+      std::string actual = sha256_hex(r.body);  // once: checked here, then the blob's address
+      if (auto want = r.headers.get("X-Chiron-Sha256"); want && to_lower(*want) != actual) {
+        return service::error_response(service::api_status(StatusCode::kInvalidArgument, "checksum_mismatch",
+                                     "body hashes to " + actual + ", X-Chiron-Sha256 says " + std::string(*want)));
       }
-      saved = files_.save(scope->writer(), path, r.body);
+      saved = files_.save(scope->writer(), path, r.body, std::move(actual));
     }
     if (!saved.ok()) return service::error_response(saved.status());
     if (!saved->unchanged) publish(scope->channel, file_event(*saved));
@@ -318,7 +303,7 @@ class FilesServiceImpl final : public FilesService {
     if (!size.ok()) return service::error_response(size.status());
     auto sha = service::string_field(*body, "sha256", true, 64);
     if (!sha.ok()) return service::error_response(sha.status());
-    std::string hex = lower(*sha);
+    std::string hex = to_lower(*sha);
     if (!is_sha256_hex(hex)) return service::error_response(Status::invalid_argument("field 'sha256' must be 64 hex digits"));
     if (Status st = files_.precheck(scope->channel.id, hex, static_cast<uint64_t>(*size)); !st.ok()) return service::error_response(st);
     auto up = uploads_->create(scope->channel.id, scope->channel.name, *path, static_cast<uint64_t>(*size), hex,
@@ -381,7 +366,7 @@ class FilesServiceImpl final : public FilesService {
     }
     if (auto want = r.headers.get("X-Chiron-Chunk-Sha256")) {
       std::string actual = sha256_hex(r.body);
-      if (lower(*want) != actual) {
+      if (to_lower(*want) != actual) {
         return service::error_response(service::api_status(StatusCode::kInvalidArgument, "checksum_mismatch",
                                      "chunk hashes to " + actual + ", X-Chiron-Chunk-Sha256 says " + std::string(*want) +
                                          "; nothing was stored, resend it"));

@@ -17,7 +17,5 @@ inline constexpr size_t kMaxSegmentBytes = 255;
 // OK, or kInvalidArgument whose message says what is wrong ("invalid path: segment 2 is '..'").
 Status validate_path(std::string_view path);
 
-// Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
-bool is_valid_utf8(std::string_view s);
 
 }  // namespace chiron::store

@@ -1,4 +1,5 @@
 #include "store/paths.h"
+#include "common/strings.h"
 
 #include <string>
 #include <vector>

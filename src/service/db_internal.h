@@ -2,10 +2,13 @@
 // Internal to the service module: pieces the SQLite and PostgreSQL backends of Db share.
 
 #include <cstddef>
+#include <exception>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "service/db.h"
 
 namespace chiron::service::internal {
 
@@ -37,5 +40,18 @@ class TxScope {
 
 // The first `max_chars` of a statement, for error messages.
 std::string sql_excerpt(std::string_view sql, size_t max_chars = 80);
+
+// Runs a transaction function; an exception it throws becomes an error Status, so the caller's
+// ROLLBACK path runs and the connection (and, on SQLite, the group-commit leadership) is never
+// left behind by unwinding.
+inline Status call_tx_fn(const std::function<Status(Tx&)>& fn, Tx& tx) {
+  try {
+    return fn(tx);
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("transaction function threw: ") + e.what());
+  } catch (...) {
+    return Status::internal("transaction function threw");
+  }
+}
 
 }  // namespace chiron::service::internal

@@ -356,7 +356,7 @@ class PgDb final : public Db {
       return std::move(began).status();
     }
     PgTx tx(*conn);
-    Status st = fn(tx);
+    Status st = internal::call_tx_fn(fn, tx);
     if (st.ok() && !tx.failure().ok()) st = tx.failure();
     if (st.ok()) {
       auto committed = conn->command("COMMIT", retryable);

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -313,9 +314,12 @@ class SqliteDb final : public Db {
       batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       lock.unlock();
-      run_group(batch);
+      std::vector<PendingWrite*> unrun = run_group(batch);
       lock.lock();
-      for (PendingWrite* p : batch) p->done = true;
+      // Writers a lost transaction never reached go first in the next group.
+      queue_.insert(queue_.begin(), unrun.begin(), unrun.end());
+      for (PendingWrite* p : batch)
+        if (std::find(unrun.begin(), unrun.end(), p) == unrun.end()) p->done = true;
       leader_active_ = false;
       group_cv_.notify_all();
     }
@@ -348,7 +352,7 @@ class SqliteDb final : public Db {
   static Status run(SqliteConn& conn, const char* begin, const std::function<Status(Tx&)>& fn) {
     CHIRON_RETURN_IF_ERROR(conn.simple(begin));
     SqliteTx tx(conn);
-    Status st = fn(tx);
+    Status st = internal::call_tx_fn(fn, tx);
     if (st.ok() && !tx.failure().ok()) st = tx.failure();
     if (st.ok()) {
       st = conn.simple("COMMIT");
@@ -366,27 +370,28 @@ class SqliteDb final : public Db {
   static constexpr size_t kMaxGroup = 64;
 
   // Runs a group on the writer connection (only the leader calls it, so no lock is needed).
-  void run_group(const std::vector<PendingWrite*>& batch) {
+  // Returns the writers it did not run because the transaction was lost before their turn.
+  std::vector<PendingWrite*> run_group(const std::vector<PendingWrite*>& batch) {
     if (batch.size() == 1) {
       batch[0]->result = run(*writer_, "BEGIN IMMEDIATE", *batch[0]->fn);
-      return;
+      return {};
     }
     SqliteConn& conn = *writer_;
     if (Status st = conn.simple("BEGIN IMMEDIATE"); !st.ok()) {
       for (PendingWrite* p : batch) p->result = st;
-      return;
+      return {};
     }
-    std::vector<PendingWrite*> kept;
+    std::vector<PendingWrite*> kept, unrun;
     Status lost;  // set when the whole transaction is gone (SQLite rolls back on disk errors)
     for (PendingWrite* p : batch) {
       if (!lost.ok()) {
-        p->result = lost;
+        unrun.push_back(p);
         continue;
       }
       Status st = conn.simple("SAVEPOINT chiron_group");
       if (st.ok()) {
         SqliteTx tx(conn);
-        st = (*p->fn)(tx);
+        st = internal::call_tx_fn(*p->fn, tx);
         if (st.ok() && !tx.failure().ok()) st = tx.failure();
       }
       if (sqlite3_get_autocommit(conn.db()) != 0) {
@@ -406,10 +411,11 @@ class SqliteDb final : public Db {
         p->result = st;
       }
     }
-    if (!lost.ok()) return;
+    if (!lost.ok()) return unrun;
     Status commit = conn.simple("COMMIT");
     if (!commit.ok() && sqlite3_get_autocommit(conn.db()) == 0) (void)conn.simple("ROLLBACK");
     for (PendingWrite* k : kept) k->result = commit;
+    return unrun;
   }
 
   const std::string path_;

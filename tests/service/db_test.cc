@@ -299,6 +299,26 @@ TEST_P(DbTest, AFailingConcurrentWriterIsRolledBackAloneOthersCommit) {
   EXPECT_EQ(n.value_or(-1), 2 * kThreads * (kWrites - kWrites / 5));
 }
 
+// A transaction function that throws is rolled back like a failing one, and the database
+// keeps taking writes and reads (no writer or pooled connection is left behind).
+TEST_P(DbTest, AThrowingTransactionFunctionIsRolledBackAndTheDbCarriesOn) {
+  for (int i = 0; i < 6; ++i) {  // more than the pool: a leaked connection would hang here
+    Status st = db_->write([&](Tx& tx) -> Status {
+      CHIRON_RETURN_IF_ERROR(tx.exec("INSERT INTO users(name) VALUES ('thrower')").status());
+      throw std::runtime_error("boom");
+    });
+    EXPECT_EQ(st.code(), StatusCode::kInternal) << st.to_string();
+    Status rd = db_->read([&](Tx&) -> Status { throw std::out_of_range("row"); });
+    EXPECT_EQ(rd.code(), StatusCode::kInternal);
+  }
+  ASSERT_TRUE(add_user("after").ok());
+  auto n = db_->read_value<int64_t>([&](Tx& tx) -> Result<int64_t> {
+    CHIRON_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT COUNT(*) FROM users"));
+    return row->integer(0);
+  });
+  EXPECT_EQ(n.value_or(-1), 1);
+}
+
 TEST_P(DbTest, ReaderSeesOneSnapshot) {
   ASSERT_TRUE(add_user("alice").ok());
   std::promise<void> first_read_done;

@@ -147,7 +147,18 @@ std::optional<FileState> Syncer::local_state(const std::string& path) {
     }
   }
   auto d = digest_file(abs, 0);
-  if (!d.ok()) return std::nullopt;
+  if (!d.ok()) {
+    // Gone (or replaced by a non-file) while we looked: absent. Still there but unreadable
+    // (permissions, EMFILE, EIO): an error for this file, and the server's copy stays — an
+    // unreadable file must never plan a delete.
+    struct stat again {};
+    if (::lstat(abs.c_str(), &again) != 0 || !S_ISREG(again.st_mode)) return std::nullopt;
+    errors_++;
+    progress_.error(path, d.status().message());
+    std::lock_guard lock(mu_);
+    if (auto it = remote_.find(path); it != remote_.end()) return it->second;
+    return std::nullopt;
+  }
   std::lock_guard lock(mu_);
   cache_[path] = {d->size, ns_of(st.st_mtim), ns_of(st.st_ctim), st.st_ino, d->sha256};
   return FileState{d->size, d->sha256};

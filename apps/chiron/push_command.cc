@@ -21,17 +21,19 @@ namespace {
 int run_push(push::PushOptions options, bool tty, bool no_tty) {
   if (tty) options.progress = 1;
   if (no_tty) options.progress = 0;
+  // create() may wait for the server (it asks which channel the token writes to) and starts no
+  // thread: Ctrl-C still ends the process the default way while it runs.
+  auto client = push::PushClient::create(std::move(options));
+  if (!client.ok()) {
+    std::fprintf(stderr, "chiron push: %s\n", client.status().message().c_str());
+    return 2;
+  }
   // Before any thread starts, so the workers inherit the mask and the signal comes to sigtimedwait.
   sigset_t set = block_shutdown_signals();
   // The engine thread says "finished" with SIGUSR1, so the exit is not held back to the next tick.
   sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   const pthread_t main_thread = pthread_self();
-  auto client = push::PushClient::create(std::move(options));
-  if (!client.ok()) {
-    std::fprintf(stderr, "chiron push: %s\n", client.status().message().c_str());
-    return 2;
-  }
   std::atomic<bool> done{false};
   int code = 0;
   std::thread engine([&] {

@@ -193,6 +193,7 @@ Result<ApiReply> FilesClient::upload(const std::string& path, const std::string&
 
     bool lost = false;
     bool retried = false;
+    int failures = 0;  // consecutive failed chunk sends: same backoff and attempt cap as call()
     while (!lost) {
       if (stopping()) return Status::cancelled("stopping");
       CHIRON_ASSIGN_OR_RETURN(std::string bytes, read_range(fd, offset, std::min(chunk, size - std::min(size, offset))));
@@ -208,7 +209,9 @@ Result<ApiReply> FilesClient::upload(const std::string& path, const std::string&
           return std::move(sent).status();
         }
         const std::string why = sent.ok() ? "upload chunk: " + to_reply(*sent).describe() : sent.status().message();
-        const int64_t delay = backoff_delay_ms(0, std::uniform_real_distribution<double>(0, 1)(rng_),
+        if (policy_.max_attempts > 0 && failures + 1 >= policy_.max_attempts)
+          return Status::unavailable(why + " (gave up after " + std::to_string(failures + 1) + " attempts)");
+        const int64_t delay = backoff_delay_ms(failures++, std::uniform_real_distribution<double>(0, 1)(rng_),
                                                policy_.initial_ms, policy_.max_ms);
         if (hooks_.on_retry) hooks_.on_retry(delay, why);
         if (hooks_.sleep && !hooks_.sleep(delay)) return Status::cancelled("stopping");
@@ -225,6 +228,7 @@ Result<ApiReply> FilesClient::upload(const std::string& path, const std::string&
         continue;
       }
       ApiReply pr = to_reply(*sent);
+      failures = 0;
       if (retried && hooks_.on_recovered) {
         hooks_.on_recovered();
         retried = false;

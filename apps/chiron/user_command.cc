@@ -22,6 +22,14 @@
 namespace chiron::app {
 namespace {
 
+// The CLI opens the database next to a possibly running server: it must not end that server's
+// live sessions or flush chat counts.
+review::ReviewOptions cli_options() {
+  review::ReviewOptions o;
+  o.serving = false;
+  return o;
+}
+
 struct UserArgs {
   std::string name;
   std::string password;
@@ -47,7 +55,7 @@ int run_add(const UserArgs& a) {
     return 1;
   }
   service::NullLiveHub hub;
-  auto svc = review::ReviewService::open(**db, hub, review::ReviewOptions{});
+  auto svc = review::ReviewService::open(**db, hub, cli_options());
   if (!svc.ok()) {
     std::fprintf(stderr, "chiron user add: %s\n", svc.status().to_string().c_str());
     return 1;
@@ -74,7 +82,7 @@ int run_list(const UserArgs& a) {
     return 1;
   }
   service::NullLiveHub hub;
-  auto svc = review::ReviewService::open(**db, hub, review::ReviewOptions{});  // migrates an empty database
+  auto svc = review::ReviewService::open(**db, hub, cli_options());  // migrates an empty database
   if (!svc.ok()) {
     std::fprintf(stderr, "chiron user list: %s\n", svc.status().to_string().c_str());
     return 1;

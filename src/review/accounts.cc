@@ -58,6 +58,7 @@ ReviewServiceImpl::~ReviewServiceImpl() {
 
 Status ReviewServiceImpl::init() {
   CHIRON_RETURN_IF_ERROR(db_.migrate("review", review_migrations()).context("review schema"));
+  if (!options_.serving) return {};
   // Sessions a crash left open end at their last sign of life.
   auto ended = db_.write_value<int64_t>([](service::Tx& tx) -> Result<int64_t> {
     return tx.exec("UPDATE live_sessions SET ended_at = last_activity WHERE ended_at IS NULL");

@@ -30,6 +30,9 @@ namespace chiron::review {
 
 struct ReviewOptions {
   bool secure_cookies = false;     // add `Secure` to the session cookie (behind TLS)
+  // The server that owns the sessions: ends sessions a crash left open and flushes chat counts.
+  // Off for tools that only open the database next to a running server (`chiron user add`).
+  bool serving = true;
   std::string chat_secret;         // signs chat tokens (GET /api/v1/chat/token); empty → 503 there
   int64_t chat_token_ttl_s = 12 * 3600;
   int64_t login_ttl_s = 30 * 24 * 3600;

@@ -75,6 +75,10 @@ test('live events, participants, comments into chat, chat counts, private channe
       return s.body.participants?.some((p) => p.name === 'bob');
     }, { what: 'bob recorded as a participant' });
 
+    // An operator adding a user next to the running server leaves its live session alone.
+    await addUser(serve.data, 'carol');
+    assert.equal((await httpJson(`${base}/api/v1/sessions/${started.body.id}`)).body.ended_at, null);
+
     // A pushed file reaches viewers as a `file` event after its version is committed.
     const put = await httpJson(`${base}/api/v1/channels/alice/files/src/app.js`, {
       method: 'PUT', token: alice.push_token, rawBody: 'const a = 1;\nconst b = 2;\n' });

@@ -172,8 +172,12 @@ class ReviewServiceImpl final : public ReviewService {
   Result<Reply> list_sessions(Ctx& ctx);
   Result<Reply> get_session(Ctx& ctx);
   Result<SessionRow> start_session_tx(service::Tx& tx, int64_t channel_id, std::string_view source);
-  Result<SessionRow> end_session_tx(service::Tx& tx, int64_t channel_id);
-  void publish_session(const SessionRow& s, const char* state);
+  // *taken: the buffered chat count it added (the caller removes it from the buffer after commit).
+  Result<SessionRow> end_session_tx(service::Tx& tx, int64_t channel_id, int64_t* taken);
+  Result<SessionRow> start_session_row(int64_t channel_id, std::string_view source);
+  Result<SessionRow> end_session_row(int64_t channel_id);
+  // The `session` event; returns the session's JSON (the routes answer with it).
+  Result<boost::json::object> publish_session(const SessionRow& s, const char* state);
   void flusher_loop();
   int64_t pending_chat(const std::string& room);
 

@@ -63,61 +63,66 @@ Result<SessionRow> ReviewServiceImpl::start_session_tx(service::Tx& tx, int64_t 
   return std::move(rows.front());
 }
 
-Result<SessionRow> ReviewServiceImpl::end_session_tx(service::Tx& tx, int64_t channel_id) {
+Result<SessionRow> ReviewServiceImpl::end_session_tx(service::Tx& tx, int64_t channel_id, int64_t* taken) {
   CHIRON_ASSIGN_OR_RETURN(auto rows, load_sessions(tx, "s.channel_id = ? AND s.ended_at IS NULL", {channel_id}));
   if (rows.empty()) return api_status(StatusCode::kFailedPrecondition, "offline", "the channel is not live");
   SessionRow s = std::move(rows.front());
   const int64_t now = now_ms();
-  // The counts still buffered for this room belong to this session (flush_mu_ is held).
-  int64_t pending = 0;
-  {
-    std::lock_guard lock(chat_mu_);
-    if (auto it = chat_pending_.find(s.chat_room); it != chat_pending_.end()) {
-      pending = it->second;
-      chat_pending_.erase(it);
-    }
-  }
-  auto st = tx.exec("UPDATE live_sessions SET ended_at = ?, last_activity = ?, chat_messages = chat_messages + ? "
-                    "WHERE id = ?",
-                    {now, now, pending, s.id});
-  if (!st.ok()) {
-    std::lock_guard lock(chat_mu_);
-    chat_pending_[s.chat_room] += pending;
-    return st.status();
-  }
+  // The counts still buffered for this room belong to this session (flush_mu_ is held, so only
+  // new messages can add to them). Only read here: the caller takes them out of the buffer once
+  // the commit succeeded (PostgreSQL may run this function again; a commit may fail).
+  const int64_t pending = pending_chat(s.chat_room);
+  *taken = pending;
+  CHIRON_RETURN_IF_ERROR(
+      tx.exec("UPDATE live_sessions SET ended_at = ?, last_activity = ?, chat_messages = chat_messages + ? "
+              "WHERE id = ?",
+              {now, now, pending, s.id})
+          .status());
   s.ended_at = now;
   s.chat_messages += pending;
   return s;
 }
 
-void ReviewServiceImpl::publish_session(const SessionRow& s, const char* state) {
+Result<json::object> ReviewServiceImpl::publish_session(const SessionRow& s, const char* state) {
   auto sj = db_.read_value<json::object>([&](service::Tx& tx) { return session_json(tx, s); });
   if (!sj.ok()) {
     log::warn("review", "session event not published", {{"session", s.id}, {"error", sj.status().to_string()}});
-    return;
+    return sj;
   }
   json::object ev;
   ev["type"] = "session";
   ev["state"] = state;
-  ev["session"] = std::move(*sj);
+  ev["session"] = *sj;
   hub_.publish(s.channel_id, std::move(ev));
+  return sj;
+}
+
+Result<SessionRow> ReviewServiceImpl::start_session_row(int64_t channel_id, std::string_view source) {
+  if (source != "button" && source != "rtmp") return Status::invalid_argument("source must be button or rtmp");
+  return db_.write_value<SessionRow>([&](service::Tx& tx) { return start_session_tx(tx, channel_id, source); });
+}
+
+Result<SessionRow> ReviewServiceImpl::end_session_row(int64_t channel_id) {
+  std::lock_guard flush(flush_mu_);
+  int64_t taken = 0;
+  CHIRON_ASSIGN_OR_RETURN(SessionRow s, db_.write_value<SessionRow>([&](service::Tx& tx) {
+    return end_session_tx(tx, channel_id, &taken);
+  }));
+  std::lock_guard lock(chat_mu_);
+  if (auto it = chat_pending_.find(s.chat_room); it != chat_pending_.end() && (it->second -= taken) <= 0)
+    chat_pending_.erase(it);
+  return s;
 }
 
 Result<int64_t> ReviewServiceImpl::start_session(int64_t channel_id, std::string_view source) {
-  if (source != "button" && source != "rtmp") return Status::invalid_argument("source must be button or rtmp");
-  CHIRON_ASSIGN_OR_RETURN(SessionRow s, db_.write_value<SessionRow>([&](service::Tx& tx) {
-    return start_session_tx(tx, channel_id, source);
-  }));
-  publish_session(s, "live");
+  CHIRON_ASSIGN_OR_RETURN(SessionRow s, start_session_row(channel_id, source));
+  (void)publish_session(s, "live");  // a failed event is logged; the session has started
   return s.id;
 }
 
 Status ReviewServiceImpl::end_session(int64_t channel_id) {
-  std::lock_guard flush(flush_mu_);
-  CHIRON_ASSIGN_OR_RETURN(SessionRow s, db_.write_value<SessionRow>([&](service::Tx& tx) {
-    return end_session_tx(tx, channel_id);
-  }));
-  publish_session(s, "ended");
+  CHIRON_ASSIGN_OR_RETURN(SessionRow s, end_session_row(channel_id));
+  (void)publish_session(s, "ended");
   return {};
 }
 
@@ -196,25 +201,16 @@ Result<Reply> ReviewServiceImpl::start_session_route(Ctx& ctx) {
   CHIRON_RETURN_IF_ERROR(ctx.user());
   if (!ctx.req.body.empty()) CHIRON_RETURN_IF_ERROR(service::json_body(ctx.req));
   CHIRON_ASSIGN_OR_RETURN(ChannelRow c, db_.read_value<ChannelRow>([&](service::Tx& tx) { return owned_channel(ctx, tx); }));
-  CHIRON_ASSIGN_OR_RETURN(int64_t id, start_session(c.id, "button"));
-  CHIRON_ASSIGN_OR_RETURN(auto body, db_.read_value<json::object>([&](service::Tx& tx) -> Result<json::object> {
-    CHIRON_ASSIGN_OR_RETURN(auto rows, load_sessions(tx, "s.id = ?", {id}));
-    if (rows.empty()) return Status::not_found("session vanished");
-    return session_json(tx, rows.front());
-  }));
+  CHIRON_ASSIGN_OR_RETURN(SessionRow s, start_session_row(c.id, "button"));
+  CHIRON_ASSIGN_OR_RETURN(auto body, publish_session(s, "live"));
   return Reply{201, std::move(body), {}};
 }
 
 Result<Reply> ReviewServiceImpl::end_session_route(Ctx& ctx) {
   CHIRON_RETURN_IF_ERROR(ctx.user());
   CHIRON_ASSIGN_OR_RETURN(ChannelRow c, db_.read_value<ChannelRow>([&](service::Tx& tx) { return owned_channel(ctx, tx); }));
-  SessionRow s;
-  {
-    std::lock_guard flush(flush_mu_);
-    CHIRON_ASSIGN_OR_RETURN(s, db_.write_value<SessionRow>([&](service::Tx& tx) { return end_session_tx(tx, c.id); }));
-  }
-  publish_session(s, "ended");
-  CHIRON_ASSIGN_OR_RETURN(auto body, db_.read_value<json::object>([&](service::Tx& tx) { return session_json(tx, s); }));
+  CHIRON_ASSIGN_OR_RETURN(SessionRow s, end_session_row(c.id));
+  CHIRON_ASSIGN_OR_RETURN(auto body, publish_session(s, "ended"));
   return Reply{200, std::move(body), {}};
 }
 

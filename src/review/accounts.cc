@@ -80,7 +80,7 @@ const std::string& ReviewServiceImpl::dummy_hash() {
 
 // ---- authentication ----
 
-Result<Auth> ReviewServiceImpl::authenticate(const net::Request& request) {
+Result<Auth> ReviewServiceImpl::authenticate(const net::Request& request, bool renew) {
   Auth a;
   const bool safe = service::is_safe_method(request.method);
   if (auto authz = request.headers.get("Authorization"); authz && authz->size() > 7 &&
@@ -129,7 +129,7 @@ Result<Auth> ReviewServiceImpl::authenticate(const net::Request& request) {
     }
   }
   a.caller.csrf_ok = csrf_ok;
-  if (now - row->integer(4) > kRenewAfterMs) {
+  if (renew && now - row->integer(4) > kRenewAfterMs) {
     Status st = db_.write([&](service::Tx& tx) -> Status {
       return tx.exec("UPDATE login_sessions SET renewed_at = ?, expires_at = ? WHERE token_sha256 = ?",
                      {now, now + options_.login_ttl_s * 1000, digest})
@@ -144,7 +144,9 @@ Result<Auth> ReviewServiceImpl::authenticate(const net::Request& request) {
 }
 
 Result<service::Caller> ReviewServiceImpl::caller(const net::Request& request) {
-  CHIRON_ASSIGN_OR_RETURN(Auth a, authenticate(request));
+  // Other modules' routes send no Set-Cookie: renewing here would move the server's expiry
+  // away from the browser's, so only the accounts routes (which answer with the cookie) renew.
+  CHIRON_ASSIGN_OR_RETURN(Auth a, authenticate(request, /*renew=*/false));
   return std::move(a.caller);
 }
 
@@ -394,16 +396,21 @@ Result<Reply> ReviewServiceImpl::chat_token(Ctx& ctx) {
 net::Response ReviewServiceImpl::run(Route route, const net::Request& req) {
   Ctx ctx(*this, req);
   Result<Reply> r = (this->*route)(ctx);
-  if (!r.ok()) return service::error_response(r.status());
-  net::Response resp = r->status == 204 ? net::Response::text(204, "", "text/plain")
-                                        : service::json_response(r->status, r->body);
-  if (r->status == 204) {
-    resp.body.clear();
-    resp.headers.remove("Content-Type");
+  net::Response resp;
+  if (!r.ok()) {
+    resp = service::error_response(r.status());
+  } else if (r->status == 204) {
+    resp.status = 204;
+  } else {
+    resp = service::json_response(r->status, r->body);
   }
-  for (auto& [k, v] : r->headers) resp.headers.add(k, v);
+  if (r.ok())
+    for (auto& [k, v] : r->headers) resp.headers.add(k, v);
+  // A renewed session goes back to the browser whatever the answer (the database already moved
+  // its expiry), unless the route set its own cookie (login, logout).
   const auto& a = ctx.cached();
-  if (a && a->renewed && !r->headers.size()) resp.headers.add("Set-Cookie", session_cookie(a->token, options_.login_ttl_s));
+  if (a && a->renewed && !(r.ok() && !r->headers.empty()))
+    resp.headers.add("Set-Cookie", session_cookie(a->token, options_.login_ttl_s));
   return resp;
 }
 

@@ -131,7 +131,9 @@ class ReviewServiceImpl final : public ReviewService {
   bool can_read(const service::Caller& caller, const service::ChannelRef& channel) override;
   bool can_write(const service::Caller& caller, const service::ChannelRef& channel) override;
 
-  Result<Auth> authenticate(const net::Request& request);
+  // renew: slide the session's expiry when it is older than a day (the caller must then send
+  // the renewed cookie back: Auth::renewed / Auth::token).
+  Result<Auth> authenticate(const net::Request& request, bool renew = true);
   // Writes buffered chat counts now (tests; the flusher calls it periodically).
   void flush_chat_counts();
 

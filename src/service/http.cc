@@ -64,6 +64,12 @@ std::string_view api_code_of(const Status& status) {
   return inner;
 }
 
+std::string_view api_message_of(const Status& status) {
+  std::string_view api = api_code_of(status);
+  std::string_view m = status.message();
+  return api.empty() ? m : m.substr(api.size() + 3);
+}
+
 net::Response error_response(const Status& status) {
   if (status.ok()) return net::Response::json(200, "{}");
   int http = 500;
@@ -78,7 +84,7 @@ net::Response error_response(const Status& status) {
   std::string_view message = status.message();
   if (std::string_view api = api_code_of(status); !api.empty()) {
     code = api;
-    message = message.substr(api.size() + 3);
+    message = api_message_of(status);
     if (code == "unsupported_media_type") http = 415;
     // A whole upload that does not match its declared digest: the request was fine, its
     // content is not (RFC 9110 §15.5.21).

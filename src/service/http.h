@@ -40,6 +40,8 @@ net::Response error_response(const Status& status);
 Status api_status(StatusCode code, std::string_view api_code, std::string_view message);
 // The API code of a Status made by api_status() ("quota_exceeded"), or "".
 std::string_view api_code_of(const Status& status);
+// Its message without the "[code] " prefix.
+std::string_view api_message_of(const Status& status);
 net::Response json_response(int status, const boost::json::value& body);
 
 // Field readers: missing + required → kInvalidArgument "missing field 'x'", wrong type →

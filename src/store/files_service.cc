@@ -338,7 +338,7 @@ class FilesServiceImpl final : public FilesService {
 
   Response offset_mismatch(const Status& st, uint64_t received) {
     json::object err{{"code", "offset_mismatch"},
-                     {"message", std::string(st.message()).substr(std::string_view("[offset_mismatch] ").size())},
+                     {"message", std::string(service::api_message_of(st))},
                      {"received", received}};
     return service::json_response(409, json::object{{"error", std::move(err)}, {"received", received}});
   }
@@ -404,11 +404,12 @@ class FilesServiceImpl final : public FilesService {
     if (std::filesystem::exists(part, ec)) {
       auto adopted = blobs_->adopt(part, up.sha256);
       if (!adopted.ok()) {
-        (void)uploads_->discard(up.id);
         if (service::api_code_of(adopted.status()) == "checksum_mismatch") {
+          (void)uploads_->discard(up.id);
           return service::error_response(service::api_status(StatusCode::kAborted, "checksum_mismatch",
-                                       std::string(adopted.status().message()).substr(19) + "; the upload was discarded"));
+                                       std::string(service::api_message_of(adopted.status())) + "; the upload was discarded"));
         }
+        // A passing failure (disk): the upload stays; the last chunk's PUT can be repeated.
         return service::error_response(adopted.status());
       }
       blob = *adopted;
@@ -418,7 +419,10 @@ class FilesServiceImpl final : public FilesService {
     }
     auto saved = files_.save_blob(scope.writer(), up.path, blob, false);
     if (!saved.ok()) {
-      (void)uploads_->discard(up.id);
+      // Refusals that a retry cannot change end the upload; anything else (database busy) keeps
+      // it: the content is a blob now, and repeating the last PUT commits it.
+      const std::string_view code = service::api_code_of(saved.status());
+      if (code == "quota_exceeded" || code == "too_many_files" || code == "too_large") (void)uploads_->discard(up.id);
       return service::error_response(saved.status());
     }
     (void)uploads_->mark_committed(up.id, saved->version);

@@ -1,4 +1,3 @@
-#include "store/tx_value.h"
 #include "store/comment_store.h"
 
 #include "common/clock.h"
@@ -49,7 +48,7 @@ boost::json::object comment_json(const Comment& c) {
 
 Result<Comment> CommentStore::add(Comment c) {
   c.created_at = clock_.unix_ms();
-  CHIRON_ASSIGN_OR_RETURN(c.id, write_value<int64_t>(db_, [&](Tx& tx) -> Result<int64_t> {
+  CHIRON_ASSIGN_OR_RETURN(c.id, db_.write_value<int64_t>([&](Tx& tx) -> Result<int64_t> {
     return tx.insert("INSERT INTO file_comments (channel_id, channel_name, path, version, line, body, author_id, "
                      "author_name, author_display, created_at, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                      "RETURNING id",
@@ -60,7 +59,7 @@ Result<Comment> CommentStore::add(Comment c) {
 }
 
 Result<std::vector<Comment>> CommentStore::list(int64_t channel_id, std::optional<std::string> path, int64_t limit) {
-  return read_value<std::vector<Comment>>(db_, [&](Tx& tx) -> Result<std::vector<Comment>> {
+  return db_.read_value<std::vector<Comment>>([&](Tx& tx) -> Result<std::vector<Comment>> {
     std::vector<Row> rows;
     if (path) {
       CHIRON_ASSIGN_OR_RETURN(rows, tx.query("SELECT " + std::string(kColumns) +
@@ -79,7 +78,7 @@ Result<std::vector<Comment>> CommentStore::list(int64_t channel_id, std::optiona
 }
 
 Result<Comment> CommentStore::get(int64_t id) {
-  return read_value<Comment>(db_, [&](Tx& tx) -> Result<Comment> {
+  return db_.read_value<Comment>([&](Tx& tx) -> Result<Comment> {
     CHIRON_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT " + std::string(kColumns) + " FROM file_comments WHERE id = ?", {id}));
     if (!row) return Status::not_found("no comment " + std::to_string(id));
     return comment_from(*row);

@@ -1,4 +1,3 @@
-#include "store/tx_value.h"
 #include "store/file_store.h"
 
 #include <cstdio>
@@ -75,7 +74,7 @@ Result<SaveResult> FileStore::remove(const WriteContext& w, std::string_view pat
 Result<SaveResult> FileStore::commit(const WriteContext& w, std::string_view path, const BlobInfo* blob,
                                      bool require_known) {
   const int64_t now = clock_.unix_ms();
-  return write_value<SaveResult>(db_, [&](Tx& tx) -> Result<SaveResult> {
+  return db_.write_value<SaveResult>([&](Tx& tx) -> Result<SaveResult> {
     CHIRON_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT version, sha256, deleted FROM files WHERE channel_id = ? AND path = ?",
                                                    {w.channel_id, std::string(path)}));
     const bool live = row && row->integer(2) == 0;
@@ -153,7 +152,7 @@ Status FileStore::precheck(int64_t channel_id, std::string_view sha256, uint64_t
 }
 
 Result<std::vector<FileEntry>> FileStore::list(int64_t channel_id) {
-  return read_value<std::vector<FileEntry>>(db_, [&](Tx& tx) -> Result<std::vector<FileEntry>> {
+  return db_.read_value<std::vector<FileEntry>>([&](Tx& tx) -> Result<std::vector<FileEntry>> {
     CHIRON_ASSIGN_OR_RETURN(auto rows, tx.query("SELECT version, sha256, size, deleted, updated_at, 0, 0, path FROM files "
                                                 "WHERE channel_id = ? AND deleted = 0 ORDER BY path",
                                                 {channel_id}));
@@ -165,7 +164,7 @@ Result<std::vector<FileEntry>> FileStore::list(int64_t channel_id) {
 }
 
 Result<FileEntry> FileStore::get(int64_t channel_id, std::string_view path, std::optional<int64_t> version) {
-  return read_value<FileEntry>(db_, [&](Tx& tx) -> Result<FileEntry> {
+  return db_.read_value<FileEntry>([&](Tx& tx) -> Result<FileEntry> {
     std::optional<Row> row;
     if (version) {
       CHIRON_ASSIGN_OR_RETURN(row, tx.query_one("SELECT version, sha256, size, deleted, created_at, session_id, author_id "
@@ -183,7 +182,7 @@ Result<FileEntry> FileStore::get(int64_t channel_id, std::string_view path, std:
 }
 
 Result<std::vector<FileEntry>> FileStore::history(int64_t channel_id, std::string_view path, int64_t limit) {
-  return read_value<std::vector<FileEntry>>(db_, [&](Tx& tx) -> Result<std::vector<FileEntry>> {
+  return db_.read_value<std::vector<FileEntry>>([&](Tx& tx) -> Result<std::vector<FileEntry>> {
     CHIRON_ASSIGN_OR_RETURN(auto rows, tx.query("SELECT version, sha256, size, deleted, created_at, session_id, author_id "
                                                 "FROM file_versions WHERE channel_id = ? AND path = ? "
                                                 "ORDER BY version DESC LIMIT ?",
@@ -197,7 +196,7 @@ Result<std::vector<FileEntry>> FileStore::history(int64_t channel_id, std::strin
 }
 
 Result<Usage> FileStore::usage(int64_t channel_id) {
-  return read_value<Usage>(db_, [&](Tx& tx) -> Result<Usage> {
+  return db_.read_value<Usage>([&](Tx& tx) -> Result<Usage> {
     Usage u;
     CHIRON_ASSIGN_OR_RETURN(auto used, tx.query_one("SELECT used_bytes FROM file_usage WHERE channel_id = ?", {channel_id}));
     if (used) u.used_bytes = static_cast<uint64_t>(used->integer(0));

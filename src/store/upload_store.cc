@@ -1,4 +1,3 @@
-#include "store/tx_value.h"
 #include "store/upload_store.h"
 
 #include <fcntl.h>
@@ -99,7 +98,7 @@ Result<Upload> UploadStore::create(int64_t channel_id, std::string_view channel_
 Result<Upload> UploadStore::get(std::string_view id) {
   if (!valid_id(id)) return Status::not_found("no upload " + std::string(id));
   const int64_t cutoff = clock_.unix_ms() - kUploadExpiryMs;
-  return read_value<Upload>(db_, [&](Tx& tx) -> Result<Upload> {
+  return db_.read_value<Upload>([&](Tx& tx) -> Result<Upload> {
     CHIRON_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT " + std::string(kColumns) + " FROM file_uploads WHERE id = ?",
                                                    {std::string(id)}));
     if (!row || row->integer(9) < cutoff) return Status::not_found("no upload " + std::string(id));
@@ -170,7 +169,7 @@ Status UploadStore::discard(std::string_view id) {
 
 Result<int64_t> UploadStore::sweep() {
   const int64_t cutoff = clock_.unix_ms() - kUploadExpiryMs;
-  CHIRON_ASSIGN_OR_RETURN(auto ids, read_value<std::vector<std::string>>(db_, [&](Tx& tx) -> Result<std::vector<std::string>> {
+  CHIRON_ASSIGN_OR_RETURN(auto ids, db_.read_value<std::vector<std::string>>([&](Tx& tx) -> Result<std::vector<std::string>> {
     CHIRON_ASSIGN_OR_RETURN(auto rows, tx.query("SELECT id FROM file_uploads WHERE updated_at < ?", {cutoff}));
     std::vector<std::string> out;
     for (const Row& r : rows) out.push_back(r.text(0));
@@ -190,7 +189,7 @@ Status UploadStore::remove_orphan_parts() {
       continue;
     }
     std::string id = name.substr(0, name.size() - 5);
-    CHIRON_ASSIGN_OR_RETURN(bool known, read_value<bool>(db_, [&](Tx& tx) -> Result<bool> {
+    CHIRON_ASSIGN_OR_RETURN(bool known, db_.read_value<bool>([&](Tx& tx) -> Result<bool> {
       CHIRON_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT received FROM file_uploads WHERE id = ?", {id}));
       return row.has_value();
     }));

@@ -17,6 +17,7 @@
 #include "common/common.h"
 #include "review/review_service.h"
 #include "service/db.h"
+#include "service/http.h"
 #include "service/live.h"
 
 namespace chiron::app {
@@ -64,8 +65,7 @@ int run_add(const UserArgs& a) {
   if (a.password_given) password = a.password;
   auto user = (*svc)->add_user(a.name, password, a.display_name);
   if (!user.ok()) {
-    std::string msg = user.status().message();
-    if (msg.size() > 2 && msg[0] == '[' && msg.find("] ") != std::string::npos) msg = msg.substr(msg.find("] ") + 2);
+    const std::string msg(service::api_message_of(user.status()));
     std::fprintf(stderr, "chiron user add: %s\n", msg.c_str());
     return user.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/strings.h"
 #include "service/db_internal.h"
 
 namespace chiron::service {
@@ -129,14 +130,6 @@ int64_t clamp_to_int64(double d) {
   if (d >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
   if (d <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
   return static_cast<int64_t>(d);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
 }
 
 double parse_double(std::string_view s) {

@@ -13,12 +13,14 @@ pkgs=(
   libssl-dev libsqlite3-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev libhiredis-dev
   libargon2-dev  # review: argon2id password hashes
+  libavformat-dev libavcodec-dev libavutil-dev  # media: MPEG-TS muxing for HLS
+  ffmpeg  # tests: the RTMP publisher and the ffprobe/ffmpeg players
   # tests: browser, HTTP client, TLS certificates, Redis peers (CLI, and servers on loopback)
   chromium curl openssl redis-tools redis-server
   postgresql  # service/db tests start a throwaway server (RUNLEVEL=1: the Debian cluster stays stopped)
 )
 if [[ "${1:-}" == bench ]]; then
-  pkgs+=(wrk nginx-light librsvg2-bin rsync)
+  pkgs+=(wrk nginx-light librsvg2-bin rsync libnginx-mod-rtmp)
 fi
 
 missing=()

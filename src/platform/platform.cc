@@ -179,6 +179,8 @@ void Platform::register_routes(net::Router& router) {
       {"/vendor/highlight.js/", nm / "@highlightjs" / "cdn-assets"},
       {"/vendor/diff/", nm / "diff" / "dist"},
       {"/vendor/uplot/", nm / "uplot" / "dist"},
+      {"/vendor/mpegts.js/", nm / "mpegts.js" / "dist"},
+      {"/vendor/hls.js/", nm / "hls.js" / "dist"},
   };
   for (const auto& [prefix, dir] : vendors)
     if (!nm.empty() && fs::exists(dir)) router.static_dir(prefix, dir.string());

@@ -29,6 +29,29 @@ namespace chiron::media {
 inline constexpr size_t kFlvHeaderBytes = 13;  // 9-byte header + PreviousTagSize0
 inline constexpr size_t kFlvTagOverhead = 15;  // 11-byte tag header + 4-byte PreviousTagSize
 
+// Turns 32-bit millisecond timestamps (RTMP, FLV: wrap every 49.7 days) into a monotonic 64-bit
+// count: each value is read as the nearest 32-bit neighbour of the previous one, so small
+// backwards steps (audio/video interleaving) stay backwards and a wrap moves forward. The first
+// value is taken as is. Not thread-safe.
+class TimestampUnwrapper {
+ public:
+  int64_t unwrap(uint32_t ts) {
+    if (!started_) {
+      started_ = true;
+      last_ = ts;
+      return last_;
+    }
+    last_ += static_cast<int32_t>(ts - static_cast<uint32_t>(last_));
+    return last_;
+  }
+  int64_t last() const { return last_; }
+  void reset(int64_t last) { started_ = true, last_ = last; }
+
+ private:
+  bool started_ = false;
+  int64_t last_ = 0;
+};
+
 // Appends the 13 bytes that open an FLV stream.
 void append_flv_header(std::string& out, bool has_audio, bool has_video);
 // Appends one tag (header, body, PreviousTagSize). The timestamp is the low 32 bits of dts_ms.
@@ -79,7 +102,8 @@ std::string encode_metadata(const StreamMetadata& m);
 // The AVC decoder configuration record (video sequence header body after the 5-byte FLV video
 // prefix) → size from the first SPS (ISO/IEC 14496-10 7.3.2.1, frame cropping applied).
 struct AvcConfig {
-  uint8_t profile = 0;  // profile_idc (66 baseline, 77 main, 100 high)
+  uint8_t profile = 0;        // profile_idc (66 baseline, 77 main, 100 high)
+  uint8_t compatibility = 0;  // constraint_set flags byte (the middle pair of the codec string)
   uint8_t level = 0;    // level_idc (31 = 3.1)
   uint32_t width = 0;
   uint32_t height = 0;

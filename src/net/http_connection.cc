@@ -303,6 +303,11 @@ class HttpConnection final : public HttpConnectionBase,
   }
 
   void write_response(Response&& r, bool force_close) {
+    if (r.takeover) {
+      if (kTls && !head_) r = Response::error(501, "not_implemented", "streamed responses over TLS are not supported yet");
+      else if (!head_ && !force_close && r.status == 200) return write_takeover_head(std::move(r));
+      else r.takeover = nullptr;
+    }
     phase_ = Phase::kWriting;
     force_linger_ = force_close;
     close_after_ = force_close || !keep_alive_ || server_->stopping.load(std::memory_order_relaxed) ||
@@ -365,6 +370,42 @@ class HttpConnection final : public HttpConnectionBase,
     }
     if (close_after_ || server_->stopping.load(std::memory_order_relaxed)) return graceful_close();
     read_next();
+  }
+
+  // A streamed response (Response::takeover): write the head, then hand the socket to its producer.
+  void write_takeover_head(Response&& r) {
+    phase_ = Phase::kWriting;
+    ResponseHead head;
+    head.chunked = version_ == 11;
+    head.close = !head.chunked;
+    head.server_name = server_->options.server_name;
+    out_.clear();
+    if (!append_response_head(out_, r, head)) {
+      log::warn("http", "handler produced an invalid streamed response head", {{"status", r.status}});
+      return write_response(Response::error(500, "internal", "invalid response header"), false);
+    }
+    takeover_ = std::move(r.takeover);
+    set_deadline(server_->options.write_timeout_ms);
+    asio::async_write(stream_, asio::buffer(out_), [self = this->shared_from_this()](error_code ec, size_t) {
+      self->on_takeover_head_written(ec);
+    });
+  }
+
+  void on_takeover_head_written(error_code ec) {
+    if (phase_ != Phase::kWriting) return;
+    if (ec) return close();
+    if constexpr (!kTls) {
+      phase_ = Phase::kHandedOff;
+      slot_.connections.erase(this);
+      TakeoverFn fn = std::move(takeover_);
+      error_code rec;
+      const int fd = stream_.release(rec);
+      if (rec) {
+        log::warn("http", "cannot release a socket for a streamed response", {{"error", rec.message()}});
+        return;
+      }
+      fn(slot_.ctx, fd, version_ == 11);
+    }
   }
 
   // RFC 6455 §4.2: validate the opening handshake, answer 101, hand the socket over.
@@ -491,6 +532,7 @@ class HttpConnection final : public HttpConnectionBase,
   size_t lingered_ = 0;
   std::optional<Request> upgrade_request_;
   const WebSocketRoute* ws_route_ = nullptr;
+  TakeoverFn takeover_;
 };
 
 void start_http_connection(std::shared_ptr<HttpServerState> state, HttpContextSlot& slot, tcp::socket socket) {

@@ -4,6 +4,7 @@
 // without Boost headers. Thread-compatible.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,7 +14,22 @@
 
 #include "common/status.h"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace chiron::net {
+
+// A response body written over time by its producer (HTTP-FLV, event streams): after the server
+// has written the response head it stops serving the connection and hands its socket over.
+//   ctx: the connection's io_context (the socket belongs to it; use it only from there),
+//   fd: the connected TCP socket, now owned by the callee (adopt it with
+//       tcp::socket(ctx, protocol, fd), or close it),
+//   chunked: the body must be framed with chunked transfer coding (HTTP/1.1 clients); false for
+//       HTTP/1.0 clients, where the body ends when the connection closes.
+// Runs on ctx's thread. Not called for HEAD requests, on TLS listeners (the client gets 501), or
+// when the head could not be written.
+using TakeoverFn = std::function<void(boost::asio::io_context& ctx, int fd, bool chunked)>;
 
 // Header list preserving order; lookups are case-insensitive (RFC 9110 §5.1).
 class Headers {
@@ -64,6 +80,9 @@ struct Response {
   std::optional<std::string> file_path;
   uint64_t file_offset = 0;
   std::optional<uint64_t> file_length;
+  // When set, the response is streamed by its producer (see TakeoverFn): the head goes out with
+  // "Transfer-Encoding: chunked" (or "Connection: close" for HTTP/1.0) and `body` is ignored.
+  TakeoverFn takeover;
 
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   static Response json(int status, std::string json_body);

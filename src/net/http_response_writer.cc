@@ -94,7 +94,9 @@ bool append_response_head(std::string& out, const Response& response, const Resp
     out += "\r\n";
   }
   // RFC 9110 §8.6: no Content-Length in 1xx and 204; in 304 it would describe the 200.
-  if (!status_has_no_body(response.status)) {
+  if (head.chunked && !status_has_no_body(response.status)) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (!status_has_no_body(response.status)) {
     out += "Content-Length: ";
     append_number(out, head.content_length);
     out += "\r\n";

@@ -16,6 +16,7 @@ struct ResponseHead {
   uint64_t content_length = 0;     // sent unless the status forbids a body (1xx, 204, 304)
   bool close = false;              // "Connection: close"
   bool keep_alive = false;         // "Connection: keep-alive" (for HTTP/1.0 clients)
+  bool chunked = false;            // "Transfer-Encoding: chunked" instead of Content-Length
   std::string_view server_name;    // Server header unless empty or set by the handler
 };
 

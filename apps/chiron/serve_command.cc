@@ -48,6 +48,11 @@ struct ServeArgs {
   std::string trace_out;
   unsigned net_threads = 0;
   unsigned disk_threads = 8;
+  std::string origin;
+  bool replace_publisher = false;
+  bool no_gop_cache = false;
+  bool no_hls = false;
+  double hls_segment_s = 2.0;
 };
 
 // {"status":"ok","version":"0.1.0","uptime_s":12.345} — formatted by hand: it is the hottest
@@ -163,6 +168,25 @@ int serve(const ServeArgs& args) {
   plat_opts.max_file_bytes = args.max_file_mb << 20;
   plat_opts.secure_cookies = args.secure_cookies;
   plat_opts.chat_secret = chat_opts.secret;
+  // Live video: --rtmp HOST:PORT (or "off"), --origin HOST:PORT to relay as an edge.
+  if (args.common.rtmp != "off") {
+    auto rtmp_addr = parse_host_port(args.common.rtmp);
+    if (!rtmp_addr.ok()) {
+      std::fprintf(stderr, "chiron serve: --rtmp: %s\n", rtmp_addr.status().to_string().c_str());
+      chat_server->stop();
+      runtime.stop();
+      return 2;
+    }
+    media::MediaOptions mo;
+    mo.rtmp_address = rtmp_addr->host;
+    mo.rtmp_port = rtmp_addr->port;
+    mo.origin = args.origin;
+    mo.replace_publisher = args.replace_publisher;
+    mo.gop_cache = !args.no_gop_cache;
+    mo.hls_enabled = !args.no_hls;
+    mo.hls.target_segment_s = args.hls_segment_s;
+    plat_opts.media = mo;
+  }
   auto opened = platform::Platform::open(runtime, std::move(plat_opts), chat_server);
   if (!opened.ok()) {
     std::fprintf(stderr, "chiron serve: %s\n", opened.status().to_string().c_str());
@@ -190,6 +214,12 @@ int serve(const ServeArgs& args) {
   HostPort bound{http_addr->host, http.port()};
   // Tests and operators wait for this line (one per listener) before connecting.
   std::printf("listening http=%s\n", bound.to_string().c_str());
+#ifdef CHIRON_HAVE_PLATFORM
+  if (plat->rtmp_port() != 0) {
+    auto rtmp_addr = parse_host_port(args.common.rtmp);
+    std::printf("listening rtmp=%s\n", HostPort{rtmp_addr->host, plat->rtmp_port()}.to_string().c_str());
+  }
+#endif
 
   // The name server: embedded unless --ns names another one (or is "off"); either way this
   // process registers itself as an edge and heartbeats.
@@ -295,6 +325,17 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--secure-cookies", args->secure_cookies,
                 "Mark session cookies Secure (when users reach Chiron over HTTPS through a proxy)");
+  cmd->add_option("--origin", args->origin,
+                  "Edge: HOST:PORT of an origin's HTTP listener to pull live channels from while they have viewers")
+      ->envname("CHIRON_ORIGIN");
+  cmd->add_flag("--rtmp-replace", args->replace_publisher,
+                "A second publisher on a live channel replaces the first (default: it is refused)");
+  cmd->add_flag("--no-gop-cache", args->no_gop_cache,
+                "Don't cache the last GOP: late joiners wait for the next keyframe (lower latency, slower start)");
+  cmd->add_flag("--no-hls", args->no_hls, "Don't segment live streams for HLS (HTTP-FLV and RTMP only)");
+  cmd->add_option("--hls-segment", args->hls_segment_s, "HLS target segment length in seconds (cut at keyframes)")
+      ->check(CLI::Range(0.5, 30.0))
+      ->capture_default_str();
   cmd->add_option("--net-threads", args->net_threads, "Threads of the net pipeline (0 = one per core)");
   cmd->add_option("--disk-threads", args->disk_threads, "Threads of the disk pipeline (database, file storage)")
       ->check(CLI::Range(1u, 256u))

@@ -16,6 +16,8 @@
 #include "common/log.h"
 #include "kernel/kernel.h"
 #include "platform/live_hub.h"
+#include "platform/media_hooks.h"
+#include "service/http.h"
 #include "review/review_service.h"
 #include "service/db.h"
 #include "store/files_service.h"
@@ -74,6 +76,8 @@ struct Platform::Impl {
   std::shared_ptr<review::ReviewService> review;
   std::unique_ptr<store::FilesService> files;
   std::shared_ptr<const net::StaticFiles> pages;
+  std::shared_ptr<PlatformMediaHooks> media_hooks;
+  std::unique_ptr<media::MediaServer> media;
 
   Impl(kernel::Runtime& rt, PlatformOptions o, std::shared_ptr<chat::ChatServer> c)
       : runtime(rt), options(std::move(o)), chat(std::move(c)) {}
@@ -149,6 +153,12 @@ Result<std::unique_ptr<Platform>> Platform::open(kernel::Runtime& runtime, Platf
     });
   }
   if (!o.web_root.empty()) p.pages = std::make_shared<net::StaticFiles>(o.web_root.string());
+  if (o.media) {
+    p.media_hooks = std::make_shared<PlatformMediaHooks>(runtime, p.review, p.hub_proxy, !o.media->origin.empty());
+    auto started = media::MediaServer::start(runtime.net_contexts(), *o.media, p.media_hooks);
+    if (!started.ok()) return std::move(started).status().context("video");
+    p.media = std::move(*started);
+  }
   return std::unique_ptr<Platform>(new Platform(std::move(impl)));
 }
 
@@ -157,6 +167,21 @@ void Platform::register_routes(net::Router& router) {
   p.review->register_routes(router, p.runtime);
   p.files->register_routes(router, p.runtime);
   router.websocket("/api/v1/live", p.hub->handlers(), p.hub->ws_options());
+  if (p.media) {
+    p.media->register_routes(router);
+    // The channel's stream state (the `stream` live event's body), for pages opening mid-stream.
+    router.get("/api/v1/channels/:name/stream",
+               service::on_disk(p.runtime, [review = p.review, media = p.media.get()](const net::Request& req) {
+                 auto caller = review->caller(req);
+                 if (!caller.ok()) return net::Response::from_status(caller.status());
+                 auto ch = review->channel(req.param("name"));
+                 if (!ch.ok() || !review->can_read(*caller, *ch))
+                   return net::Response::error(404, "not_found", "no such channel");
+                 net::Response r = net::Response::json(200, media::stream_state_json(ch->name, media->state(ch->name)));
+                 r.headers.add("Cache-Control", "no-cache");
+                 return r;
+               }));
+  }
   // Pages with a name in the URL are one HTML file each; the page reads the name from location.
   if (p.pages) {
     const auto page = [pages = p.pages](std::string file) {
@@ -187,8 +212,11 @@ void Platform::register_routes(net::Router& router) {
 }
 
 void Platform::stop() {
+  if (impl_->media) impl_->media->stop();
   if (impl_->hub) impl_->hub->stop();
 }
+
+uint16_t Platform::rtmp_port() const { return impl_->media ? impl_->media->rtmp_port() : 0; }
 
 review::ReviewService& Platform::review() { return *impl_->review; }
 

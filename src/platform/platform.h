@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
+#include "media/media.h"
 #include "net/router.h"
 
 namespace chiron::kernel {
@@ -37,6 +39,8 @@ struct PlatformOptions {
   uint64_t max_file_bytes = 256ull << 20;
   bool secure_cookies = false;
   std::string chat_secret;  // must equal the chat server's (see resolve_chat_secret)
+  // Live video (RTMP ingest, HTTP-FLV, HLS, edge relay); nullopt: none.
+  std::optional<media::MediaOptions> media;
 };
 
 // The chat key: `explicit` when given (--chat-secret), else the one kept in
@@ -52,11 +56,14 @@ class Platform {
   Platform(const Platform&) = delete;
   Platform& operator=(const Platform&) = delete;
 
-  // API routes, /api/v1/live, page routes (/c/:name, /u/:name, /s/:id, /login, /signup,
+  // API routes, /api/v1/live, the video routes (/live/..., GET /api/v1/channels/:name/stream),
+  // page routes (/c/:name, /u/:name, /s/:id, /login, /signup,
   // /settings) and /vendor/<library>/. Call before router.static_dir("/").
   void register_routes(net::Router& router);
   void stop();
   review::ReviewService& review();
+  // The RTMP listener's port (0 without video).
+  uint16_t rtmp_port() const;
   // "sqlite:..." / "postgres://..." for the startup log.
   std::string database() const;
 

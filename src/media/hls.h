@@ -46,6 +46,7 @@ struct HlsStats {
   uint64_t last_sequence = 0;
   double last_duration_s = 0;
   bool ended = false;
+  uint64_t errors = 0;          // push() problems so far, including ones not returned (see push)
 };
 
 class HlsSegmenter {
@@ -58,7 +59,11 @@ class HlsSegmenter {
   // Every packet of the stream, in order: metadata and the AVC/AAC sequence headers included
   // (they configure the muxer; a changed sequence header starts a new segment). Packets before
   // the first video keyframe (when the stream has video) are skipped. Errors are reported,
-  // and the segmenter recovers at the next keyframe; the caller logs them.
+  // and the segmenter recovers at the next keyframe; the caller logs them. One error is
+  // returned per episode (until the next keyframe or segment), the rest only counted in
+  // stats().errors, so a broken publisher costs one log line per GOP, not one per packet.
+  // A non-OK status does not always mean the packet was dropped: a keyframe whose timestamp
+  // jumps is used to start a new segment after EXT-X-DISCONTINUITY, and that is reported too.
   Status push(const MediaPacket& packet);
   // The publisher is gone: the open segment is closed and the playlist gets EXT-X-ENDLIST.
   void finish();

@@ -171,14 +171,15 @@ Status Amf0Reader::read_utf8(size_t length_bytes, std::string& out) {
   return {};
 }
 
-Status Amf0Reader::read_properties(Amf0Properties& out, size_t depth) {
+Status Amf0Reader::read_properties(Amf0Properties& out, size_t depth, bool end_may_be_missing) {
   for (;;) {
     std::string key;
     CHIRON_RETURN_IF_ERROR(read_utf8(2, key));
     if (key.empty()) {
       // Object end (AMF0 §2.11). Some encoders (old FMLE) end an ECMA array at the input's end
-      // without it; accept that as the end too.
-      if (done()) return {};
+      // without the marker; accept that there.
+      if (done() && end_may_be_missing) return {};
+      CHIRON_RETURN_IF_ERROR(need(1));
       if (static_cast<uint8_t>(in_[pos_]) == static_cast<uint8_t>(Amf0Marker::kObjectEnd)) {
         ++pos_;
         return {};
@@ -248,16 +249,16 @@ Status Amf0Reader::read_value(Amf0Value& out, size_t depth) {
       std::string class_name;
       CHIRON_RETURN_IF_ERROR(read_utf8(2, class_name));
       out = Amf0Value::object();
-      return read_properties(out.properties(), depth);
+      return read_properties(out.properties(), depth, false);
     }
     case Amf0Marker::kObject:
       out = Amf0Value::object();
-      return read_properties(out.properties(), depth);
+      return read_properties(out.properties(), depth, false);
     case Amf0Marker::kEcmaArray:
       CHIRON_RETURN_IF_ERROR(need(4));
       pos_ += 4;  // associative-count: a hint only, never trusted for allocation
       out = Amf0Value::ecma_array();
-      return read_properties(out.properties(), depth);
+      return read_properties(out.properties(), depth, true);
     case Amf0Marker::kStrictArray: {
       CHIRON_RETURN_IF_ERROR(need(4));
       uint32_t count = 0;

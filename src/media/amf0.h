@@ -128,7 +128,7 @@ class Amf0Reader {
 
  private:
   Status read_value(Amf0Value& out, size_t depth);
-  Status read_properties(Amf0Properties& out, size_t depth);
+  Status read_properties(Amf0Properties& out, size_t depth, bool end_may_be_missing);
   Status read_utf8(size_t length_bytes, std::string& out);
   Status need(size_t n) const;
   std::string_view in_;

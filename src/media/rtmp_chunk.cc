@@ -160,6 +160,9 @@ Result<size_t> ChunkReader::parse_header(std::string_view buf) {
   } else {
     s->dts += static_cast<int32_t>(s->timestamp - previous);
   }
+  // Timestamps never go below zero: a "backwards" step under 0 was a forward jump of more than
+  // 2^31 (media near 2^32 on a csid that carried commands at 0).
+  if (s->dts < 0) s->dts += int64_t{1} << 32;
   s->has_header = true;
   if (s->length > limits_.max_message_bytes)
     return Status::resource_exhausted("rtmp chunk: message of " + std::to_string(s->length) + " bytes over the limit");

@@ -140,6 +140,9 @@ class RtmpClientSession {
   Status feed(std::string_view bytes, std::string& out);
   // After on_status("status", "NetStream.Publish.Start"): media to send.
   void send_media(const MediaPacket& packet, std::string& out);
+  // Ends the publish (FCUnpublish + deleteStream) or the play (deleteStream); the owner then
+  // closes the connection.
+  void stop(std::string& out);
   bool ready() const;  // play or publish started
 
  private:

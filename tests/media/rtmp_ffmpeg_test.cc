@@ -132,7 +132,9 @@ void check_published(const Recorder& rec, int64_t min_dts) {
       EXPECT_EQ(cfg->sample_rate, 44100u);
       aac = true;
     } else if (p.video()) {
-      if (!first_frame_seen) EXPECT_TRUE(p.keyframe) << "first video frame is not a keyframe";
+      if (!first_frame_seen) {
+        EXPECT_TRUE(p.keyframe) << "first video frame is not a keyframe";
+      }
       first_frame_seen = true;
       EXPECT_GE(p.dts_ms, last_video) << "video dts went backwards";
       EXPECT_GE(p.dts_ms, min_dts);

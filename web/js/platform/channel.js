@@ -7,6 +7,7 @@ import { initNav } from './auth.js';
 import { LiveEvents } from './live.js';
 import { CodeView } from './code_view.js';
 import { ChatPanel } from './chat_panel.js';
+import { LivePlayer } from './player.js';
 
 const name = pathArg();
 let me = null;
@@ -57,26 +58,41 @@ function renderSession() {
   renderPlayer();
 }
 
-let stream = null;  // the last `stream` event (video issue)
+let stream = null;  // the last stream state (GET …/stream, then `stream` events)
+let player = null;
 function renderPlayer() {
-  const p = $('player');
-  const videoLive = stream && stream.state === 'live';
-  p.dataset.state = videoLive ? 'live' : 'offline';
-  const live = channel.live;
-  $('player-title').textContent = videoLive ? 'Live video' : live ? 'No video in this session' : 'Offline';
-  $('player-text').textContent = videoLive ? 'The video stream is live.'
-    : live ? 'This is a chat-and-code session: follow the files below and join the chat.'
-           : `${userName(channel.owner) || channel.name} is offline. Past sessions are listed below the code.`;
-  const facts = $('stream-facts');
-  facts.hidden = !videoLive;
-  if (videoLive) {
-    const bits = [];
-    if (stream.width && stream.height) bits.push(`${stream.width}×${stream.height}`);
-    if (stream.fps) bits.push(`${Math.round(stream.fps)} fps`);
-    if (stream.bitrate) bits.push(`${(stream.bitrate / 1e6).toFixed(1)} Mb/s`);
-    if (Number.isInteger(stream.viewers)) bits.push(`${stream.viewers} watching`);
-    facts.textContent = bits.join(' · ');
+  const videoLive = stream?.state === 'live';
+  const who = userName(channel.owner) || channel.name;
+  if (!videoLive) {
+    $('player-title').textContent = channel.live ? 'No video in this session' : 'Offline';
+    const text = $('player-text');
+    text.replaceChildren();
+    if (isOwner) {
+      text.append(channel.live ? 'This is a chat-and-code session. ' : 'You are offline. ',
+                  'Start streaming in OBS and your video appears here by itself — ',
+                  el('a', { href: '/settings#howto-h' }, 'OBS settings and your stream key'), '.');
+    } else {
+      text.append(channel.live ? 'This is a chat-and-code session: follow the files below and join the chat. ' : '',
+                  `The stream starts when ${who} goes live in OBS.`);
+    }
   }
+  player?.update(stream);
+}
+
+// The stream state at load and after a live-events reconnect (events may have been missed).
+let streamEvents = 0;  // a `stream` event newer than a GET in flight wins over its answer
+async function loadStream() {
+  const seen = streamEvents;
+  let state = null;
+  try {
+    state = await api(`/channels/${enc(name)}/stream`);
+  } catch (err) {
+    // 404: a server without video ingest, or no state yet — either way, no video.
+    if (!(err instanceof ApiError && err.status === 404)) console.warn(`stream state: ${err.message}`);
+  }
+  if (seen !== streamEvents) return;
+  stream = state;
+  renderPlayer();
 }
 
 function renderViewers(list, anonymous) {
@@ -143,6 +159,7 @@ function onEvent(ev) {
         api(`/channels/${enc(name)}`).then((c) => { channel = c; renderHead(); renderSession(); }, () => {});
       }
       codeView.loadTree().catch((err) => console.warn(err));
+      loadStream();
       break;
     case 'file': codeView.onFile(ev); break;
     case 'comment': codeView.onComment(ev.comment); break;
@@ -150,7 +167,7 @@ function onEvent(ev) {
     case 'session': applySession(ev.state, ev.session); break;
     case 'viewers': renderViewers(ev.viewers, ev.anonymous); break;
     case 'rating': if (isOwner) loadSessions(); break;
-    case 'stream': stream = ev; renderPlayer(); break;
+    case 'stream': streamEvents++; stream = ev; renderPlayer(); break;
     default: break;
   }
 }
@@ -175,10 +192,12 @@ async function main() {
     return;
   }
   isOwner = Boolean(me && me.user.name === channel.owner?.name);
+  player = new LivePlayer({ channel: name, isOwner });
   $('channel').hidden = false;
   renderHead();
   renderSession();
   renderViewers([], 0);
+  loadStream();
   $('start-session').addEventListener('click', (e) => sessionAction('', e.currentTarget));
   $('end-session').addEventListener('click', (e) => {
     if (confirm('End this session? Viewers will see you go offline.')) sessionAction('/current/end', e.currentTarget);

@@ -1,5 +1,6 @@
 // /settings: the logged-in user's channel — details, invites, secrets (hidden until revealed,
-// copy, rotate) and copy-paste instructions for `chiron push` and OBS.
+// copy, rotate), copy-paste instructions for `chiron push`, OBS and ffmpeg, and "Record sessions"
+// when the server records (the channel JSON then carries `record`).
 import { api, enc, showError } from './api.js';
 import { el, $, userLink, copyText, toast } from './dom.js';
 import { initNav } from './auth.js';
@@ -15,6 +16,9 @@ function fillChannel(c) {
   $('description').value = c.description ?? '';
   $('tags').value = (c.tags ?? []).join(', ');
   $('private').checked = Boolean(c.private);
+  // Only a server that can record sends `record`; without it there is nothing to switch.
+  $('record-box').hidden = typeof c.record !== 'boolean';
+  $('record').checked = Boolean(c.record);
 }
 
 async function getSecrets() {
@@ -28,7 +32,13 @@ function renderCommands() {
   const rtmp = `rtmp://${location.hostname}:1935/live`;
   $('push-cmd').textContent = `chiron push ./my-project --server ${location.origin} --token ${token}`;
   $('rtmp-url').textContent = rtmp;
-  $('ffmpeg-cmd').textContent = `ffmpeg -re -i talk.mp4 -c:v libx264 -preset veryfast -c:a aac -f flv ${rtmp}/${key}`;
+  $('obs-key').textContent = secrets && $('stream-key').type === 'text' ? secrets.stream_key : 'your stream key (above)';
+  // x264 veryfast, a keyframe every 2 s at 30 fps, CBR-like 3000 kbit/s, AAC 128 kbit/s.
+  const x264 = '-c:v libx264 -preset veryfast -tune zerolatency -pix_fmt yuv420p -g 60 -keyint_min 60 ' +
+              '-b:v 3000k -maxrate 3000k -bufsize 6000k -c:a aac -b:a 128k -ar 44100';
+  $('ffmpeg-cmd').textContent = `ffmpeg -re -i talk.mp4 ${x264} -f flv ${rtmp}/${key}`;
+  $('ffmpeg-screen-cmd').textContent = 'ffmpeg -f x11grab -framerate 30 -video_size 1920x1080 -i :0.0 ' +
+    `-f pulse -i default ${x264} -f flv ${rtmp}/${key}`;
 }
 
 function renderInvites(invites) {
@@ -109,8 +119,11 @@ async function main() {
         const show = input.type === 'password';
         input.type = show ? 'text' : 'password';
         input.value = show ? s[b.dataset.reveal === 'stream-key' ? 'stream_key' : 'push_token'] : HIDDEN;
-        b.textContent = show ? 'Hide' : 'Reveal';
-        b.setAttribute('aria-pressed', String(show));
+        // The stream key has a second reveal button in the OBS instructions; both follow.
+        for (const other of document.querySelectorAll(`[data-reveal="${b.dataset.reveal}"]`)) {
+          other.textContent = show ? 'Hide' : 'Reveal';
+          other.setAttribute('aria-pressed', String(show));
+        }
         renderCommands();
       } catch (err) {
         showError($('secrets-error'), err);
@@ -143,6 +156,23 @@ async function main() {
       }
     });
   }
+  $('record').addEventListener('change', async (e) => {
+    const box = e.currentTarget;
+    showError($('record-error'), null);
+    $('record-saved').textContent = '';
+    box.disabled = true;
+    try {
+      const c = await api(chan(), { method: 'PATCH', body: { record: box.checked } });
+      box.checked = Boolean(c.record);
+      $('record-saved').textContent = c.record ? 'Recording on ✓' : 'Recording off ✓';
+    } catch (err) {
+      box.checked = !box.checked;
+      showError($('record-error'), err);
+    } finally {
+      box.disabled = false;
+    }
+  });
+
   for (const b of document.querySelectorAll('[data-copy-cmd]')) {
     b.addEventListener('click', async () => {
       // The copied command carries the real secrets even while they are hidden on screen.

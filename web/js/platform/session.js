@@ -1,9 +1,11 @@
 // /s/<id>: a session's summary and, for its streamer once it ended, one rating form per
-// participant (five criteria, 1–5 stars, optional comment; editable for 24 h).
+// participant (five criteria, 1–5 stars, optional comment; editable for 24 h), and the video
+// recording when the session has one (FLV through mpegts.js).
 import { api, ApiError, enc, showError } from './api.js';
-import { el, $, pathArg, userLink, userName, stars, formatDuration, formatDateTime, timeAgo, toast } from './dom.js';
+import { el, $, pathArg, userLink, userName, stars, formatDuration, formatDateTime, formatBytes, timeAgo, toast } from './dom.js';
 import { initNav } from './auth.js';
 import { CRITERIA } from './criteria.js';
+import { loadMpegts, mseSupports } from './media_libs.js';
 
 const id = pathArg();
 let me = null;
@@ -113,12 +115,43 @@ function render() {
   $('ratings-list').replaceChildren(...mine.map(ratingView));
 }
 
+// {url, bytes, duration_s}: a non-live FLV; mpegts.js seeks in it with Range requests.
+let recordingUrl = null;
+let recordingPlayer = null;
+async function showRecording(rec) {
+  if (!rec?.url || rec.url === recordingUrl) return;
+  recordingUrl = rec.url;
+  $('recording').hidden = false;
+  const info = $('recording-info');
+  const url = new URL(rec.url, location.href).href;
+  info.replaceChildren(`${formatDuration(rec.duration_s ?? 0)}`, rec.bytes ? ` · ${formatBytes(rec.bytes)}` : '', ' · ',
+                       el('a', { href: url, download: `session-${id}.flv` }, 'download (FLV)'));
+  const video = $('recording-video');
+  try {
+    if (!mseSupports()) throw new Error('this browser has no Media Source Extensions for H.264');
+    const mpegts = await loadMpegts();
+    if (!mpegts.getFeatureList().msePlayback) throw new Error('mpegts.js cannot play here');
+    recordingPlayer?.destroy();
+    recordingPlayer = mpegts.createPlayer({ type: 'flv', isLive: false, url,
+                                            duration: rec.duration_s ? rec.duration_s * 1000 : undefined });
+    recordingPlayer.on(mpegts.Events.ERROR, (type, detail) => {
+      info.prepend(el('span.error.small', {}, `The recording could not be played (${type}: ${detail}). `));
+    });
+    recordingPlayer.attachMediaElement(video);
+    recordingPlayer.load();
+  } catch (err) {
+    video.hidden = true;
+    info.prepend(`The recording cannot play in this page (${err.message}); download it instead: `);
+  }
+}
+
 async function load() {
   const s = await api(`/sessions/${enc(id)}`);
   s.ratings_list = s.ratings ?? [];
   s.ratings = Array.isArray(s.ratings) ? s.ratings.length : s.ratings;
   session = s;
   render();
+  showRecording(s.recording);
 }
 
 async function main() {

@@ -53,6 +53,8 @@ constexpr int kVideo = 0;
 constexpr int kAudio = 1;
 constexpr uint8_t kFlvCodecAvc = 7;
 constexpr uint8_t kFlvSoundAac = 10;
+// ADTS frame_length is 13 bits and includes the 7-byte header (ISO/IEC 14496-3 §1.A.2.2).
+constexpr size_t kMaxAdtsPayload = 8191 - 7;
 
 struct Segment {
   uint64_t sequence = 0;
@@ -94,7 +96,11 @@ struct HlsSegmenter::Impl {
   size_t last_segment_bytes = 0;
   // The open segment.
   int64_t seg_start_ms = 0;
-  int64_t seg_end_ms = 0;  // max over the leading track's frames of dts + frame duration
+  // The leading track (video when there is video, else audio) times the segment; audio frames
+  // around a cut belong to whichever segment they arrive in.
+  int64_t seg_lead_first_ms = 0;
+  int64_t seg_lead_last_ms = 0;
+  size_t seg_lead_frames = 0;
   size_t seg_input_bytes = 0;
   size_t seg_frames = 0;
   bool seg_keyframe_start = true;
@@ -147,7 +153,7 @@ struct HlsSegmenter::Impl {
       mux.abandon();
       return Status();
     }
-    if (end_ms == kNone || end_ms <= seg_start_ms) end_ms = std::max(seg_end_ms, seg_start_ms + 1);
+    if (end_ms == kNone || end_ms <= seg_start_ms) end_ms = std::max(estimated_end(), seg_start_ms + 1);
     auto bytes = mux.close();
     if (!bytes.ok()) return bytes.status();
     publish(std::move(bytes).value(), static_cast<double>(end_ms - seg_start_ms) / 1000.0, seg_discontinuity,
@@ -159,7 +165,7 @@ struct HlsSegmenter::Impl {
     const size_t reserve = last_segment_bytes + last_segment_bytes / 8;
     CHIRON_RETURN_IF_ERROR(mux.open(avc_config, aac_config, reserve));
     seg_start_ms = start_ms;
-    seg_end_ms = start_ms;
+    seg_lead_frames = 0;
     seg_input_bytes = 0;
     seg_frames = 0;
     seg_keyframe_start = keyframe;
@@ -191,11 +197,21 @@ struct HlsSegmenter::Impl {
   void note_frame(int track, int64_t dts, size_t bytes) {
     if (last_dts[track] != kNone && dts > last_dts[track]) frame_ms[track] = std::min<int64_t>(dts - last_dts[track], 1000);
     last_dts[track] = dts;
-    // The leading track times the segment: video when there is video (audio frames around a cut
-    // belong to whichever segment they arrive in), else audio.
-    if (track == kVideo || !has_video()) seg_end_ms = std::max(seg_end_ms, dts + frame_ms[track]);
+    if (track == kVideo || !has_video()) {
+      if (seg_lead_frames++ == 0) seg_lead_first_ms = dts;
+      seg_lead_last_ms = std::max(seg_lead_last_ms, dts);
+    }
     seg_input_bytes += bytes;
     ++seg_frames;
+  }
+
+  // Where the segment's media ends without a next segment to say so: its last frame plus the
+  // mean frame interval (frame-to-frame steps in whole ms alternate, 33/34 ms at 30 fps).
+  int64_t estimated_end() const {
+    if (seg_lead_frames == 0) return seg_start_ms;
+    if (seg_lead_frames == 1) return seg_lead_last_ms + frame_ms[has_video() ? kVideo : kAudio];
+    const double mean = static_cast<double>(seg_lead_last_ms - seg_lead_first_ms) / static_cast<double>(seg_lead_frames - 1);
+    return seg_lead_last_ms + std::llround(mean);
   }
 
   bool jumped(int track, int64_t dts) const {
@@ -311,7 +327,9 @@ struct HlsSegmenter::Impl {
     if (aac_type != 1) return fail(Status::invalid_argument("AAC packet type " + std::to_string(aac_type)));
     if (aac_config.empty()) return fail(Status::failed_precondition("AAC frame before the AudioSpecificConfig"));
     const std::string_view frame = b.substr(2);
-    if (frame.empty()) return fail(Status::invalid_argument("empty AAC frame"));
+    if (frame.size() < 2 || frame.size() > kMaxAdtsPayload)
+      return fail(Status::invalid_argument("AAC frame of " + std::to_string(frame.size()) + " bytes (ADTS carries 2.." +
+                                           std::to_string(kMaxAdtsPayload) + ")"));
     const int64_t dts = p.dts_ms;
     Status result;
     if (has_video()) {
@@ -330,7 +348,10 @@ struct HlsSegmenter::Impl {
                           .context("new segment after a discontinuity"));
         CHIRON_RETURN_IF_ERROR(break_timeline());
       }
-      if (mux.is_open() && (dts - seg_start_ms >= target_ms || seg_input_bytes + b.size() > opt.max_segment_bytes))
+      // Cut before the frame that would carry the segment past the target, so audio-only EXTINFs
+      // stay within it (and the ceiling of the target duration does not round 2.02 s up to 3).
+      const bool full = dts > seg_start_ms && dts + frame_ms[kAudio] > seg_start_ms + target_ms;
+      if (mux.is_open() && (full || seg_input_bytes + b.size() > opt.max_segment_bytes))
         CHIRON_RETURN_IF_ERROR(close_segment(dts));
       if (!mux.is_open()) {
         if (Status st = open_segment(dts, true); !st.ok()) return fail(std::move(st));

@@ -55,8 +55,8 @@ fi
 
 echo "== TSan: runtime, name-server, chat, database, storage, accounts and push tests (the threaded modules)"
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-if sanitized_build build-tsan thread kernel_tests nameserver_tests chat_tests service_tests store_tests review_tests push_tests; then
-  run_ctest build-tsan -L 'kernel|nameserver|chat|service|store|review|push'
+if sanitized_build build-tsan thread kernel_tests nameserver_tests chat_tests service_tests store_tests review_tests push_tests media_tests; then
+  run_ctest build-tsan -L 'kernel|nameserver|chat|service|store|review|push|media'
 else
   echo "test.sh: TSan build failed" >&2; failed=$((failed + 1)); rc=1
 fi

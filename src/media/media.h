@@ -67,12 +67,22 @@ struct MediaOptions {
   // it (GET /live/<channel>.flv) while they have viewers, and dropped edge_idle_ms after the last.
   std::string origin;
   uint32_t edge_idle_ms = 5'000;
+  // Recordings of channels that ask for it (PublishGrant::record); empty: never recorded.
+  std::string recordings_dir;
 };
 
 struct PublishGrant {
   int64_t channel_id = 0;
   std::string channel;  // public name
   bool relayed = false;  // an edge's pull from its origin, not a publish here (no session)
+  bool record = false;   // write the stream to MediaOptions::recordings_dir while it lasts
+};
+
+// A finished recording (see recorder.h).
+struct Recording {
+  std::string path;
+  uint64_t bytes = 0;
+  int64_t duration_ms = 0;
 };
 
 // A stream's health, as the platform shows it (docs/platform-api.md "Video").
@@ -116,6 +126,8 @@ class MediaHooks {
   virtual void on_publish_end(const PublishGrant& grant) = 0;
   // State changed (live/offline) or, while live, every couple of seconds.
   virtual void on_state(const PublishGrant& grant, const StreamState& state) = 0;
+  // A recording of a granted publish was written and closed (on a recorder thread: may block).
+  virtual void on_recording(const PublishGrant& grant, const Recording& recording) { (void)grant, (void)recording; }
 };
 
 class MediaServer {

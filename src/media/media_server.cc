@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "media/media_server_impl.h"
+#include "media/recorder.h"
 
 namespace chiron::media {
 
@@ -126,6 +127,15 @@ Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> MediaS
     media->feeding = stream.get();
   }
   hooks->on_publish_start(grant);
+  if (grant.record && !options.recordings_dir.empty()) {
+    RecorderOptions ro;
+    ro.dir = options.recordings_dir;
+    Status st = start_recording(next_context(), stream, ro, [hooks = hooks, grant](RecordingInfo info) {
+      if (!info.status.ok() && info.bytes == 0) return;
+      hooks->on_recording(grant, Recording{info.path.string(), info.bytes, info.duration_ms});
+    });
+    if (!st.ok()) log::error("media", "cannot record", {{"channel", grant.channel}, {"error", st.to_string()}});
+  }
   publish_state(stream);
   return std::make_pair(stream, media);
 }

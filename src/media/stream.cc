@@ -192,7 +192,8 @@ void Stream::end() {
     asio::post(g->ctx, [g, self = shared_from_this()] {
       auto viewers = std::move(g->viewers);
       g->viewers.clear();
-      self->viewers_.fetch_sub(viewers.size(), std::memory_order_relaxed);
+      for (auto& v : viewers)
+        if (v->counts_as_viewer()) self->viewers_.fetch_sub(1, std::memory_order_relaxed);
       for (auto& v : viewers) v->end_of_stream();
     });
   }
@@ -215,7 +216,7 @@ bool Stream::subscribe(asio::io_context& ctx, const std::shared_ptr<Viewer>& vie
   // Packets published from now on are posted to this thread and run after this call returns,
   // so the viewer is in the group before any of them; older ones are filtered by next_seq.
   group->viewers.push_back(viewer);
-  viewers_.fetch_add(1, std::memory_order_relaxed);
+  if (viewer->counts_as_viewer()) viewers_.fetch_add(1, std::memory_order_relaxed);
   for (const PacketPtr& p : start) viewer->deliver(p);
   return true;
 }
@@ -231,8 +232,8 @@ void Stream::unsubscribe(asio::io_context& ctx, const Viewer* viewer) {
   auto& vs = group->viewers;
   auto it = std::find_if(vs.begin(), vs.end(), [viewer](const auto& v) { return v.get() == viewer; });
   if (it == vs.end()) return;
+  if ((*it)->counts_as_viewer()) viewers_.fetch_sub(1, std::memory_order_relaxed);
   vs.erase(it);
-  viewers_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 uint64_t Stream::packets_in() const {

@@ -57,6 +57,8 @@ class Viewer {
   virtual void deliver(const PacketPtr& packet) = 0;
   // The stream is over (publisher gone); the viewer finishes its writes and closes.
   virtual void end_of_stream() = 0;
+  // Whether it is a person watching (StreamState::viewers, an edge's idle check); a recorder is not.
+  virtual bool counts_as_viewer() const { return true; }
   // First sequence number this viewer takes live (older ones came in the snapshot).
   uint64_t next_seq = 0;
 };

@@ -5,14 +5,16 @@
 #include "common/log.h"
 #include "kernel/kernel.h"
 #include "review/review_service.h"
+#include "service/db.h"
+#include "common/clock.h"
 
 namespace chiron::platform {
 
 namespace json = boost::json;
 
 PlatformMediaHooks::PlatformMediaHooks(kernel::Runtime& runtime, std::weak_ptr<review::ReviewService> review,
-                                       service::LiveHub& hub, bool edge)
-    : runtime_(runtime), review_(std::move(review)), hub_(hub), edge_(edge) {}
+                                       service::LiveHub& hub, service::Db& db, bool edge)
+    : runtime_(runtime), review_(std::move(review)), hub_(hub), db_(db), edge_(edge) {}
 
 void PlatformMediaHooks::on_disk(std::function<void()> fn, std::function<void()> refused) {
   if (!runtime_.post(kernel::Device::kDisk, std::move(fn)) && refused) refused();
@@ -30,7 +32,7 @@ void PlatformMediaHooks::authorize_publish(std::string stream_key, std::string r
           log::warn("media", "publish with an unknown stream key", {{"remote", remote}});
           return (*shared_done)(channel.status());
         }
-        (*shared_done)(media::PublishGrant{channel->id, channel->name, false});
+        (*shared_done)(media::PublishGrant{channel->id, channel->name, false, channel->record});
       },
       [shared_done] { (*shared_done)(Status::unavailable("shutting down")); });
 }
@@ -66,12 +68,18 @@ void PlatformMediaHooks::on_publish_start(const media::PublishGrant& grant) {
         auto review = review_.lock();
         if (!review) return;
         auto session = review->start_session(grant.channel_id, "rtmp");
+        int64_t session_id = 0;
         if (session.ok()) {
+          session_id = *session;
           std::lock_guard lock(mu_);
           started_.insert(grant.channel_id);
-        } else if (session.status().code() != StatusCode::kAlreadyExists) {  // a session started by hand goes on
+        } else if (session.status().code() == StatusCode::kAlreadyExists) {  // a session started by hand goes on
+          if (auto ch = review->channel(grant.channel); ch.ok()) session_id = ch->live_session_id;
+        } else {
           log::warn("media", "could not start the live session", {{"channel", grant.channel}, {"error", session.status().to_string()}});
         }
+        std::lock_guard lock(mu_);
+        sessions_[grant.channel_id] = session_id;
       },
       {});
 }
@@ -101,6 +109,31 @@ void PlatformMediaHooks::on_state(const media::PublishGrant& grant, const media:
   event.erase("channel");  // the hub adds the channel itself
   event["type"] = "stream";
   hub_.publish(grant.channel_id, std::move(event));
+}
+
+}  // namespace chiron::platform
+
+namespace chiron::platform {
+
+void PlatformMediaHooks::on_recording(const media::PublishGrant& grant, const media::Recording& recording) {
+  int64_t session_id = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(grant.channel_id); it != sessions_.end()) session_id = it->second;
+  }
+  if (session_id == 0) {
+    log::warn("media", "a recording without a session is not listed", {{"path", recording.path}});
+    return;
+  }
+  Status st = db_.write([&](service::Tx& tx) -> Status {
+    return tx.exec("INSERT INTO recordings (session_id, channel_id, path, bytes, duration_ms, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   {session_id, grant.channel_id, recording.path, static_cast<int64_t>(recording.bytes),
+                    recording.duration_ms, Clock::system().unix_ms()})
+        .status();
+  });
+  if (!st.ok()) log::error("media", "recording not listed", {{"path", recording.path}, {"error", st.to_string()}});
+  else log::info("media", "recorded", {{"channel", grant.channel}, {"session", session_id}, {"bytes", recording.bytes}});
 }
 
 }  // namespace chiron::platform

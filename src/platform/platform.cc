@@ -9,10 +9,13 @@
 #include <sstream>
 
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <openssl/rand.h>
 
 #include "chat/chat_server.h"
+#include "common/clock.h"
 #include "common/encoding.h"
+#include "common/strings.h"
 #include "common/log.h"
 #include "kernel/kernel.h"
 #include "platform/live_hub.h"
@@ -154,8 +157,23 @@ Result<std::unique_ptr<Platform>> Platform::open(kernel::Runtime& runtime, Platf
   }
   if (!o.web_root.empty()) p.pages = std::make_shared<net::StaticFiles>(o.web_root.string());
   if (o.media) {
-    p.media_hooks = std::make_shared<PlatformMediaHooks>(runtime, p.review, p.hub_proxy, !o.media->origin.empty());
-    auto started = media::MediaServer::start(runtime.net_contexts(), *o.media, p.media_hooks);
+    // Recordings of channels with "Record sessions" on, listed per session.
+    CHIRON_RETURN_IF_ERROR(p.db->migrate("platform", {{1, R"SQL(
+CREATE TABLE recordings (
+  id {{id}},
+  session_id BIGINT NOT NULL,
+  channel_id BIGINT NOT NULL,
+  path TEXT NOT NULL,
+  bytes BIGINT NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX recordings_session ON recordings (session_id)
+)SQL"}}).context("recordings"));
+    media::MediaOptions mo = *o.media;
+    if (mo.recordings_dir.empty()) mo.recordings_dir = (o.data_dir / "recordings").string();
+    p.media_hooks = std::make_shared<PlatformMediaHooks>(runtime, p.review, p.hub_proxy, *p.db, !mo.origin.empty());
+    auto started = media::MediaServer::start(runtime.net_contexts(), std::move(mo), p.media_hooks);
     if (!started.ok()) return std::move(started).status().context("video");
     p.media = std::move(*started);
   }
@@ -179,6 +197,41 @@ void Platform::register_routes(net::Router& router) {
                    return net::Response::error(404, "not_found", "no such channel");
                  net::Response r = net::Response::json(200, media::stream_state_json(ch->name, media->state(ch->name)));
                  r.headers.add("Cache-Control", "no-cache");
+                 return r;
+               }));
+    // A session's recording: its metadata, and the FLV file itself (Range requests for seeking).
+    auto recording_of = [review = p.review, db = p.db.get()](const net::Request& req) -> Result<json::object> {
+      auto id = parse_u64(req.param("id"));
+      if (!id) return Status::not_found("no such session");
+      auto caller = review->caller(req);
+      if (!caller.ok()) return caller.status();
+      auto row = db->read_value<std::optional<service::Row>>([&](service::Tx& tx) {
+        return tx.query_one("SELECT r.path, r.bytes, r.duration_ms, r.created_at, c.name FROM recordings r "
+                            "JOIN channels c ON c.id = r.channel_id WHERE r.session_id = ? ORDER BY r.id DESC",
+                            {static_cast<int64_t>(*id)});
+      });
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::not_found("this session has no recording");
+      auto ch = review->channel((*row)->text(4));
+      if (!ch.ok() || !review->can_read(*caller, *ch)) return Status::not_found("this session has no recording");
+      const std::string url = "/api/v1/sessions/" + std::to_string(*id) + "/recording.flv";
+      return json::object{{"session_id", static_cast<int64_t>(*id)}, {"url", url}, {"path", (*row)->text(0)},
+                          {"bytes", (*row)->integer(1)}, {"duration_s", static_cast<double>((*row)->integer(2)) / 1000.0},
+                          {"created_at", format_utc_ms((*row)->integer(3))}};
+    };
+    router.get("/api/v1/sessions/:id/recording", service::on_disk(p.runtime, [recording_of](const net::Request& req) {
+      auto rec = recording_of(req);
+      if (!rec.ok()) return net::Response::from_status(rec.status());
+      rec->erase("path");
+      return net::Response::json(200, json::serialize(*rec));
+    }));
+    auto files = std::make_shared<net::StaticFiles>(p.options.data_dir.string());
+    router.get("/api/v1/sessions/:id/recording.flv",
+               service::on_disk(p.runtime, [recording_of, files](const net::Request& req) {
+                 auto rec = recording_of(req);
+                 if (!rec.ok()) return net::Response::from_status(rec.status());
+                 net::Response r = files->serve_file(req, std::string(rec->at("path").as_string()));
+                 r.headers.set("Content-Type", "video/x-flv");
                  return r;
                }));
   }

@@ -181,6 +181,7 @@ Result<service::ChannelRef> ReviewServiceImpl::channel(std::string_view name) {
   ref.is_private = c->is_private;
   ref.chat_room = c->chat_room;
   ref.live_session_id = c->live_session_id;
+  ref.record = c->record;
   return ref;
 }
 

@@ -117,6 +117,7 @@ Result<Reply> ReviewServiceImpl::patch_channel(Ctx& ctx) {
   CHIRON_ASSIGN_OR_RETURN(auto title, service::opt_string_field(body, "title", kMaxTitleBytes));
   CHIRON_ASSIGN_OR_RETURN(auto description, service::opt_string_field(body, "description", kMaxDescriptionBytes));
   CHIRON_ASSIGN_OR_RETURN(auto is_private, service::opt_bool_field(body, "private"));
+  CHIRON_ASSIGN_OR_RETURN(auto record, service::opt_bool_field(body, "record"));
   if (title) {
     CHIRON_ASSIGN_OR_RETURN(*title, clean_display_name(*title).context("title"));
   }
@@ -133,6 +134,7 @@ Result<Reply> ReviewServiceImpl::patch_channel(Ctx& ctx) {
     if (description)
       CHIRON_RETURN_IF_ERROR(tx.exec("UPDATE channels SET description = ? WHERE id = ?", {*description, c.id}));
     if (tags_json) CHIRON_RETURN_IF_ERROR(tx.exec("UPDATE channels SET tags = ? WHERE id = ?", {*tags_json, c.id}));
+    if (record) CHIRON_RETURN_IF_ERROR(tx.exec("UPDATE channels SET record = ? WHERE id = ?", {int64_t{*record ? 1 : 0}, c.id}));
     if (is_private && *is_private != c.is_private) {
       // A private channel's chat room is unguessable; a public one's is its name.
       std::string room = *is_private ? private_room(c.name) : c.name;

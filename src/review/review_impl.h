@@ -48,6 +48,7 @@ struct ChannelRow {
   bool is_private = false;
   std::string chat_room;
   int64_t live_session_id = 0;
+  bool record = false;  // the media server records its streams
 };
 
 struct SessionRow {

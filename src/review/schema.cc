@@ -99,6 +99,10 @@ CREATE TABLE reviewer_ratings_monthly (
   PRIMARY KEY (reviewer_id, month)
 )
 )SQL"});
+  // Video: record the channel's streams (the media server writes them, the platform lists them).
+  m.push_back({2, R"SQL(
+ALTER TABLE channels ADD COLUMN record BIGINT NOT NULL DEFAULT 0;
+)SQL"});
   return m;
 }
 

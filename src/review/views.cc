@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kChannelSelect =
     "SELECT c.id, c.name, c.title, c.description, c.tags, c.private, c.chat_room, u.id, u.name, u.display_name, "
-    "(SELECT s.id FROM live_sessions s WHERE s.channel_id = c.id AND s.ended_at IS NULL) "
+    "(SELECT s.id FROM live_sessions s WHERE s.channel_id = c.id AND s.ended_at IS NULL), c.record "
     "FROM channels c JOIN users u ON u.id = c.owner_id WHERE ";
 
 constexpr std::string_view kSessionSelect =
@@ -37,6 +37,7 @@ ChannelRow channel_from(const service::Row& r) {
   c.chat_room = r.text(6);
   c.owner = UserRow{r.integer(7), r.text(8), r.text(9)};
   c.live_session_id = r.opt_integer(10).value_or(0);
+  c.record = r.integer(11) != 0;
   return c;
 }
 
@@ -133,6 +134,7 @@ Result<json::object> ReviewServiceImpl::channel_json(service::Tx& tx, const Chan
   for (const auto& t : c.tags) tags.emplace_back(t);
   o["tags"] = std::move(tags);
   o["private"] = c.is_private;
+  o["record"] = c.record;
   o["owner"] = user_json(c.owner);
   o["live"] = c.live_session_id != 0;
   o["session"] = nullptr;

@@ -42,6 +42,7 @@ struct ChannelRef {
   bool is_private = false;
   std::string chat_room;  // the chat room of this channel (unguessable for private channels)
   int64_t live_session_id = 0;  // 0 = offline
+  bool record = false;          // its video streams are recorded
 };
 
 class Access {

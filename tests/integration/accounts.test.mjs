@@ -8,31 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { tempDir, runChiron, startServe, waitFor } from '../lib/chiron.mjs';
-
-// A browser's cookie jar for one origin: keeps chiron_session, sends the CSRF token.
-class Browser {
-  constructor(base) { this.base = base; this.cookie = ''; this.csrf = ''; }
-  async req(method, path, { body, raw, contentType, csrf = true, headers = {} } = {}) {
-    const h = { ...headers };
-    if (this.cookie) h.cookie = this.cookie;
-    if (csrf && this.csrf && method !== 'GET') h['x-csrf-token'] = this.csrf;
-    let payload;
-    if (raw !== undefined) { payload = raw; if (contentType) h['content-type'] = contentType; }
-    else if (body !== undefined) { payload = JSON.stringify(body); h['content-type'] = 'application/json'; }
-    const res = await fetch(this.base + path, { method, headers: h, body: payload, signal: AbortSignal.timeout(10000) });
-    const set = res.headers.get('set-cookie');
-    if (set) {
-      const pair = set.split(';')[0];
-      this.cookie = /Max-Age=0/.test(set) ? '' : pair;
-    }
-    const text = await res.text();
-    let json = null;
-    try { json = JSON.parse(text); } catch { /* empty or not JSON */ }
-    if (json && json.csrf) this.csrf = json.csrf;
-    return { status: res.status, json, text, setCookie: set };
-  }
-}
+import { Browser, tempDir, runChiron, startServe, waitFor } from '../lib/chiron.mjs';
 
 // Opens the channel's live WebSocket with the browser's cookie; resolves once upgraded.
 function openLive(base, channel, cookie) {

@@ -2,8 +2,8 @@
 // RTMP and HLS, a raw reader checks the FLV bytes, an edge relays from an origin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpJson, waitFor, wsConnect } from '../lib/chiron.mjs';
-import { addUser, haveFfmpeg, probeStreams, probeVideoDts, publish, readFlv, startMediaServe } from '../lib/media.mjs';
+import { Browser, httpJson, waitFor, wsConnect } from '../lib/chiron.mjs';
+import { addUser, haveFfmpeg, parseFlv, probeStreams, probeVideoDts, publish, readFlv, startMediaServe } from '../lib/media.mjs';
 
 const skip = haveFfmpeg ? false : 'ffmpeg is not installed';
 
@@ -192,5 +192,56 @@ test('an edge relays a channel from its origin only while it has viewers', { ski
   } finally {
     await edge.stop();
     await origin.stop();
+  }
+});
+
+test('private streams are only for readers; recorded sessions play back afterwards', { skip, timeout: 60000 }, async () => {
+  const srv = await startMediaServe();
+  try {
+    const key = await addUser(srv, 'frank');
+    const frank = new Browser(srv.url);
+    assert.equal((await frank.req('POST', '/api/v1/auth/login', { body: { name: 'frank', password: 'password-frank' } })).status, 200);
+    const patched = await frank.req('PATCH', '/api/v1/channels/frank', { body: { private: true, record: true } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.json.record, true);
+
+    const pub = publish(`${srv.rtmp}/${key}`, { seconds: 6 });
+    await waitFor(async () => (await frank.req('GET', '/api/v1/channels/frank/stream')).json?.state === 'live',
+      { timeoutMs: 10000, what: 'frank live (as the owner)' });
+    // Anonymous viewers see nothing of a private channel: no state, no FLV, no HLS, no RTMP.
+    assert.equal((await httpJson(`${srv.url}/api/v1/channels/frank/stream`)).status, 404);
+    assert.equal((await httpJson(`${srv.url}/live/frank.flv`)).status, 404);
+    assert.equal((await httpJson(`${srv.url}/live/frank/index.m3u8`)).status, 404);
+    await assert.rejects(probeStreams(`${srv.rtmp}/frank`, { timeoutS: 8 }));
+    // The owner's cookie opens the HTTP-FLV stream.
+    const res = await fetch(`${srv.url}/live/frank.flv`, { headers: { cookie: frank.cookie }, signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 200);
+    await res.body.cancel();
+
+    assert.equal((await pub.done).code, 0);
+    const sessions = (await frank.req('GET', '/api/v1/channels/frank/sessions')).json.sessions;
+    assert.equal(sessions.length, 1);
+    const id = sessions[0].id;
+    let rec;
+    await waitFor(async () => { rec = await frank.req('GET', `/api/v1/sessions/${id}/recording`); return rec.status === 200; },
+      { timeoutMs: 8000, what: 'the recording is listed' });
+    assert.equal(rec.json.url, `/api/v1/sessions/${id}/recording.flv`);
+    assert.ok(rec.json.bytes > 50000, `bytes ${rec.json.bytes}`);
+    assert.ok(rec.json.duration_s > 4 && rec.json.duration_s < 8, `duration ${rec.json.duration_s}`);
+    assert.equal((await httpJson(`${srv.url}/api/v1/sessions/${id}/recording`)).status, 404, 'private: not for anonymous');
+    // The file is a complete FLV that ffprobe reads (fetched with the owner's cookie).
+    const file = await fetch(srv.url + rec.json.url, { headers: { cookie: frank.cookie } });
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get('content-type'), 'video/x-flv');
+    const bytes = Buffer.from(await file.arrayBuffer());
+    assert.equal(bytes.length, rec.json.bytes);
+    const { tags } = parseFlv(bytes);
+    assert.ok(tags.every((t) => t.prevOk));
+    assert.deepEqual([tags[0].type, tags.find((t) => t.type === 9 && t.b1 === 1).b0], [18, 0x17], 'metadata first, keyframe first');
+    const ranged = await fetch(srv.url + rec.json.url, { headers: { cookie: frank.cookie, range: 'bytes=0-12' } });
+    assert.equal(ranged.status, 206);
+    assert.equal(Buffer.from(await ranged.arrayBuffer()).toString('hex').slice(0, 6), '464c56');
+  } finally {
+    await srv.stop();
   }
 });

@@ -299,3 +299,28 @@ export function wsConnect(url, { timeoutMs = 5000, headers = {} } = {}) {
     sock.on('close', () => fail(new Error('websocket closed')));
   });
 }
+
+// A browser's cookie jar for one origin: keeps chiron_session, sends the CSRF token.
+export class Browser {
+  constructor(base) { this.base = base; this.cookie = ''; this.csrf = ''; }
+  async req(method, path, { body, raw, contentType, csrf = true, headers = {} } = {}) {
+    const h = { ...headers };
+    if (this.cookie) h.cookie = this.cookie;
+    if (csrf && this.csrf && method !== 'GET') h['x-csrf-token'] = this.csrf;
+    let payload;
+    if (raw !== undefined) { payload = raw; if (contentType) h['content-type'] = contentType; }
+    else if (body !== undefined) { payload = JSON.stringify(body); h['content-type'] = 'application/json'; }
+    const res = await fetch(this.base + path, { method, headers: h, body: payload, signal: AbortSignal.timeout(10000) });
+    const set = res.headers.get('set-cookie');
+    if (set) {
+      const pair = set.split(';')[0];
+      this.cookie = /Max-Age=0/.test(set) ? '' : pair;
+    }
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* empty or not JSON */ }
+    if (json && json.csrf) this.csrf = json.csrf;
+    return { status: res.status, json, text, setCookie: set };
+  }
+}
+

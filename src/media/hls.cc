@@ -11,8 +11,9 @@
 //   segment: the next one gets a new muxer with the new configuration and fresh per-stream
 //   timestamp state, instead of a muxer wedged on "non monotonically increasing dts";
 // - the cost is one avformat_write_header/av_write_trailer per segment (every ~2 s), noise next
-//   to the per-packet work; continuity counters restart per segment, which HLS allows
-//   (RFC 8216 §3.2: each segment is a standalone TS).
+//   to the per-packet work, plus one pass over each finished segment renumbering the TS
+//   continuity counters so they run on across segments (players that concatenate segments
+//   otherwise drop the PES at each boundary as corrupt).
 // Timestamps are not rebased: segments carry the stream's own dts/pts (ms → 90 kHz), so
 // consecutive segments form one timeline and EXT-X-DISCONTINUITY marks where it breaks.
 //

@@ -4,12 +4,13 @@
 // No re-encoding: H.264 NALUs are rewritten from length-prefixed (AVCC) to Annex B with SPS/PPS
 // before each IDR, AAC frames get ADTS headers from the AudioSpecificConfig; muxing into
 // MPEG-TS uses libavformat's mpegts muxer writing into memory (each segment self-contained: it
-// opens with PAT/PMT and a keyframe).
+// opens with PAT/PMT and a keyframe; continuity counters run on across segments).
 //
 // Segmenting: a segment is closed at the first video keyframe at or after target_segment_s
 // since its start (so its length is a multiple of the encoder's keyframe interval); audio-only
-// streams cut on time. A segment never exceeds max_segment_bytes (a stream without keyframes is
-// cut there anyway, flagged as not starting with a keyframe). The playlist lists the last
+// streams cut on time (before the frame that would carry the segment past the target). A
+// segment never holds more than max_segment_bytes of media (TS framing adds a few percent; a
+// stream without keyframes is cut there anyway, flagged as not starting with a keyframe). The playlist lists the last
 // `window` complete segments; EXT-X-TARGETDURATION is the ceiling of the longest one ever
 // listed (RFC 8216 §4.3.3.1 forbids it to shrink), EXT-X-MEDIA-SEQUENCE counts up as the window
 // slides, EXT-X-DISCONTINUITY marks the first segment after discontinuity() (a republish),

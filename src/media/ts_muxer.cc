@@ -1,6 +1,7 @@
 #include "media/ts_muxer.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 extern "C" {
@@ -167,6 +168,8 @@ struct TsMuxer::Av {
   int video_index = -1;
   int audio_index = -1;
   int64_t last_dts[2] = {AV_NOPTS_VALUE, AV_NOPTS_VALUE};  // per stream, in the stream time base
+  // Next continuity_counter per PID, carried from one segment to the next (see close()).
+  std::array<uint8_t, 8192> next_cc{};
 
   void reset() {
     fmt.reset();
@@ -291,7 +294,24 @@ Result<std::string> TsMuxer::close() {
     av_->reset();
     return av_status("mpegts trailer", err);
   }
+  // Each muxer numbers its packets from continuity_counter 0. A player that concatenates
+  // segments (ffmpeg's hls demuxer, TS-level recorders) would see a counter jump at every
+  // boundary and drop the PES in flight there as corrupt, so the counters are renumbered to
+  // continue from the previous segment (ISO/IEC 13818-1 §2.4.3.3: +1 mod 16 per packet with
+  // payload; packets without payload repeat the last value).
   std::string out = std::move(av_->out);
+  for (size_t off = 0; off + 188 <= out.size(); off += 188) {
+    auto* p = reinterpret_cast<uint8_t*>(&out[off]);
+    if (p[0] != 0x47) break;
+    const int pid = ((p[1] & 0x1f) << 8) | p[2];
+    uint8_t& cc = av_->next_cc[pid];
+    if (p[3] & 0x10) {
+      p[3] = static_cast<uint8_t>((p[3] & 0xf0) | cc);
+      cc = (cc + 1) & 0x0f;
+    } else {
+      p[3] = static_cast<uint8_t>((p[3] & 0xf0) | ((cc + 15) & 0x0f));
+    }
+  }
   av_->reset();
   return out;
 }

@@ -9,7 +9,9 @@
 // configuration record in front of IDR pictures; the muxer adds access unit delimiters; AAC
 // frames are wrapped in ADTS by the muxer's internal "adts" sub-muxer built from the
 // AudioSpecificConfig. A fresh muxer per segment writes PAT/PMT first, so each segment decodes
-// on its own. Timestamps go in as milliseconds and come out at 90 kHz (PES PTS/DTS).
+// on its own; continuity counters are renumbered to run on from the previous segment, so the
+// segments also concatenate into one clean TS. Timestamps go in as milliseconds and come out at
+// 90 kHz (PES PTS/DTS).
 //
 // The ts_check_* functions validate the FLV-side bytes before libavformat sees them, so bad
 // input becomes a clear Status here instead of a libav log line and an opaque error code.

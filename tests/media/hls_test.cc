@@ -202,6 +202,24 @@ TEST_F(HlsTest, SegmentsOfRealStreamProbeAsH264AndAac) {
   EXPECT_NE(streams.find("codec_name=aac|sample_rate=44100"), std::string::npos) << streams;
 }
 
+TEST_F(HlsTest, SegmentsConcatenateIntoOneCleanStream) {
+  HlsSegmenter hls(HlsOptions{.target_segment_s = 1.0});
+  push_all(hls, *a_);
+  hls.finish();
+  const auto text = hls.playlist();
+  for (uint64_t seq : parse_playlist(text).uris) write("c" + std::to_string(seq) + ".ts", *hls.segment(seq));
+  std::string m3u8 = *text;
+  m3u8 = std::regex_replace(m3u8, std::regex("\n(\\d+)\\.ts"), "\nc$1.ts");
+  const fs::path path = write("concat.m3u8", m3u8);
+  // Continuity counters run on across segments: no PES is dropped as corrupt at a boundary,
+  // and every frame decodes.
+  const std::string log = run("cd '" + dir_->string() + "' && timeout -k 2 30 ffmpeg -v warning -i concat.m3u8 -f null - 2>&1");
+  EXPECT_EQ(log.find("orrupt"), std::string::npos) << log;
+  const std::string frames = run("timeout -k 2 30 ffprobe -v error -select_streams v -count_frames -show_entries "
+                                 "stream=nb_read_frames -of csv=p=0 '" + path.string() + "'");
+  EXPECT_EQ(frames.substr(0, frames.find('\n')), "150");
+}
+
 TEST_F(HlsTest, EverySegmentStartsWithPatAndAKeyframe) {
   HlsSegmenter hls(HlsOptions{.target_segment_s = 1.0});
   push_all(hls, *a_);

@@ -178,50 +178,62 @@ Result<size_t> ChunkReader::parse_header(std::string_view buf) {
   return pos;
 }
 
+Status ChunkReader::complete(Stream& s, const std::function<Status(Message&&)>& on_message) {
+  Message m;
+  m.type = s.type;
+  m.stream_id = s.stream_id;
+  m.csid = s.csid;
+  m.timestamp = s.timestamp;
+  m.dts_ms = s.dts;
+  m.payload = std::move(s.payload);
+  s.payload = std::string();
+  reserved_ -= s.reserved;
+  s.reserved = 0;
+  s.in_message = false;
+  current_ = nullptr;
+  last_dts_ = s.dts;
+  started_ = true;
+  return on_message(std::move(m));
+}
+
 Status ChunkReader::feed(std::string_view in, const std::function<Status(Message&&)>& on_message) {
   if (!error_.ok()) return error_;
-  auto complete = [&](Stream& s) -> Status {
-    Message m;
-    m.type = s.type;
-    m.stream_id = s.stream_id;
-    m.csid = s.csid;
-    m.timestamp = s.timestamp;
-    m.dts_ms = s.dts;
-    m.payload = std::move(s.payload);
-    s.payload = std::string();
-    reserved_ -= s.reserved;
-    s.reserved = 0;
-    s.in_message = false;
-    current_ = nullptr;
-    last_dts_ = s.dts;
-    started_ = true;
-    return on_message(std::move(m));
-  };
-  while (!in.empty() || (current_ != nullptr && chunk_left_ == 0 && current_->in_message &&
-                         current_->payload.size() == current_->length)) {
+  if (Status st = consume(in, on_message); !st.ok()) return fail(std::move(st));
+  return {};
+}
+
+Status ChunkReader::consume(std::string_view in, const std::function<Status(Message&&)>& on_message) {
+  while (!in.empty() || (current_ != nullptr && chunk_left_ == 0 && current_->payload.size() == current_->length)) {
     if (current_ == nullptr) {
-      size_t used = 0;
       if (head_have_ == 0) {
-        auto r = parse_header(in.substr(0, std::min(sizeof head_, in.size())));
-        if (!r.ok()) return fail(r.status());
-        used = *r;
-        if (used == 0) {
+        Result<size_t> used = parse_header(in.substr(0, std::min(sizeof head_, in.size())));
+        CHIRON_RETURN_IF_ERROR(used);
+        if (*used == 0) {  // an incomplete header (shorter than 18 bytes): keep it
           std::memcpy(head_, in.data(), in.size());
           head_have_ = in.size();
           return {};
         }
-        in.remove_prefix(used);
+        in.remove_prefix(*used);
       } else {
         const size_t n = std::min(sizeof head_ - head_have_, in.size());
         std::memcpy(head_ + head_have_, in.data(), n);
-        auto r = parse_header(std::string_view(head_, head_have_ + n));
-        if (!r.ok()) return fail(r.status());
-        used = *r;
-        if (used == 0) {
+        Result<size_t> used = parse_header(std::string_view(head_, head_have_ + n));
+        CHIRON_RETURN_IF_ERROR(used);
+        if (*used == 0) {
           head_have_ += n;
           return {};
         }
-        in.remove_prefix(used - head_have_);
+        if (*used < head_have_) {
+          // The kept bytes held more than this header: a fmt-3 header whose 4 peeked bytes
+          // turned out to be payload. Those bytes come first, then `in`.
+          char carry[sizeof head_];
+          const size_t carry_n = head_have_ - *used;
+          std::memcpy(carry, head_ + *used, carry_n);
+          head_have_ = 0;
+          CHIRON_RETURN_IF_ERROR(consume(std::string_view(carry, carry_n), on_message));
+          continue;
+        }
+        in.remove_prefix(*used - head_have_);
         head_have_ = 0;
       }
     }
@@ -231,7 +243,7 @@ Status ChunkReader::feed(std::string_view in, const std::function<Status(Message
     in.remove_prefix(n);
     chunk_left_ -= n;
     if (s.payload.size() == s.length) {
-      if (Status st = complete(s); !st.ok()) return fail(std::move(st));
+      CHIRON_RETURN_IF_ERROR(complete(s, on_message));
     } else if (chunk_left_ == 0) {
       current_ = nullptr;
     }

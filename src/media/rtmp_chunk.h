@@ -104,6 +104,8 @@ class ChunkReader {
   // Parses a chunk header from buf; returns bytes used, 0 if more bytes are needed.
   Result<size_t> parse_header(std::string_view buf);
   Status fail(Status s);
+  Status consume(std::string_view in, const std::function<Status(Message&&)>& on_message);
+  Status complete(Stream& s, const std::function<Status(Message&&)>& on_message);
 
   ChunkReaderLimits limits_;
   uint32_t chunk_size_ = kDefaultChunkSize;

@@ -167,6 +167,23 @@ TEST(RtmpChunkTest, ExtendedTimestampNotRepeatedOnFmt3) {
   EXPECT_EQ(c.messages[0].dts_ms, ts);
 }
 
+TEST(RtmpChunkTest, ExtendedTimestampNotRepeatedWithShortLastChunkByteByByte) {
+  // The fmt-3 peek sees 2 payload bytes and the start of the next message: those bytes were held
+  // back with the header and must still be read as payload, then as the next header.
+  const uint32_t ts = 0x01000005;
+  const std::string body = payload(130, 'z');
+  std::string wire = fmt0(6, ts, 130, kVideo, 1) + body.substr(0, 128) + fmt3(6) + body.substr(128) +
+                     fmt0(4, 7, 3, kAudio, 1) + "abc";
+  for (size_t step : {size_t{1}, size_t{2}, size_t{3}, SIZE_MAX}) {
+    Collected c = read(wire, step);
+    ASSERT_TRUE(c.status.ok()) << c.status.to_string();
+    ASSERT_EQ(c.messages.size(), 2u) << step;
+    EXPECT_EQ(c.messages[0].payload, body);
+    EXPECT_EQ(c.messages[1].payload, "abc");
+    EXPECT_EQ(c.messages[1].dts_ms, 7);
+  }
+}
+
 TEST(RtmpChunkTest, ExtendedDeltaOnFmt3NewMessages) {
   // A delta ≥ 0xFFFFFF goes in the extended field; fmt-3 new messages repeat it (or not).
   const uint32_t delta = 0x1000000;

@@ -151,6 +151,11 @@ async function load() {
   s.ratings = Array.isArray(s.ratings) ? s.ratings.length : s.ratings;
   session = s;
   render();
+  // The session JSON may carry `recording`; otherwise an ended video session may have one at
+  // GET /sessions/:id/recording (404 when it has none).
+  if (!s.recording && s.ended_at && s.source === 'rtmp' && !recordingUrl) {
+    s.recording = await api(`/sessions/${enc(id)}/recording`).catch(() => null);
+  }
   showRecording(s.recording);
 }
 

@@ -1,7 +1,8 @@
 // The channel page's video player in a real browser (issue 6): ffmpeg publishes the test pattern
 // over RTMP, Debian's headless Chromium plays /live/<channel>.flv through mpegts.js (Media Source
 // Extensions) on /c/<channel>, and the page goes live and back offline by itself, driven by the
-// stream state alone. Also: the owner sees the health hints and viewers do not; the settings page
+// stream state alone; the hls.js fallback plays the HLS playlist. Also: the owner sees the health
+// hints and viewers do not; the settings page
 // shows the OBS instructions with the real key; a recorded session plays on its session page (when
 // the server records). Every wait is bounded; ffmpeg runs under `timeout` in its own process group.
 import { test, before, after } from 'node:test';
@@ -137,6 +138,27 @@ test('the channel page plays the live stream over HTTP-FLV and goes offline by i
   const t1 = await videoTime(viewer);
   await viewer.waitForTimeout(1500);
   assert.equal(await videoTime(viewer), t1, 'nothing plays after the stream ended');
+  assert.deepEqual(problems, []);
+});
+
+test('the HLS fallback (hls.js, forced with ?player=hls) plays the same stream', { timeout: 120000 }, async (t) => {
+  if (!haveFfmpeg) { t.skip('ffmpeg is not installed'); return; }
+  if (!mseH264) { t.skip('no H.264 in MSE in this Chromium: hls.js needs it too'); return; }
+  await startServer();
+  await waitFor(async () => (await stateOf(NAME)).state === 'offline', { timeoutMs: 10000, what: 'offline before the publish' });
+  const pub = publish(`rtmp://${srv.listeners.rtmp}/live/${key}`, { seconds: 40 });
+  publishers.push(pub);
+  await waitFor(async () => (await stateOf(NAME)).state === 'live', { timeoutMs: 15000, intervalMs: 200, what: 'stream state live' });
+  const viewer = await newUser(browser, problems);
+  await open(viewer, `${srv.url}/c/${NAME}?player=hls`);
+  await viewer.waitForSelector('#player[data-state="live"]', { timeout: 10000 });
+  // The first segment is complete only after a keyframe interval or two.
+  await assertPlays(viewer, { seconds: 2, withinMs: 8000, startMs: 25000, what: 'viewer, HLS' });
+  assert.equal(await viewer.getAttribute('#player', 'data-engine'), 'hls');
+  assert.match(await viewer.textContent('#stream-facts'), /HLS/);
+  pub.kill();
+  await viewer.waitForSelector('#player[data-state="offline"]', { timeout: 10000 });
+  assert.equal(await viewer.getAttribute('#player', 'data-engine'), null, 'the player was destroyed');
   assert.deepEqual(problems, []);
 });
 

@@ -2,9 +2,9 @@
 // over RTMP, Debian's headless Chromium plays /live/<channel>.flv through mpegts.js (Media Source
 // Extensions) on /c/<channel>, and the page goes live and back offline by itself, driven by the
 // stream state alone; the hls.js fallback plays the HLS playlist. Also: the owner sees the health
-// hints and viewers do not; the settings page
-// shows the OBS instructions with the real key; a recorded session plays on its session page (when
-// the server records). Every wait is bounded; ffmpeg runs under `timeout` in its own process group.
+// hints and viewers do not; the settings page shows the OBS instructions with the real key; a
+// recorded session plays on its session page (when the server records). Every wait is bounded;
+// ffmpeg runs under `timeout` in its own process group.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { httpJson, startServe, waitFor } from '../lib/chiron.mjs';

@@ -6,9 +6,10 @@
 // media::FlvReader) or rtmp://HOST:PORT/APP/NAME (media::RtmpClientSession playing) — are
 // connected at --ramp per second. Per viewer: bytes, media packets, video packets.
 //   - stall: after a viewer's first video packet, a gap of more than --stall-ms (1000) between
-//     two video packets (or between the last one and the end of the run). A viewer with no video
-//     --stall-ms after its connection was accepted... is counted as no_video instead. The summary
-//     gives the viewers that ever stalled, the number of stalls and their longest/total gap.
+//     two video packets (or between the last one and the end of the run). A viewer that never got
+//     a video packet is counted as no_video instead (on loopback: usually a listen-queue overflow,
+//     nstat TcpExtListenOverflows). The summary gives the viewers that ever stalled, the number of
+//     stalls and their longest/total gap.
 //   - added delay: the arrival time of video dts D at a viewer minus the earliest arrival of D at
 //     any (non-slow) viewer. Arrival = the time epoll_wait returned the readiness (so the load
 //     generator's own processing of a batch does not count). Only "live" packets count: those

@@ -105,7 +105,9 @@ Result<int> ts_check_avc_config(std::string_view r) {
     if (pos >= r.size()) return Status::invalid_argument("AVC configuration record: truncated before the PPS count");
     const size_t count = list == 0 ? (static_cast<uint8_t>(r[pos]) & 0x1f) : static_cast<uint8_t>(r[pos]);
     ++pos;
-    if (list == 0 && count == 0) return Status::invalid_argument("AVC configuration record: no SPS");
+    // Parameter sets sent only in-band would leave segments undecodable until they arrive;
+    // FLV encoders always fill both lists.
+    if (count == 0) return Status::invalid_argument(list == 0 ? "AVC configuration record: no SPS" : "AVC configuration record: no PPS");
     for (size_t i = 0; i < count; ++i) {
       if (pos + 2 > r.size()) return Status::invalid_argument("AVC configuration record: truncated parameter set length");
       const size_t len = read_be(r, pos, 2);

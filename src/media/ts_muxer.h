@@ -30,7 +30,7 @@
 namespace chiron::media {
 
 // Checks an AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3.1): version 1, at least one
-// SPS, every SPS/PPS length inside the record. Returns the NAL unit length size (1, 2 or 4).
+// SPS and one PPS, every SPS/PPS length inside the record. Returns the NAL unit length size (1, 2 or 4).
 Result<int> ts_check_avc_config(std::string_view record);
 // Checks that length-prefixed NAL units (ISO/IEC 14496-15 §5.3.4.2) exactly tile `data`,
 // none empty, and that there is at least one.

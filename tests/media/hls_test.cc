@@ -595,6 +595,8 @@ TEST(TsCheckTest, AvcConfigurationRecord) {
   std::string no_sps = good;
   no_sps[5] = static_cast<char>(0xe0);
   EXPECT_FALSE(ts_check_avc_config(no_sps).ok());
+  std::string no_pps = good.substr(0, 12) + std::string("\x00", 1);
+  EXPECT_FALSE(ts_check_avc_config(no_pps).ok());
   std::string len3 = good;
   len3[4] = static_cast<char>(0xfe);
   EXPECT_FALSE(ts_check_avc_config(len3).ok());

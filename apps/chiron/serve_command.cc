@@ -168,18 +168,23 @@ int serve(const ServeArgs& args) {
   plat_opts.max_file_bytes = args.max_file_mb << 20;
   plat_opts.secure_cookies = args.secure_cookies;
   plat_opts.chat_secret = chat_opts.secret;
-  // Live video: --rtmp HOST:PORT (or "off"), --origin HOST:PORT to relay as an edge.
-  if (args.common.rtmp != "off") {
-    auto rtmp_addr = parse_host_port(args.common.rtmp);
-    if (!rtmp_addr.ok()) {
-      std::fprintf(stderr, "chiron serve: --rtmp: %s\n", rtmp_addr.status().to_string().c_str());
-      chat_server->stop();
-      runtime.stop();
-      return 2;
-    }
+  // Live video: --rtmp HOST:PORT (or "off": no ingest here, e.g. an edge), --origin HOST:PORT to
+  // relay as an edge.
+  {
     media::MediaOptions mo;
-    mo.rtmp_address = rtmp_addr->host;
-    mo.rtmp_port = rtmp_addr->port;
+    if (args.common.rtmp == "off") {
+      mo.rtmp_enabled = false;
+    } else {
+      auto rtmp_addr = parse_host_port(args.common.rtmp);
+      if (!rtmp_addr.ok()) {
+        std::fprintf(stderr, "chiron serve: --rtmp: %s\n", rtmp_addr.status().to_string().c_str());
+        chat_server->stop();
+        runtime.stop();
+        return 2;
+      }
+      mo.rtmp_address = rtmp_addr->host;
+      mo.rtmp_port = rtmp_addr->port;
+    }
     mo.origin = args.origin;
     mo.replace_publisher = args.replace_publisher;
     mo.gop_cache = !args.no_gop_cache;

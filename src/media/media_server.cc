@@ -495,6 +495,21 @@ void MediaServer::register_routes(net::Router& router) {
     });
   });
 
+  // Where publishers connect (the settings page shows it): the RTMP port, and the address when
+  // it is a specific one (0.0.0.0 / :: mean "the host the page came from").
+  router.get("/api/v1/media/ingest", [weak](const net::Request&) {
+    auto impl = weak.lock();
+    if (!impl) return net::Response::json(503, R"({"error":{"code":"unavailable","message":"shutting down"}})");
+    const bool enabled = impl->options.rtmp_enabled && impl->port != 0;
+    const std::string& a = impl->options.rtmp_address;
+    const bool wildcard = a.empty() || a == "0.0.0.0" || a == "::";
+    json::object o{{"enabled", enabled},
+                   {"port", enabled ? json::value(impl->port) : json::value(nullptr)},
+                   {"host", enabled && !wildcard ? json::value(a) : json::value(nullptr)},
+                   {"app", "live"}};
+    return net::Response::json(200, json::serialize(o));
+  });
+
   // Operators: every live stream.
   router.get("/api/v1/media/streams", [weak](const net::Request&) {
     auto impl = weak.lock();

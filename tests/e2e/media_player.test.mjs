@@ -168,13 +168,15 @@ test('settings show the OBS instructions with the stream key and the record swit
   const owner = await newUser(browser, problems);
   await loginAs(owner, NAME, PASSWORD);
   await open(owner, `${srv.url}/settings`);
-  assert.match(await owner.textContent('#rtmp-url'), /^rtmp:\/\/127\.0\.0\.1:1935\/live$/);
+  const rtmpPort = srv.listeners.rtmp.split(':').pop();
+  await owner.waitForFunction((p) => document.getElementById('rtmp-url').textContent === `rtmp://127.0.0.1:${p}/live`,
+    rtmpPort, { timeout: 5000 });
   assert.match(await owner.textContent('#obs-output'), /Keyframe interval\s*2 s/);
   assert.match(await owner.textContent('#obs-output'), /veryfast/);
   await owner.click('#obs-h ~ dl [data-reveal="stream-key"]');
   await owner.waitForFunction((k) => document.getElementById('obs-key').textContent === k, key, { timeout: 5000 });
   assert.equal(await owner.inputValue('#stream-key'), key, 'both reveal buttons show the same key');
-  assert.match(await owner.textContent('#ffmpeg-cmd'), new RegExp(`-g 60 .*rtmp://127\\.0\\.0\\.1:1935/live/${key}$`));
+  assert.match(await owner.textContent('#ffmpeg-cmd'), new RegExp(`-g 60 .*rtmp://127\\.0\\.0\\.1:${rtmpPort}/live/${key}$`));
   const channel = (await apiAs(owner, srv.url, 'GET', `/channels/${NAME}`)).body;
   const records = typeof channel.record === 'boolean';
   assert.equal(await owner.isVisible('#record-box'), records, 'the record switch shows exactly when the channel JSON has `record`');

@@ -2,7 +2,7 @@
 // RTMP and HLS, a raw reader checks the FLV bytes, an edge relays from an origin.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Browser, httpJson, waitFor, wsConnect } from '../lib/chiron.mjs';
+import { Browser, httpJson, startServe, waitFor, wsConnect } from '../lib/chiron.mjs';
 import { addUser, haveFfmpeg, parseFlv, probeStreams, probeVideoDts, publish, readFlv, startMediaServe } from '../lib/media.mjs';
 
 const skip = haveFfmpeg ? false : 'ffmpeg is not installed';
@@ -162,7 +162,7 @@ test('timestamps past the 24-bit RTMP field stay monotonic (extended timestamps)
 
 test('an edge relays a channel from its origin only while it has viewers', { skip, timeout: 60000 }, async () => {
   const origin = await startMediaServe();
-  const edge = await startMediaServe(['--origin', origin.listeners.http, '--ns', 'off']);
+  const edge = await startServe(['--origin', origin.listeners.http, '--ns', 'off', '--rtmp', 'off']);
   try {
     const key = await addUser(origin, 'erin');
     const pub = publish(`${origin.rtmp}/${key}`, { seconds: 25 });

@@ -68,10 +68,13 @@ async function startChiron(args, { ready, urlKey, data, keepData = false, timeou
 export async function startServe(extraArgs = [], { timeoutMs = 15000 } = {}) {
   const data = tempDir();
   // The embedded name server gets free ports too, so tests can run in parallel.
-  const args = ['serve', '--http', '127.0.0.1:0', '--rtmp', '127.0.0.1:0', '--data', data,
+  // RTMP on a free port unless the caller chose (e.g. `--rtmp off` for an edge).
+  const rtmp = extraArgs.includes('--rtmp') ? [] : ['--rtmp', '127.0.0.1:0'];
+  const args = ['serve', '--http', '127.0.0.1:0', ...rtmp, '--data', data,
                 '--ns-listen', '127.0.0.1:0', '--ns-admin', '127.0.0.1:0',
                 '--web', path.join(SOURCE_DIR, 'web'), '--log-level', 'warn', ...extraArgs];
-  return startChiron(args, { ready: ['http'], urlKey: 'http', data, timeoutMs });
+  const ready = extraArgs[extraArgs.indexOf('--rtmp') + 1] === 'off' ? ['http'] : ['http', 'rtmp'];
+  return startChiron(args, { ready, urlKey: 'http', data, timeoutMs });
 }
 
 // Runs the binary to completion and returns {code, stdout, stderr}.

@@ -7,6 +7,7 @@ import { initNav } from './auth.js';
 
 let me = null;
 let secrets = null;  // {stream_key, push_token} once fetched
+let ingest = null;   // {enabled, host, port, app}: where OBS connects (GET /api/v1/media/ingest)
 const HIDDEN = '••••••••••••••••';
 
 const chan = () => `/channels/${enc(me.user.name)}`;
@@ -29,7 +30,9 @@ async function getSecrets() {
 function renderCommands() {
   const token = secrets && $('push-token').type === 'text' ? secrets.push_token : '<push token>';
   const key = secrets && $('stream-key').type === 'text' ? secrets.stream_key : '<stream key>';
-  const rtmp = `rtmp://${location.hostname}:1935/live`;
+  // The server tells where RTMP listens (GET /api/v1/media/ingest); 1935 until it answered.
+  const host = ingest?.host && !['127.0.0.1', '::1'].includes(ingest.host) ? ingest.host : location.hostname;
+  const rtmp = `rtmp://${host}:${ingest?.port ?? 1935}/live`;
   $('push-cmd').textContent = `chiron push ./my-project --server ${location.origin} --token ${token}`;
   $('rtmp-url').textContent = rtmp;
   $('obs-key').textContent = secrets && $('stream-key').type === 'text' ? secrets.stream_key : 'your stream key (above)';
@@ -74,6 +77,7 @@ async function main() {
   }
   $('settings').hidden = false;
   renderCommands();
+  api('/media/ingest').then((r) => { ingest = r; renderCommands(); }, () => {});
   api(`${chan()}/invites`).then((r) => renderInvites(r.invites ?? []), (err) => showError($('invite-error'), err));
 
   $('channel-form').addEventListener('submit', async (e) => {

@@ -28,3 +28,6 @@ echo
 echo "== live code storage: save-to-visible in a browser (1,000 saves), initial sync vs rsync"
 node bench/push_latency.mjs --saves 1000 --chiron "$build/apps/chiron"
 bench/push_vs_rsync.sh --runs 5 --chiron "$build/apps/chiron"
+echo
+echo "== video: chiron vs nginx-rtmp vs node-media-server — viewers per core, max viewers, TTFF, slow readers"
+bench/media_vs_nginx.sh --chiron "$build/apps/chiron" --loadgen "$build/bench/media_loadgen"

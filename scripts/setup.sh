@@ -15,6 +15,7 @@ pkgs=(
   libargon2-dev  # review: argon2id password hashes
   libavformat-dev libavcodec-dev libavutil-dev  # media: MPEG-TS muxing for HLS
   ffmpeg  # tests: the RTMP publisher and the ffprobe/ffmpeg players
+  rtmpdump  # tests: a librtmp player (the RTMP client lineage OBS uses)
   # tests: browser, HTTP client, TLS certificates, Redis peers (CLI, and servers on loopback)
   chromium curl openssl redis-tools redis-server
   postgresql  # service/db tests start a throwaway server (RUNLEVEL=1: the Debian cluster stays stopped)

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Browser, httpJson, startServe, waitFor, wsConnect } from '../lib/chiron.mjs';
-import { addUser, haveFfmpeg, parseFlv, probeStreams, probeVideoDts, publish, readFlv, startMediaServe } from '../lib/media.mjs';
+import path from 'node:path';
+import { addUser, haveFfmpeg, haveRtmpdump, parseFlv, runTimed, probeStreams, probeVideoDts, publish, readFlv, startMediaServe } from '../lib/media.mjs';
 
 const skip = haveFfmpeg ? false : 'ffmpeg is not installed';
 
@@ -108,6 +109,12 @@ test('a late joiner starts at a keyframe at once (GOP cache)', { skip, timeout: 
     assert.ok(frames.length > 0, 'video frames arrived within 0.8 s of joining');
     assert.equal(frames[0].b0, 0x17, 'the first frame is a keyframe');
     assert.ok(Date.now() - started < 2000);
+    // librtmp (rtmpdump; OBS's RTMP client comes from the same code) plays the stream too.
+    if (haveRtmpdump) {
+      const out = path.join(srv.data, 'dump.flv');
+      await runTimed('rtmpdump', ['-q', '-v', '-r', `${srv.rtmp}/bob`, '--stop', '3', '-o', out], 15);
+      assertTestPattern(await probeStreams(out), 'rtmpdump');
+    }
     pub.kill();
     await pub.done;
   } finally {

@@ -9,6 +9,9 @@ import { runChiron, startServe, waitFor } from './chiron.mjs';
 export const haveFfmpeg = await new Promise((resolve) =>
   execFile('ffmpeg', ['-version'], (err) => resolve(!err)));
 
+export const haveRtmpdump = await new Promise((resolve) =>
+  execFile('rtmpdump', ['-h'], (err) => resolve(!err || err.code === 0 || err.code === 1)));
+
 // `chiron serve` with RTMP on a free port; resolves once both listeners are known.
 export async function startMediaServe(extraArgs = []) {
   const srv = await startServe(extraArgs);

@@ -57,6 +57,10 @@ struct MediaOptions {
   size_t gop_cache_max_bytes = 32u << 20;
   size_t gop_cache_max_packets = 4096;
   size_t viewer_queue_bytes = 8u << 20;  // beyond: the viewer skips to the next keyframe
+  uint32_t viewer_max_lag_ms = 3'000;    // queued media spanning more than this: skip too
+  int viewer_sndbuf_bytes = 256 * 1024;  // kernel send buffer per viewer (0: the system's); small
+                                         // enough that a slow reader's lag shows in our queue
+  uint32_t merge_write_ms = 100;         // batch a viewer's packets this long into one write (0: none)
   uint32_t viewer_stall_ms = 10'000;     // a write making no progress that long → disconnect
   uint32_t handshake_timeout_ms = 10'000;
   uint32_t publisher_idle_ms = 30'000;   // a publisher sending nothing that long is dropped

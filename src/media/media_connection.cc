@@ -62,7 +62,14 @@ void MediaConnection::send_media(const SharedPacket& packet, const std::shared_p
     if (!resume_point) return;
     waiting_key_ = false;
   }
-  if (!essential && queued_media_bytes_ + wire->size() > options_.viewer_queue_bytes) {
+  // Wall time, not media time: a joiner's burst (the cached GOP) is old media but not lag.
+  bool lagging = false;
+  for (const auto& item : queue_)
+    if (item.media) {
+      lagging = now - item.queued_ms > static_cast<int64_t>(options_.viewer_max_lag_ms);
+      break;
+    }
+  if (!essential && (lagging || queued_media_bytes_ + wire->size() > options_.viewer_queue_bytes)) {
     // Behind: drop what is queued and not yet being written; resume at a keyframe.
     std::deque<Item> kept;
     for (auto& item : queue_) {
@@ -80,9 +87,14 @@ void MediaConnection::send_media(const SharedPacket& packet, const std::shared_p
       return;
     }
   }
-  queue_.push_back({wire, true});
-  queued_media_bytes_ += wire->size();
-  pump();
+  queue_.push_back({wire, !essential, now});
+  if (!essential) queued_media_bytes_ += wire->size();
+}
+
+void MediaConnection::limit_send_buffer() {
+  if (options_.viewer_sndbuf_bytes <= 0) return;
+  boost::system::error_code ec;
+  socket_.set_option(asio::socket_base::send_buffer_size(options_.viewer_sndbuf_bytes), ec);
 }
 
 void MediaConnection::pump() {
@@ -140,6 +152,7 @@ FlvViewer::FlvViewer(asio::io_context& ctx, tcp::socket socket, const MediaOptio
     : MediaConnection(ctx, std::move(socket), options), stream_(std::move(stream)), chunked_(chunked) {}
 
 void FlvViewer::start() {
+  limit_send_buffer();
   start_reading();  // only to notice the client leaving
   auto self = std::static_pointer_cast<FlvViewer>(shared_from_this());
   if (!stream_->subscribe(ctx_, std::shared_ptr<Viewer>(self, static_cast<Viewer*>(self.get())))) end_of_stream();

@@ -4,10 +4,13 @@
 //
 // Writes: an ordered queue of shared byte buffers, flushed with gather writes (up to
 // kMaxGather buffers per writev), so packets shared by many viewers are never copied per viewer.
-// Media sent through send_media() is subject to the viewer policy: beyond
-// MediaOptions::viewer_queue_bytes the queued media is dropped and the viewer resumes at the
-// next keyframe; kMaxSkips skips within kSkipWindowMs, or a write stuck for viewer_stall_ms,
-// disconnect it. Control bytes (send()) are never dropped.
+// Media sent through send_media() is subject to the viewer policy: when the oldest queued frame
+// has waited more than MediaOptions::viewer_max_lag_ms or the queue exceeds viewer_queue_bytes,
+// the queued frames are dropped (metadata and sequence headers stay) and the viewer resumes at
+// the next keyframe; kMaxSkips skips within kSkipWindowMs, or a write stuck for
+// viewer_stall_ms, disconnect it. Viewers' kernel send buffers are capped
+// (viewer_sndbuf_bytes) so that a slow reader's lag shows up in this queue instead of hiding in
+// megabytes of socket buffer. Control bytes (send()) are never dropped.
 //
 // Lifetime: shared_ptr, kept alive by its pending operations; close() is idempotent and calls
 // on_close() once.
@@ -53,9 +56,12 @@ class MediaConnection : public std::enable_shared_from_this<MediaConnection> {
 
   void send(std::shared_ptr<const std::string> bytes);
   void send(std::string bytes) { send(std::make_shared<const std::string>(std::move(bytes))); }
-  // Media for a viewer: may be dropped (see the DESIGN block). `stream_has_video` decides what
-  // a viewer waiting for a keyframe may resume at.
+  // Media for a viewer, queued until flush_media(): may be dropped (see the DESIGN block).
+  // `stream_has_video` decides what a viewer waiting for a keyframe may resume at.
   void send_media(const SharedPacket& packet, const std::shared_ptr<const std::string>& wire, bool stream_has_video);
+  void flush_media() { pump(); }
+  // A viewer's kernel send buffer: MediaOptions::viewer_sndbuf_bytes.
+  void limit_send_buffer();
 
   boost::asio::io_context& ctx_;
   boost::asio::ip::tcp::socket socket_;
@@ -69,7 +75,8 @@ class MediaConnection : public std::enable_shared_from_this<MediaConnection> {
 
   struct Item {
     std::shared_ptr<const std::string> bytes;
-    bool media;
+    bool media;             // droppable: audio/video frames (not control bytes, metadata or sequence headers)
+    int64_t queued_ms = 0;  // when it was queued (steady clock), for the lag bound
   };
   std::deque<Item> queue_;
   size_t queued_media_bytes_ = 0;
@@ -93,6 +100,7 @@ class FlvViewer final : public MediaConnection, public Viewer {
   // Subscribes to the stream (or ends the response at once if it is over).
   void start();
   void deliver(const PacketPtr& packet) override;
+  void flush() override { flush_media(); }
   void end_of_stream() override;
 
  private:

@@ -39,7 +39,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
   void on_bytes(const char* data, size_t size) override {
     out_.clear();
     Status st = session_.feed(std::string_view(data, size), out_);
-    flush();
+    send_out();
     if (!st.ok()) {
       log::info("rtmp", "protocol error; closing", {{"remote", remote_}, {"error", st.to_string()}});
       finish_ = true;
@@ -61,7 +61,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
     server_->untrack(this);
   }
 
-  void flush() {
+  void send_out() {
     if (!out_.empty()) send(std::move(out_));
     out_.clear();
   }
@@ -77,8 +77,10 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
         log::info("rtmp", "handshake timed out", {{"remote", self->remote_}});
         return self->close();
       }
-      // Publishers must keep sending; players may be silent (they only receive).
-      if ((self->publishing_ || !self->session_.playing()) && now - self->last_read_ms_ > o.publisher_idle_ms) {
+      // Publishers must keep sending; players may be silent (they only receive), and need no
+      // timer once playing (thousands of them would wake up every second for nothing).
+      if (self->session_.playing()) return;
+      if (now - self->last_read_ms_ > o.publisher_idle_ms) {
         log::info("rtmp", "idle connection closed", {{"remote", self->remote_}});
         return self->close();
       }
@@ -107,14 +109,14 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
     if (!grant.ok()) {
       log::warn("rtmp", "publish refused: unknown stream key", {{"remote", remote_}, {"error", grant.status().to_string()}});
       session_.refuse_publish("NetStream.Publish.BadName", "unknown stream key", out_);
-      flush();
+      send_out();
       return close_after_drain();
     }
     auto begun = server_->begin_publish(*grant, shared_from_this());
     if (!begun.ok()) {
       log::warn("rtmp", "publish refused: channel already live", {{"remote", remote_}, {"channel", grant->channel}});
       session_.refuse_publish("NetStream.Publish.BadName", "this channel is already being published", out_);
-      flush();
+      send_out();
       return close_after_drain();
     }
     stream_ = begun->first;
@@ -122,7 +124,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
     publishing_ = true;
     log::info("rtmp", "publishing", {{"channel", grant->channel}, {"remote", remote_}});
     session_.accept_publish(out_);
-    flush();
+    send_out();
   }
 
   void on_play(std::string_view app, std::string_view stream_name) override {
@@ -145,11 +147,13 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
     std::shared_ptr<Stream> stream = id.ok() ? server_->stream_for_viewer(channel, *id) : nullptr;
     if (!stream) {
       session_.refuse_play("NetStream.Play.StreamNotFound", "the channel is not live", out_);
-      flush();
+      send_out();
       return close_after_drain();
     }
     session_.accept_play(out_);
-    flush();
+    send_out();
+    limit_send_buffer();
+    timer_.cancel();  // players may be silent; the stream's end or a socket error ends them
     stream_ = stream;
     auto self = std::static_pointer_cast<RtmpConnection>(shared_from_this());
     if (!stream_->subscribe(ctx_, std::shared_ptr<Viewer>(self, static_cast<Viewer*>(self.get())))) end_of_stream();
@@ -171,11 +175,12 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
   void deliver(const PacketPtr& packet) override {
     send_media(*packet, packet->rtmp(), stream_ && stream_->has_video());
   }
+  void flush() override { flush_media(); }
   void end_of_stream() override {
     if (closed()) return;
     out_.clear();
     session_.end_play(out_);
-    flush();
+    send_out();
     stream_.reset();
     close_after_drain();
   }

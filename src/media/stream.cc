@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -67,11 +68,59 @@ const std::shared_ptr<const std::string>& SharedPacket::rtmp() const {
   return rtmp_;
 }
 
-// The viewers of one stream on one net thread. `viewers` is touched only on that thread.
-struct ViewerGroup {
-  explicit ViewerGroup(asio::io_context& c) : ctx(c) {}
+// The viewers of one stream on one net thread. `viewers` and `timer` are touched only on that
+// thread; `pending` (packets published and not yet handed to the viewers) under `mu`.
+//
+// Merged writes: the publisher appends to `pending` and schedules one flush per batch — at once
+// with merge_ms 0, else merge_ms later — so each viewer queues a batch of packets and writes it
+// with one gather write instead of one write per packet (SRS's "merged write"): a few times
+// fewer syscalls per viewer for merge_ms of added delay.
+struct ViewerGroup : std::enable_shared_from_this<ViewerGroup> {
+  ViewerGroup(asio::io_context& c, uint32_t merge) : ctx(c), timer(c), merge_ms(merge) {}
   asio::io_context& ctx;
+  asio::steady_timer timer;
+  const uint32_t merge_ms;
   std::vector<std::shared_ptr<Viewer>> viewers;
+  std::mutex mu;
+  std::vector<PacketPtr> pending;  // guarded by mu
+  bool scheduled = false;          // guarded by mu
+
+  // Publisher thread.
+  void add(PacketPtr p) {
+    {
+      std::lock_guard lock(mu);
+      pending.push_back(std::move(p));
+      if (scheduled) return;
+      scheduled = true;
+    }
+    auto self = shared_from_this();
+    if (merge_ms == 0) {
+      asio::post(ctx, [self] { self->flush(); });
+    } else {
+      asio::post(ctx, [self] {
+        self->timer.expires_after(std::chrono::milliseconds(self->merge_ms));
+        self->timer.async_wait([self](const boost::system::error_code&) { self->flush(); });
+      });
+    }
+  }
+
+  // ctx's thread: hands the pending packets to every viewer, then lets each write them at once.
+  void flush() {
+    std::vector<PacketPtr> batch;
+    {
+      std::lock_guard lock(mu);
+      batch.swap(pending);
+      scheduled = false;
+    }
+    if (batch.empty() || viewers.empty()) return;
+    // A copy: deliver() may unsubscribe (and so erase) a viewer.
+    const std::vector<std::shared_ptr<Viewer>> now = viewers;
+    for (const auto& v : now) {
+      for (const auto& p : batch)
+        if (p->seq() >= v->next_seq) v->deliver(p);
+      v->flush();
+    }
+  }
 };
 
 // Samples of the last seconds of ingest, for StreamState.
@@ -167,16 +216,7 @@ void Stream::publish(MediaPacket&& packet) {
     cache_locked(sp);
     groups = groups_;
   }
-  for (auto& g : groups) {
-    asio::post(g->ctx, [g, sp] {
-      for (size_t i = 0; i < g->viewers.size(); ++i) {
-        // Copy: deliver() may unsubscribe (and so erase) the viewer.
-        std::shared_ptr<Viewer> v = g->viewers[i];
-        if (sp->seq() >= v->next_seq) v->deliver(sp);
-        if (i < g->viewers.size() && g->viewers[i] != v) --i;  // it removed itself
-      }
-    });
-  }
+  for (auto& g : groups) g->add(sp);
 }
 
 void Stream::end() {
@@ -190,6 +230,8 @@ void Stream::end() {
   }
   for (auto& g : groups) {
     asio::post(g->ctx, [g, self = shared_from_this()] {
+      g->flush();  // what was published before the end still goes out
+      g->timer.cancel();
       auto viewers = std::move(g->viewers);
       g->viewers.clear();
       for (auto& v : viewers)
@@ -211,13 +253,14 @@ bool Stream::subscribe(asio::io_context& ctx, const std::shared_ptr<Viewer>& vie
     viewer->next_seq = next_seq_;
     for (auto& g : groups_)
       if (&g->ctx == &ctx) group = g;
-    if (!group) group = groups_.emplace_back(std::make_shared<ViewerGroup>(ctx));
+    if (!group) group = groups_.emplace_back(std::make_shared<ViewerGroup>(ctx, options_.merge_write_ms));
   }
   // Packets published from now on are posted to this thread and run after this call returns,
   // so the viewer is in the group before any of them; older ones are filtered by next_seq.
   group->viewers.push_back(viewer);
   if (viewer->counts_as_viewer()) viewers_.fetch_add(1, std::memory_order_relaxed);
   for (const PacketPtr& p : start) viewer->deliver(p);
+  viewer->flush();
   return true;
 }
 

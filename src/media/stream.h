@@ -53,8 +53,10 @@ void append_http_chunk(std::string& out, std::string_view body);
 class Viewer {
  public:
   virtual ~Viewer() = default;
-  // The cached start (metadata, sequence headers, GOP), then live packets, in order.
+  // The cached start (metadata, sequence headers, GOP), then live packets, in order; a batch of
+  // deliveries is followed by flush() (write what was queued).
   virtual void deliver(const PacketPtr& packet) = 0;
+  virtual void flush() {}
   // The stream is over (publisher gone); the viewer finishes its writes and closes.
   virtual void end_of_stream() = 0;
   // Whether it is a person watching (StreamState::viewers, an edge's idle check); a recorder is not.

@@ -75,7 +75,9 @@ class FakeViewer final : public Viewer {
     got.push_back({p->seq(), p->packet().type, p->packet().keyframe, p->packet().sequence_header, p->packet().dts_ms});
   }
   void end_of_stream() override { ended = true; }
+  void flush() override { ++flushes; }
   std::vector<Recorded> got;
+  int flushes = 0;
   bool ended = false;
 };
 
@@ -87,6 +89,10 @@ void drain(asio::io_context& ctx) {
 
 class StreamTest : public ::testing::Test {
  protected:
+  StreamTest() {
+    options.merge_write_ms = 0;       // deliveries as soon as ctx runs (one test turns merging on)
+    options.viewer_sndbuf_bytes = 0;  // the socket-pair tests set their own small buffers
+  }
   MediaOptions options;
   asio::io_context ctx;
   std::shared_ptr<Stream> make() { return std::make_shared<Stream>(PublishGrant{1, "alice", false}, options, 0, false); }
@@ -190,6 +196,24 @@ TEST_F(StreamTest, ViewersOnSeveralThreadsEachGetEveryPacketInOrder) {
   EXPECT_EQ(s->viewers(), 1u);
 }
 
+TEST_F(StreamTest, MergedWritesHandABatchToEachViewerOnce) {
+  options.merge_write_ms = 50;
+  auto s = make();
+  auto v = std::make_shared<FakeViewer>();
+  ASSERT_TRUE(s->subscribe(ctx, v));
+  const int flushes_at_start = v->flushes;
+  publish_gops(*s, 1);
+  drain(ctx);  // the batch waits for its timer
+  EXPECT_EQ(v->got.size(), 0u);
+  ctx.restart();
+  ctx.run_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(v->got.size(), 3u + 50u);
+  EXPECT_EQ(v->flushes - flushes_at_start, 1) << "one write for the whole batch";
+  s->end();
+  drain(ctx);
+  EXPECT_TRUE(v->ended);
+}
+
 TEST_F(StreamTest, StateComesFromTheStreamAndWarnsAboutLongKeyframeIntervals) {
   auto s = make();
   s->publish(metadata(640, 360));
@@ -277,6 +301,31 @@ TEST_F(StreamTest, AViewerThatFallsBehindSkipsToTheNextKeyframe) {
   }
   EXPECT_GT(gaps, 0);
   EXPECT_EQ(last, 100 * 40) << "the last keyframe arrives";
+}
+
+TEST_F(StreamTest, AViewerLaggingMoreThanMaxLagSkipsEvenWithRoomInItsQueue) {
+  options.viewer_queue_bytes = 64u << 20;  // bytes never trigger it here ...
+  options.viewer_max_lag_ms = 200;         // ... but a frame waiting 200 ms in the queue does
+  auto s = make();
+  SocketPair sp;
+  int small = 4096;
+  ::setsockopt(sp.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  asio::ip::tcp::socket sock(ctx);
+  boost::system::error_code ec;
+  sock.assign(asio::ip::tcp::v4(), sp.fds[0], ec);
+  ASSERT_FALSE(ec);
+  auto viewer = std::make_shared<FlvViewer>(ctx, std::move(sock), options, s, true);
+  viewer->start();
+  s->publish(metadata(640, 360));
+  s->publish(aac_header());
+  s->publish(avc_header());
+  for (int i = 0; i < 100; ++i) {  // 2 KiB frames for at least 1 s of wall time, nobody reading
+    s->publish(video(i * 40, i % 25 == 0, 2048));
+    drain(ctx);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(viewer->skips(), 2u);
+  EXPECT_FALSE(viewer->closed());
 }
 
 TEST_F(StreamTest, AViewerThatNeverReadsIsDisconnected) {

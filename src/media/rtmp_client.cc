@@ -116,25 +116,11 @@ Status RtmpClientSession::Impl::on_message(Message&& m, std::string& out) {
       return on_command(c, out);
     }
     case rtmp::kAudio:
-    case rtmp::kVideo: {
+    case rtmp::kVideo:
+    case rtmp::kDataAmf0:
+    case rtmp::kDataAmf3: {
       if (options.publish || !ready) return {};
-      MediaPacket p;
-      p.type = m.type == rtmp::kAudio ? PacketType::kAudio : PacketType::kVideo;
-      p.dts_ms = m.dts_ms;
-      p.payload = std::move(m.payload);
-      classify(p);
-      events.on_media(std::move(p));
-      return {};
-    }
-    case rtmp::kDataAmf0: {
-      if (options.publish || !ready) return {};
-      const std::string_view meta = rtmp::metadata_body(m.payload);
-      if (meta.empty()) return {};  // |RtmpSampleAccess and friends
-      MediaPacket p;
-      p.type = PacketType::kScript;
-      p.dts_ms = m.dts_ms;
-      p.payload.assign(meta);
-      events.on_media(std::move(p));
+      if (auto p = rtmp::media_packet(std::move(m))) events.on_media(std::move(*p));
       return {};
     }
     default: return {};

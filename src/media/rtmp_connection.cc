@@ -106,4 +106,30 @@ std::string_view metadata_body(std::string_view payload) {
   return rest;
 }
 
+std::optional<MediaPacket> media_packet(Message&& m) {
+  MediaPacket p;
+  p.dts_ms = m.dts_ms;
+  if (m.type == kAudio || m.type == kVideo) {
+    p.type = m.type == kAudio ? PacketType::kAudio : PacketType::kVideo;
+    p.payload = std::move(m.payload);
+    classify(p);
+    return p;
+  }
+  if (m.type != kDataAmf0 && m.type != kDataAmf3) return std::nullopt;
+  std::string_view body = m.payload;
+  if (m.type == kDataAmf3) {
+    if (body.empty() || body[0] != 0) return std::nullopt;
+    body.remove_prefix(1);
+  }
+  const std::string_view meta = metadata_body(body);
+  if (meta.empty()) return std::nullopt;  // |RtmpSampleAccess and friends
+  p.type = PacketType::kScript;
+  if (meta.size() == m.payload.size()) {
+    p.payload = std::move(m.payload);
+  } else {
+    p.payload.assign(meta);
+  }
+  return p;
+}
+
 }  // namespace chiron::media::rtmp

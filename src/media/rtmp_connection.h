@@ -6,6 +6,7 @@
 // module. Not thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,5 +64,10 @@ class Connection {
 // Strips an "@setDataFrame" prefix from a data message: returns the "onMetaData" body, or empty
 // if the message is not metadata (other data messages are dropped).
 std::string_view metadata_body(std::string_view payload);
+
+// An audio, video or data message (AMF0, or AMF3 with its leading 0) as a MediaPacket —
+// classified, metadata stripped of "@setDataFrame" — or nullopt for other messages and for data
+// that is not metadata. Moves the payload instead of copying when it can.
+std::optional<MediaPacket> media_packet(Message&& m);
 
 }  // namespace chiron::media::rtmp

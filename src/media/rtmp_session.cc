@@ -110,35 +110,11 @@ Status RtmpServerSession::Impl::on_message(Message&& m, std::string& out) {
       return on_command(c, out);
     }
     case rtmp::kAudio:
-    case rtmp::kVideo: {
-      if (!publishing) return {};  // before accept_publish (or after unpublish): dropped
-      MediaPacket p;
-      p.type = m.type == rtmp::kAudio ? PacketType::kAudio : PacketType::kVideo;
-      p.dts_ms = m.dts_ms;
-      p.payload = std::move(m.payload);
-      classify(p);
-      events.on_media(std::move(p));
-      return {};
-    }
+    case rtmp::kVideo:
     case rtmp::kDataAmf0:
     case rtmp::kDataAmf3: {
-      if (!publishing) return {};
-      std::string_view body = m.payload;
-      if (m.type == rtmp::kDataAmf3) {
-        if (body.empty() || body[0] != 0) return {};
-        body.remove_prefix(1);
-      }
-      const std::string_view meta = rtmp::metadata_body(body);
-      if (meta.empty()) return {};
-      MediaPacket p;
-      p.type = PacketType::kScript;
-      p.dts_ms = m.dts_ms;
-      if (meta.size() == m.payload.size()) {
-        p.payload = std::move(m.payload);
-      } else {
-        p.payload.assign(meta);
-      }
-      events.on_media(std::move(p));
+      if (!publishing) return {};  // before accept_publish (or after unpublish): dropped
+      if (auto p = rtmp::media_packet(std::move(m))) events.on_media(std::move(*p));
       return {};
     }
     default: return {};  // shared objects, aggregates, ...: not used by live publishers

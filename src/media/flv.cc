@@ -144,11 +144,11 @@ Status FlvReader::feed(std::string_view in, const std::function<void(MediaPacket
           return s.fail(Status::invalid_argument("flv: PreviousTagSize " + std::to_string(previous) +
                                                  " does not match the tag (" + std::to_string(kTagHeaderBytes + s.tag_size) + ")"));
         s.phase = Phase::kTagHeader;
-        const int64_t dts = s.unwrap.unwrap(s.tag_ts);
+        // Only the tags passed on move the timeline (a skipped tag type must not shift it).
         if (s.tag_type == 8 || s.tag_type == 9 || s.tag_type == 18) {
           MediaPacket p;
           p.type = static_cast<PacketType>(s.tag_type);
-          p.dts_ms = dts;
+          p.dts_ms = s.unwrap.unwrap(s.tag_ts);
           p.payload = std::move(s.body);
           classify(p);
           s.body = std::string();

@@ -51,6 +51,7 @@ class BitReader {
     return (k & 1) ? static_cast<int32_t>((k + 1) / 2) : -static_cast<int32_t>(k / 2);
   }
   bool failed() const { return failed_; }
+  void fail() { failed_ = true; }
 
  private:
   std::string_view data_;
@@ -77,7 +78,15 @@ void skip_scaling_list(BitReader& r, int size) {
   int last = 8;
   int next = 8;
   for (int j = 0; j < size && !r.failed(); ++j) {
-    if (next != 0) next = (last + r.se() + 256) % 256;
+    // delta_scale is -128..127 (§7.4.2.1.1.1); wider values are malformed, not an overflow.
+    if (next != 0) {
+      const int64_t delta = r.se();
+      if (delta < -128 || delta > 127) {
+        r.fail();
+        return;
+      }
+      next = static_cast<int>((last + delta + 256) % 256);
+    }
     last = next == 0 ? last : next;
   }
 }

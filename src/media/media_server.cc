@@ -24,6 +24,7 @@ namespace {
 
 constexpr int64_t kTickMs = 2'000;           // state events and housekeeping
 constexpr int64_t kHlsClientTtlMs = 15'000;  // an HLS client counts as a viewer this long after a request
+constexpr int64_t kHlsEndGraceMs = 30'000;   // a publisher gone this long: the playlist ends
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -125,6 +126,7 @@ Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> MediaS
     std::lock_guard lock(media->mu);
     if (media->feeding || media->hls.stats().segments > 0) media->hls.discontinuity();
     media->feeding = stream.get();
+    media->offline_since_ms = 0;
   }
   hooks->on_publish_start(grant);
   if (grant.record && !options.recordings_dir.empty()) {
@@ -174,8 +176,8 @@ void MediaServer::Impl::end_publish(const std::shared_ptr<Stream>& stream) {
   if (media) {
     std::lock_guard lock(media->mu);
     if (media->feeding == stream.get()) {
-      media->hls.finish();
       media->feeding = nullptr;
+      media->offline_since_ms = media_steady_ms();  // the ticker ends the playlist after the grace period
     }
   }
   if (current && was_live) {
@@ -210,6 +212,7 @@ std::shared_ptr<Stream> MediaServer::Impl::stream_for_viewer(const std::string& 
     std::lock_guard lock(media->mu);
     if (media->feeding || media->hls.stats().segments > 0) media->hls.discontinuity();
     media->feeding = stream.get();
+    media->offline_since_ms = 0;
   }
   log::info("edge", "pulling from the origin", {{"channel", channel}, {"origin", options.origin}});
   return stream;
@@ -295,6 +298,20 @@ void MediaServer::Impl::tick() {
             idle_pulls.push_back(e.pull);
           }
         }
+      }
+    }
+    // Playlists of channels offline for the grace period get EXT-X-ENDLIST.
+    std::vector<std::shared_ptr<ChannelMedia>> medias;
+    {
+      std::lock_guard lock(self->mu);
+      for (auto& [name, e] : self->channels)
+        if (e.media) medias.push_back(e.media);
+    }
+    for (auto& m : medias) {
+      std::lock_guard lock(m->mu);
+      if (m->feeding == nullptr && m->offline_since_ms != 0 && now - m->offline_since_ms >= kHlsEndGraceMs) {
+        m->hls.finish();
+        m->offline_since_ms = 0;
       }
     }
     for (auto& p : idle_pulls) p->stop();

@@ -28,6 +28,11 @@ struct ChannelMedia {
   HlsSegmenter hls;                  // guarded by mu
   const Stream* feeding = nullptr;   // guarded by mu
   uint64_t hls_errors = 0;           // guarded by mu
+  // The publisher left at (steady ms); the playlist ends (EXT-X-ENDLIST) only after a grace period,
+  // because a player that saw ENDLIST stops for good while a publisher's reconnect (OBS retries
+  // after a network blip) should only add a discontinuity (RFC 8216 §6.2.1).
+  int64_t offline_since_ms = 0;      // guarded by mu; 0 = live or ended
+
 };
 
 class EdgePull;

@@ -79,6 +79,7 @@ void ChunkReader::abort(uint32_t csid) {
   Stream& s = *it->second;
   reserved_ -= s.reserved;
   s.reserved = 0;
+  held_ -= s.payload.size();
   s.payload = std::string();
   s.in_message = false;
   if (current_ == &s) current_ = nullptr, chunk_left_ = 0;
@@ -167,6 +168,7 @@ Result<size_t> ChunkReader::parse_header(std::string_view buf) {
   if (s->length > limits_.max_message_bytes)
     return Status::resource_exhausted("rtmp chunk: message of " + std::to_string(s->length) + " bytes over the limit");
   s->in_message = true;
+  held_ -= s->payload.size();
   s->payload.clear();
   if (reserved_ + s->length <= limits_.max_message_bytes) {
     s->payload.reserve(s->length);
@@ -185,6 +187,7 @@ Status ChunkReader::complete(Stream& s, const std::function<Status(Message&&)>& 
   m.csid = s.csid;
   m.timestamp = s.timestamp;
   m.dts_ms = s.dts;
+  held_ -= s.payload.size();
   m.payload = std::move(s.payload);
   s.payload = std::string();
   reserved_ -= s.reserved;
@@ -239,7 +242,11 @@ Status ChunkReader::consume(std::string_view in, const std::function<Status(Mess
     }
     Stream& s = *current_;
     const size_t n = std::min(chunk_left_, in.size());
+    if (held_ + n > limits_.max_held_bytes)
+      return Status::resource_exhausted("rtmp chunk: more than " + std::to_string(limits_.max_held_bytes) +
+                                        " bytes of incomplete messages");
     s.payload.append(in.data(), n);
+    held_ += n;
     in.remove_prefix(n);
     chunk_left_ -= n;
     if (s.payload.size() == s.length) {

@@ -80,8 +80,11 @@ struct Message {
 };
 
 struct ChunkReaderLimits {
-  size_t max_message_bytes = 16u << 20;
+  size_t max_message_bytes = 8u << 20;
   size_t max_chunk_streams = 64;
+  // Payload bytes of incomplete messages held across all chunk streams: without it a peer could
+  // keep a near-maximal message open on every csid (64 × 16 MiB).
+  size_t max_held_bytes = 16u << 20;
 };
 
 // Reassembles messages from a chunk stream. Not thread-safe.
@@ -98,6 +101,10 @@ class ChunkReader {
   uint32_t chunk_size() const { return chunk_size_; }
   // Abort Message (§5.4.2): drops the partial message on csid.
   void abort(uint32_t csid);
+  // New limits (e.g. larger once a publisher is accepted); they apply to the next header.
+  void set_limits(const ChunkReaderLimits& limits) { limits_ = limits; }
+  // Payload bytes of incomplete messages held now.
+  size_t held_bytes() const { return held_; }
 
  private:
   struct Stream;
@@ -115,6 +122,7 @@ class ChunkReader {
   char head_[18] = {};
   size_t head_have_ = 0;
   size_t reserved_ = 0;        // bytes reserved for messages still incomplete
+  size_t held_ = 0;            // payload bytes received for messages still incomplete
   int64_t last_dts_ = 0;       // the latest message's dts (reference for a new csid)
   bool started_ = false;       // a message has been completed
   Status error_;

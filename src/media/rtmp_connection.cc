@@ -8,8 +8,8 @@ const Amf0Value& Command::arg(size_t i) const {
 }
 
 Status parse_command(std::string_view payload, bool amf3, Command& out) {
-  if (amf3) {
-    if (payload.empty() || payload[0] != 0) return Status::unimplemented("rtmp: AMF3 commands are not supported");
+  if (amf3) {  // type 17: one format byte, then AMF0 values (as SRS, nginx-rtmp and librtmp read it)
+    if (payload.empty()) return Status::invalid_argument("rtmp: empty AMF3 command");
     payload.remove_prefix(1);
   }
   Amf0Reader r(payload);
@@ -25,7 +25,7 @@ Status parse_command(std::string_view payload, bool amf3, Command& out) {
 
 Connection::Connection(const RtmpSessionOptions& options)
     : options_(options),
-      reader_(ChunkReaderLimits{options.max_message_bytes, options.max_chunk_streams}) {}
+      reader_(ChunkReaderLimits{options.max_message_bytes, options.max_chunk_streams, 2 * options.max_message_bytes}) {}
 
 Status Connection::on_control(const Message& m, std::string& out, bool& handled) {
   handled = m.type >= kSetChunkSize && m.type <= kSetPeerBandwidth;
@@ -49,7 +49,8 @@ Status Connection::on_control(const Message& m, std::string& out, bool& handled)
     case kAcknowledgement: return {};
     case kWindowAckSize:
       if (p.size() < 4) return Status::invalid_argument("rtmp: short Window Ack Size");
-      peer_window_ = read_be32(p, 0);
+      // A tiny window would make every read send an Acknowledgement; 4 KiB is the floor.
+      peer_window_ = std::max<uint32_t>(read_be32(p, 0), 4096);
       return {};
     case kSetPeerBandwidth: return {};  // we do not throttle our output by the peer's wish
     case kUserControl: {

@@ -95,7 +95,11 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
       finish_ = true;
       return;
     }
-    if (asked_) return;
+    if (asked_) {
+      session_.refuse_publish("NetStream.Publish.BadName", "one publish or play per connection", out_);
+      finish_ = true;
+      return;
+    }
     asked_ = true;
     auto self = std::static_pointer_cast<RtmpConnection>(shared_from_this());
     server_->hooks->authorize_publish(std::string(stream_name), remote_, [self](Result<PublishGrant> grant) {
@@ -104,7 +108,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
   }
 
   void on_publish_decided(Result<PublishGrant> grant) {
-    if (closed()) return;
+    if (closed() || cancelled_) return;  // gone, or unpublished while the key was being checked
     out_.clear();
     if (!grant.ok()) {
       log::warn("rtmp", "publish refused: unknown stream key", {{"remote", remote_}, {"error", grant.status().to_string()}});
@@ -164,6 +168,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
   }
 
   void on_unpublish() override {
+    if (asked_ && !publishing_) cancelled_ = true;
     if (!publishing_ || !stream_) return;
     publishing_ = false;
     log::info("rtmp", "unpublished", {{"channel", stream_->grant().channel}, {"remote", remote_}});
@@ -196,6 +201,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
   bool publishing_ = false;
   bool asked_ = false;  // one publish or play per connection
   bool finish_ = false;  // close once what feed() produced is written
+  bool cancelled_ = false;  // the publisher gave up before its key was checked
 };
 
 }  // namespace

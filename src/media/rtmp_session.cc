@@ -59,7 +59,10 @@ struct RtmpServerSession::Impl {
 };
 
 RtmpServerSession::RtmpServerSession(RtmpSessionOptions options, RtmpSessionEvents& events)
-    : impl_(std::make_unique<Impl>(options, events)) {}
+    : impl_(std::make_unique<Impl>(options, events)) {
+  const size_t before = std::min(options.max_message_bytes, options.max_message_bytes_before_publish);
+  impl_->conn.reader().set_limits(rtmp::ChunkReaderLimits{before, options.max_chunk_streams, 2 * before});
+}
 RtmpServerSession::~RtmpServerSession() = default;
 
 Status RtmpServerSession::feed(std::string_view bytes, std::string& out) {
@@ -128,8 +131,9 @@ void RtmpServerSession::Impl::on_connect(const Command& c, std::string& out) {
   // Some clients put a query or a trailing slash in app ("live/", "live?token").
   if (const size_t q = app.find('?'); q != std::string::npos) app.resize(q);
   while (!app.empty() && app.back() == '/') app.pop_back();
-  double encoding = 0;
-  if (const Amf0Value* v = obj.find("objectEncoding")) encoding = v->as_number();
+  // Always AMF0: a client offered AMF3 (objectEncoding 3) falls back to AMF0 when told 0, and
+  // this server does not decode AMF3 values.
+  const double encoding = 0;
   connected = true;
   events.on_connect(app, tc_url);
   // Before the _result, which is longer than 128 bytes (ossrs/srs#454).
@@ -209,6 +213,8 @@ void RtmpServerSession::accept_publish(std::string& out) {
   Impl& s = *impl_;
   if (!s.publish_requested || s.phase == Impl::Phase::kFailed) return;
   s.publishing = true;
+  s.conn.reader().set_limits(
+      rtmp::ChunkReaderLimits{s.options.max_message_bytes, s.options.max_chunk_streams, 2 * s.options.max_message_bytes});
   s.conn.send_status(out, kStreamId, "status", "NetStream.Publish.Start", s.stream_name + " is now published.");
 }
 

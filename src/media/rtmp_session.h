@@ -25,7 +25,9 @@
 //     MediaPackets (timestamps unwrapped to 64 bits; "@setDataFrame" stripped, keeping the
 //     "onMetaData" + properties; other data messages dropped). Media before accept_publish()
 //     is dropped.
-//   - limits: a message longer than max_message_bytes, more than max_chunk_streams open csids,
+//   - limits: a message longer than max_message_bytes (max_message_bytes_before_publish until a
+//     publish is accepted), incomplete messages holding more than twice that in total, more
+//     than max_chunk_streams open csids,
 //     or a malformed AMF0 command → error Status (the owner closes the connection).
 //
 // Thread-compatible: one owner thread at a time. Every method that can emit bytes appends them
@@ -47,7 +49,10 @@ namespace chiron::media {
 struct RtmpSessionOptions {
   uint32_t out_chunk_size = 4096;         // announced before the connect _result
   uint32_t window_ack_size = 2'500'000;   // our Window Ack Size / Set Peer Bandwidth
-  size_t max_message_bytes = 16u << 20;   // a larger declared message → error (keyframes can be MBs)
+  size_t max_message_bytes = 8u << 20;    // a larger declared message → error (keyframes can be MBs)
+  // Until a publish is accepted (commands only; players stay here): smaller limits, so a peer
+  // that has not even connected cannot make the server hold megabytes.
+  size_t max_message_bytes_before_publish = 256u << 10;
   uint32_t max_chunk_size = 16u << 20;    // peer's Set Chunk Size above this → error
   size_t max_chunk_streams = 64;          // distinct csids with state
 };

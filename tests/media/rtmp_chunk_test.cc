@@ -322,3 +322,34 @@ TEST(RtmpChunkTest, ControlMessageBuilders) {
 
 }  // namespace
 }  // namespace chiron::media::rtmp
+
+namespace chiron::media::rtmp {
+namespace {
+
+// A peer keeping a near-maximal message open on many csids: the total held is bounded, not only
+// each message (64 csids × 16 MiB would otherwise be a gigabyte per connection).
+TEST(RtmpChunkTest, IncompleteMessagesAcrossCsidsAreBoundedInTotal) {
+  ChunkReaderLimits limits;
+  limits.max_message_bytes = 0xFFFFFF;
+  limits.max_held_bytes = 3u << 20;
+  std::string wire;
+  for (uint32_t csid = 3; csid < 10; ++csid) wire += fmt0(csid, 0, 0xFFFFFF, kVideo, 1) + payload(1 << 20, 'x');
+  Collected c = read(wire, SIZE_MAX, 1 << 20, limits);
+  EXPECT_EQ(c.status.code(), StatusCode::kResourceExhausted) << c.status.to_string();
+  EXPECT_TRUE(c.messages.empty());
+}
+
+TEST(RtmpChunkTest, HeldBytesReturnToZeroAfterCompleteAndAbortedMessages) {
+  ChunkReader r;
+  r.set_chunk_size(128);
+  std::string wire = fmt0(4, 0, 300, kAudio, 1) + payload(128, 'a') + fmt0(6, 0, 200, kVideo, 1) + payload(128, 'v');
+  ASSERT_TRUE(r.feed(wire, [](Message&&) { return Status(); }).ok());
+  EXPECT_EQ(r.held_bytes(), 256u);
+  r.abort(6);
+  EXPECT_EQ(r.held_bytes(), 128u);
+  ASSERT_TRUE(r.feed(fmt3(4) + payload(128, 'b') + fmt3(4) + payload(44, 'c'), [](Message&&) { return Status(); }).ok());
+  EXPECT_EQ(r.held_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace chiron::media::rtmp

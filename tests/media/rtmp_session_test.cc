@@ -386,6 +386,12 @@ TEST(RtmpSessionTest, OversizedMessageIsAnError) {
   EXPECT_EQ(feed_after_handshake(big, o).code(), StatusCode::kResourceExhausted);
 }
 
+TEST(RtmpSessionTest, BeforeAPublishIsAcceptedMessagesAreSmall) {
+  std::string big;  // 300 KB: fine for a keyframe, not for a peer that has not even connected
+  rtmp::append_message(big, 6, rtmp::kVideo, 1, 0, std::string(300'000, 'v'), 128);
+  EXPECT_EQ(feed_after_handshake(big).code(), StatusCode::kResourceExhausted);
+}
+
 TEST(RtmpSessionTest, MalformedCommandIsAnError) {
   std::string bad;
   rtmp::append_message(bad, 3, rtmp::kCommandAmf0, 0, 0, "\x02\x00\x07" "conn", 128);

@@ -22,15 +22,19 @@ namespace {
 
 constexpr size_t kMaxHeadBytes = 16 * 1024;
 constexpr size_t kReadBytes = 64 * 1024;
+constexpr int64_t kHeadTimeoutMs = 5'000;   // connect + request + response head
+constexpr int64_t kDataTimeoutMs = 10'000;  // no bytes from the origin this long: give up
 
 class EdgePullImpl final : public EdgePull, public std::enable_shared_from_this<EdgePullImpl> {
  public:
   EdgePullImpl(std::shared_ptr<MediaServer::Impl> server, asio::io_context& ctx, std::string channel,
                std::shared_ptr<Stream> stream, std::shared_ptr<ChannelMedia> media)
-      : server_(std::move(server)), ctx_(ctx), socket_(ctx), resolver_(ctx), channel_(std::move(channel)),
+      : server_(std::move(server)), ctx_(ctx), socket_(ctx), resolver_(ctx), timer_(ctx), channel_(std::move(channel)),
         stream_(std::move(stream)), media_(std::move(media)) {}
 
   void start() {
+    started_ms_ = last_data_ms_ = media_steady_ms();
+    watch();
     auto origin = parse_host_port(server_->options.origin);
     if (!origin.ok()) return fail("bad origin address: " + origin.status().to_string());
     host_ = server_->options.origin;
@@ -53,6 +57,18 @@ class EdgePullImpl final : public EdgePull, public std::enable_shared_from_this<
   }
 
  private:
+  // An origin that does not answer, or stops sending, must not keep the edge's viewers waiting.
+  void watch() {
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->stopped_) return;
+      const int64_t now = media_steady_ms();
+      if (!self->head_done_ && now - self->started_ms_ > kHeadTimeoutMs) return self->fail("the origin did not answer in time");
+      if (now - self->last_data_ms_ > kDataTimeoutMs) return self->fail("no data from the origin");
+      self->watch();
+    });
+  }
+
   void send_request() {
     request_ = "GET /live/" + channel_ + ".flv HTTP/1.0\r\nHost: " + host_ +
                "\r\nUser-Agent: chiron-edge\r\nAccept: video/x-flv\r\n\r\n";
@@ -68,6 +84,7 @@ class EdgePullImpl final : public EdgePull, public std::enable_shared_from_this<
     socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
       if (self->stopped_) return;
       if (ec) return self->fail(ec == asio::error::eof ? "the origin ended the stream" : "read failed: " + ec.message());
+      self->last_data_ms_ = media_steady_ms();
       self->on_data(std::string_view(self->buf_.data(), n));
       if (!self->stopped_) self->read();
     });
@@ -116,6 +133,7 @@ class EdgePullImpl final : public EdgePull, public std::enable_shared_from_this<
     stopped_ = true;
     boost::system::error_code ec;
     resolver_.cancel();
+    timer_.cancel();
     socket_.close(ec);
     server_->end_publish(stream_);
   }
@@ -124,6 +142,9 @@ class EdgePullImpl final : public EdgePull, public std::enable_shared_from_this<
   asio::io_context& ctx_;
   tcp::socket socket_;
   tcp::resolver resolver_;
+  asio::steady_timer timer_;
+  int64_t started_ms_ = 0;
+  int64_t last_data_ms_ = 0;
   const std::string channel_;
   std::shared_ptr<Stream> stream_;
   std::shared_ptr<ChannelMedia> media_;

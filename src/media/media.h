@@ -62,7 +62,7 @@ struct MediaOptions {
                                          // enough that a slow reader's lag shows in our queue
   uint32_t merge_write_ms = 100;         // batch a viewer's packets this long into one write (0: none)
   uint32_t viewer_stall_ms = 10'000;     // a write making no progress that long → disconnect
-  uint32_t handshake_timeout_ms = 10'000;
+  uint32_t handshake_timeout_ms = 5'000;
   uint32_t publisher_idle_ms = 30'000;   // a publisher sending nothing that long is dropped
   size_t max_connections = 10'000;       // RTMP connections
   bool hls_enabled = true;
@@ -80,6 +80,14 @@ struct PublishGrant {
   std::string channel;  // public name
   bool relayed = false;  // an edge's pull from its origin, not a publish here (no session)
   bool record = false;   // write the stream to MediaOptions::recordings_dir while it lasts
+  bool is_private = false;  // left out of the operators' stream list
+  uint64_t publish_id = 0;  // set by the media server: this publish, for the hooks to tell publishes apart
+};
+
+// A viewer may watch a channel: which one (0 if unknown here but viewable, e.g. on an edge).
+struct ViewGrant {
+  int64_t channel_id = 0;
+  bool is_private = false;  // its responses must not be kept by shared caches
 };
 
 // A finished recording (see recorder.h).
@@ -120,11 +128,10 @@ class MediaHooks {
   // kNotFound/kPermissionDenied; the publisher gets NetStream.Publish.BadName).
   virtual void authorize_publish(std::string stream_key, std::string remote_address,
                                  std::function<void(Result<PublishGrant>)> done) = 0;
-  // A viewer asks for a channel: allowed (the channel id, 0 if unknown here but viewable, e.g.
-  // on an edge) or an error (private, unknown) → 404. `request` is null for RTMP players, who
+  // A viewer asks for a channel: allowed (ViewGrant) or an error (private, unknown) → 404. `request` is null for RTMP players, who
   // carry no credentials (private channels are refused to them).
   virtual void authorize_view(std::string channel, std::shared_ptr<const net::Request> request,
-                              std::function<void(Result<int64_t>)> done) = 0;
+                              std::function<void(Result<ViewGrant>)> done) = 0;
   // The stream of a granted publish started / ended (publisher gone or replaced).
   virtual void on_publish_start(const PublishGrant& grant) = 0;
   virtual void on_publish_end(const PublishGrant& grant) = 0;

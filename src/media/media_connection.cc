@@ -14,6 +14,7 @@ constexpr size_t kMaxGather = 64;         // buffers per gather write
 constexpr size_t kReadBytes = 16 * 1024;
 constexpr size_t kMaxSkips = 5;           // skips to the next keyframe within kSkipWindowMs ...
 constexpr int64_t kSkipWindowMs = 30'000;  // ... before a viewer is disconnected
+constexpr size_t kMaxControlBytes = 1u << 20;  // unsent non-media bytes before a connection is cut
 }  // namespace
 
 int64_t media_steady_ms() {
@@ -46,6 +47,9 @@ void MediaConnection::start_reading() {
 
 void MediaConnection::send(std::shared_ptr<const std::string> bytes) {
   if (closed_ || !bytes || bytes->empty()) return;
+  if (writing_ && media_steady_ms() - write_started_ms_ > static_cast<int64_t>(options_.viewer_stall_ms)) return close();
+  queued_control_bytes_ += bytes->size();
+  if (queued_control_bytes_ > kMaxControlBytes) return close();  // it sends and never reads
   queue_.push_back({std::move(bytes), false});
   pump();
 }
@@ -88,7 +92,11 @@ void MediaConnection::send_media(const SharedPacket& packet, const std::shared_p
     }
   }
   queue_.push_back({wire, !essential, now});
-  if (!essential) queued_media_bytes_ += wire->size();
+  if (essential) {
+    queued_control_bytes_ += wire->size();  // kept like control bytes (never dropped)
+  } else {
+    queued_media_bytes_ += wire->size();
+  }
 }
 
 void MediaConnection::limit_send_buffer() {
@@ -111,7 +119,11 @@ void MediaConnection::pump() {
   buffers_.clear();
   while (!queue_.empty() && inflight_.size() < kMaxGather) {
     Item& item = queue_.front();
-    if (item.media) queued_media_bytes_ -= item.bytes->size();
+    if (item.media) {
+      queued_media_bytes_ -= item.bytes->size();
+    } else {
+      queued_control_bytes_ -= item.bytes->size();
+    }
     buffers_.emplace_back(asio::buffer(*item.bytes));
     inflight_.push_back(std::move(item.bytes));
     queue_.pop_front();
@@ -134,6 +146,14 @@ void MediaConnection::on_written(const boost::system::error_code& ec) {
 void MediaConnection::close_after_drain() {
   if (closed_) return;
   drain_then_close_ = true;
+  // A peer that stopped reading would keep us (and our queue) forever: bounded.
+  if (!drain_timer_) {
+    drain_timer_ = std::make_unique<asio::steady_timer>(ctx_);
+    drain_timer_->expires_after(std::chrono::milliseconds(options_.viewer_stall_ms));
+    drain_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->close();
+    });
+  }
   pump();
 }
 
@@ -142,8 +162,10 @@ void MediaConnection::close() {
   closed_ = true;
   boost::system::error_code ec;
   socket_.close(ec);
+  if (drain_timer_) drain_timer_->cancel();
   queue_.clear();
   queued_media_bytes_ = 0;
+  queued_control_bytes_ = 0;
   on_close();
 }
 

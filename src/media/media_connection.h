@@ -8,7 +8,9 @@
 // has waited more than MediaOptions::viewer_max_lag_ms or the queue exceeds viewer_queue_bytes,
 // the queued frames are dropped (metadata and sequence headers stay) and the viewer resumes at
 // the next keyframe; kMaxSkips skips within kSkipWindowMs, or a write stuck for
-// viewer_stall_ms, disconnect it. Viewers' kernel send buffers are capped
+// viewer_stall_ms, disconnect it. Control bytes are never dropped, but a peer that lets more
+// than kMaxControlBytes of them pile up (it sends commands and never reads the replies) is
+// disconnected; close_after_drain() gives up after viewer_stall_ms. Viewers' kernel send buffers are capped
 // (viewer_sndbuf_bytes) so that a slow reader's lag shows up in this queue instead of hiding in
 // megabytes of socket buffer. Control bytes (send()) are never dropped.
 //
@@ -80,6 +82,8 @@ class MediaConnection : public std::enable_shared_from_this<MediaConnection> {
   };
   std::deque<Item> queue_;
   size_t queued_media_bytes_ = 0;
+  size_t queued_control_bytes_ = 0;  // replies etc.: a peer that never reads is cut off past kMaxControlBytes
+  std::unique_ptr<boost::asio::steady_timer> drain_timer_;  // bounds close_after_drain()
   std::vector<std::shared_ptr<const std::string>> inflight_;
   std::vector<boost::asio::const_buffer> buffers_;
   std::vector<char> read_buf_;

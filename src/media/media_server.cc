@@ -25,6 +25,7 @@ namespace {
 constexpr int64_t kTickMs = 2'000;           // state events and housekeeping
 constexpr int64_t kHlsClientTtlMs = 15'000;  // an HLS client counts as a viewer this long after a request
 constexpr int64_t kHlsEndGraceMs = 30'000;   // a publisher gone this long: the playlist ends
+constexpr int64_t kStalePublisherMs = 5'000;  // a publisher silent this long may be replaced
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -91,9 +92,30 @@ void MediaServer::Impl::untrack(const MediaConnection* c) {
   conns.erase(c);
 }
 
+namespace {
+constexpr int kMaxPendingPerAddress = 16;
+std::string host_of(const std::string& address) { return address.substr(0, address.rfind(':')); }
+}  // namespace
+
+bool MediaServer::Impl::add_pending(const std::string& address) {
+  std::lock_guard lock(mu);
+  int& n = pending[host_of(address)];
+  if (n >= kMaxPendingPerAddress) return false;
+  ++n;
+  return true;
+}
+
+void MediaServer::Impl::remove_pending(const std::string& address) {
+  std::lock_guard lock(mu);
+  auto it = pending.find(host_of(address));
+  if (it != pending.end() && --it->second <= 0) pending.erase(it);
+}
+
 Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> MediaServer::Impl::begin_publish(
-    const PublishGrant& grant, const std::shared_ptr<MediaConnection>& publisher) {
+    const PublishGrant& granted, const std::shared_ptr<MediaConnection>& publisher) {
   if (stopping.load()) return Status::unavailable("shutting down");
+  PublishGrant grant = granted;
+  grant.publish_id = publishes.fetch_add(1) + 1;
   std::shared_ptr<Stream> old;
   std::shared_ptr<MediaConnection> old_publisher;
   std::shared_ptr<EdgePull> old_pull;
@@ -103,7 +125,10 @@ Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> MediaS
     std::lock_guard lock(mu);
     ChannelEntry& e = channels[grant.channel];
     if (e.stream && !e.stream->ended()) {
-      if (!e.stream->relayed() && !options.replace_publisher)
+      // The same streamer reconnecting after a silent network drop finds its old connection still
+      // open (no FIN ever came): a publisher that has sent nothing for kStalePublisherMs is replaced.
+      const bool stale = media_steady_ms() - e.stream->last_packet_ms() >= kStalePublisherMs;
+      if (!e.stream->relayed() && !options.replace_publisher && !stale)
         return Status::already_exists("channel " + grant.channel + " is already live");
       old = e.stream;
       old_publisher = e.publisher.lock();
@@ -132,11 +157,16 @@ Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> MediaS
   if (grant.record && !options.recordings_dir.empty()) {
     RecorderOptions ro;
     ro.dir = options.recordings_dir;
-    Status st = start_recording(next_context(), stream, ro, [hooks = hooks, grant](RecordingInfo info) {
+    auto rec = start_recording(next_context(), stream, ro, [hooks = hooks, grant](RecordingInfo info) {
       if (!info.status.ok() && info.bytes == 0) return;
       hooks->on_recording(grant, Recording{info.path.string(), info.bytes, info.duration_ms});
     });
-    if (!st.ok()) log::error("media", "cannot record", {{"channel", grant.channel}, {"error", st.to_string()}});
+    if (rec.ok()) {
+      std::lock_guard lock(mu);
+      recordings.push_back(std::move(*rec));
+    } else {
+      log::error("media", "cannot record", {{"channel", grant.channel}, {"error", rec.status().to_string()}});
+    }
   }
   publish_state(stream);
   return std::make_pair(stream, media);
@@ -177,7 +207,8 @@ void MediaServer::Impl::end_publish(const std::shared_ptr<Stream>& stream) {
     std::lock_guard lock(media->mu);
     if (media->feeding == stream.get()) {
       media->feeding = nullptr;
-      media->offline_since_ms = media_steady_ms();  // the ticker ends the playlist after the grace period
+      // The ticker ends the playlist after the grace period (nothing to end if it never had a segment).
+      media->offline_since_ms = media->hls.stats().segments > 0 ? media_steady_ms() : 0;
     }
   }
   if (current && was_live) {
@@ -242,13 +273,11 @@ void MediaServer::Impl::accept() {
   acceptor->async_accept(next_context(), [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
     if (self->stopping.load()) return;
     if (!ec) {
-      size_t open;
-      {
-        std::lock_guard lock(self->mu);
-        open = self->conns.size();
-      }
-      if (open >= self->options.max_connections) {
-        log::warn("rtmp", "connection limit reached; refusing", {{"limit", self->options.max_connections}});
+      if (self->rtmp_open.load() >= self->options.max_connections) {
+        static std::atomic<int64_t> last_warned{0};  // once a second at most
+        const int64_t now = media_steady_ms();
+        if (now - last_warned.exchange(now) >= 1000)
+          log::warn("rtmp", "connection limit reached; refusing", {{"limit", self->options.max_connections}});
         boost::system::error_code ignored;
         socket.close(ignored);
       } else {
@@ -279,6 +308,7 @@ void MediaServer::Impl::tick() {
         if (it->second.expired()) it = self->conns.erase(it);
         else ++it;
       }
+      std::erase_if(self->recordings, [](const auto& r) { return r->done(); });
       for (auto& [name, e] : self->channels) {
         for (auto c = e.hls_clients.begin(); c != e.hls_clients.end();) {
           if (now - c->second > kHlsClientTtlMs) c = e.hls_clients.erase(c);
@@ -300,18 +330,25 @@ void MediaServer::Impl::tick() {
         }
       }
     }
-    // Playlists of channels offline for the grace period get EXT-X-ENDLIST.
-    std::vector<std::shared_ptr<ChannelMedia>> medias;
+    // Playlists of channels offline for the grace period get EXT-X-ENDLIST; channels with nothing
+    // left (no stream, no pull, no HLS client, playlist ended or never started) are forgotten, so
+    // neither ended playlists nor names asked for once (an edge's pulls of unknown channels) stay.
     {
       std::lock_guard lock(self->mu);
-      for (auto& [name, e] : self->channels)
-        if (e.media) medias.push_back(e.media);
-    }
-    for (auto& m : medias) {
-      std::lock_guard lock(m->mu);
-      if (m->feeding == nullptr && m->offline_since_ms != 0 && now - m->offline_since_ms >= kHlsEndGraceMs) {
-        m->hls.finish();
-        m->offline_since_ms = 0;
+      for (auto it = self->channels.begin(); it != self->channels.end();) {
+        ChannelEntry& e = it->second;
+        bool idle = !e.stream && !e.pull && e.hls_clients.empty();
+        if (e.media) {
+          std::lock_guard media_lock(e.media->mu);
+          ChannelMedia& m = *e.media;
+          if (m.feeding == nullptr && m.offline_since_ms != 0 && now - m.offline_since_ms >= kHlsEndGraceMs) {
+            m.hls.finish();
+            m.offline_since_ms = 0;
+          }
+          idle = idle && m.feeding == nullptr && m.offline_since_ms == 0;
+        }
+        if (idle) it = self->channels.erase(it);
+        else ++it;
       }
     }
     for (auto& p : idle_pulls) p->stop();
@@ -383,6 +420,7 @@ void MediaServer::stop() {
   std::vector<std::shared_ptr<MediaConnection>> conns;
   std::vector<std::shared_ptr<Stream>> streams;
   std::vector<std::shared_ptr<EdgePull>> pulls;
+  std::vector<std::shared_ptr<RecordingHandle>> recordings;
   {
     std::lock_guard lock(impl_->mu);
     for (auto& [p, w] : impl_->conns)
@@ -391,6 +429,7 @@ void MediaServer::stop() {
       if (e.stream) streams.push_back(e.stream);
       if (e.pull) pulls.push_back(e.pull);
     }
+    recordings = impl_->recordings;
   }
   auto impl = impl_;
   asio::post(*impl->contexts[0], [impl] {
@@ -399,8 +438,19 @@ void MediaServer::stop() {
     impl->ticker->cancel();
   });
   for (auto& p : pulls) p->stop();
-  for (auto& s : streams) s->end();
+  // As if each publisher had left: sessions end (the hooks' work is queued on the disk pipeline,
+  // which the runtime drains before it stops), viewers and recorders get the end of the stream.
+  for (auto& s : streams) impl->end_publish(s);
   for (auto& c : conns) asio::post(c->context(), [c] { c->close(); });
+  // Recordings are closed, fsync'd and listed before the platform's database goes away.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (auto& r : recordings) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !r->wait_for(left)) {
+      log::warn("media", "a recording did not finish in time at shutdown");
+      break;
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------ routes
@@ -439,10 +489,10 @@ void MediaServer::register_routes(net::Router& router) {
     std::string channel(file.substr(0, file.size() - 4));
     auto shared_req = std::make_shared<const net::Request>(std::move(req));
     auto resp = std::make_shared<net::Responder>(std::move(responder));
-    impl->hooks->authorize_view(channel, shared_req, [weak, channel, resp](Result<int64_t> id) {
+    impl->hooks->authorize_view(channel, shared_req, [weak, channel, resp](Result<ViewGrant> grant) {
       auto server = weak.lock();
-      if (!server || !id.ok()) return void(resp->send(not_live(channel)));
-      std::shared_ptr<Stream> stream = server->stream_for_viewer(channel, *id);
+      if (!server || !grant.ok()) return void(resp->send(not_live(channel)));
+      std::shared_ptr<Stream> stream = server->stream_for_viewer(channel, grant->channel_id);
       if (!stream) return void(resp->send(not_live(channel)));
       net::Response r;
       r.status = 200;
@@ -480,11 +530,11 @@ void MediaServer::register_routes(net::Router& router) {
     }
     auto shared_req = std::make_shared<const net::Request>(std::move(req));
     auto resp = std::make_shared<net::Responder>(std::move(responder));
-    impl->hooks->authorize_view(channel, shared_req, [weak, channel, playlist, seq, resp, shared_req](Result<int64_t> id) {
+    impl->hooks->authorize_view(channel, shared_req, [weak, channel, playlist, seq, resp, shared_req](Result<ViewGrant> grant) {
       auto server = weak.lock();
-      if (!server || !id.ok()) return void(resp->send(not_live(channel)));
+      if (!server || !grant.ok()) return void(resp->send(not_live(channel)));
       server->note_hls_client(channel, shared_req->remote_address);
-      if (playlist && !server->options.origin.empty()) (void)server->stream_for_viewer(channel, *id);  // edge: keep pulling
+      if (playlist && !server->options.origin.empty()) (void)server->stream_for_viewer(channel, grant->channel_id);  // edge: keep pulling
       std::shared_ptr<ChannelMedia> media = server->channel_media(channel);
       if (!media) return void(resp->send(not_live(channel)));
       net::Response r;
@@ -505,7 +555,8 @@ void MediaServer::register_routes(net::Router& router) {
         }
         if (!seg) return void(resp->send(net::Response::error(404, "not_found", "segment gone or not yet there")));
         r = net::Response::text(200, *seg, "video/mp2t");
-        r.headers.add("Cache-Control", "max-age=60");
+        // Segments never change: cacheable — but only by the viewer's own browser for private channels.
+        r.headers.add("Cache-Control", grant->is_private ? "private, max-age=60" : "max-age=60");
       }
       r.headers.add("Access-Control-Allow-Origin", "*");
       resp->send(std::move(r));
@@ -535,7 +586,7 @@ void MediaServer::register_routes(net::Router& router) {
     {
       std::lock_guard lock(impl->mu);
       for (auto& [name, e] : impl->channels)
-        if (e.stream && !e.stream->ended()) live.push_back(e.stream);
+        if (e.stream && !e.stream->ended() && !e.stream->grant().is_private) live.push_back(e.stream);
     }
     json::array streams;
     for (auto& s : live) {

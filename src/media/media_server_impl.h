@@ -16,6 +16,7 @@
 #include "media/hls.h"
 #include "media/media.h"
 #include "media/media_connection.h"
+#include "media/recorder.h"
 #include "media/stream.h"
 
 namespace chiron::media {
@@ -51,8 +52,8 @@ struct MediaServer::Impl : std::enable_shared_from_this<MediaServer::Impl> {
       : contexts(std::move(c)), options(std::move(o)), hooks(std::move(h)) {}
 
   // Publishing (on the publisher's thread). Refused (kAlreadyExists) when the channel has a live
-  // publisher and replace_publisher is off; otherwise a new Stream (the old one, if any, ends
-  // and its publisher is disconnected).
+  // publisher that sent something in the last 5 s and replace_publisher is off; otherwise a new
+  // Stream (the old one, if any, ends and its publisher is disconnected).
   Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> begin_publish(
       const PublishGrant& grant, const std::shared_ptr<MediaConnection>& publisher);
   void ingest(const std::shared_ptr<Stream>& stream, ChannelMedia& media, MediaPacket&& packet);
@@ -65,6 +66,10 @@ struct MediaServer::Impl : std::enable_shared_from_this<MediaServer::Impl> {
 
   void track(const std::shared_ptr<MediaConnection>& c);
   void untrack(const MediaConnection* c);
+  // RTMP connections that have not published or played yet, per client address: a client may
+  // hold at most kMaxPendingPerAddress of them (half-open handshakes cannot crowd others out).
+  bool add_pending(const std::string& address);
+  void remove_pending(const std::string& address);
   boost::asio::io_context& next_context();
 
   void accept();
@@ -78,11 +83,15 @@ struct MediaServer::Impl : std::enable_shared_from_this<MediaServer::Impl> {
   std::unique_ptr<boost::asio::steady_timer> ticker;         // on contexts[0]
   uint16_t port = 0;
   std::atomic<size_t> rr{0};
+  std::atomic<size_t> rtmp_open{0};
+  std::atomic<uint64_t> publishes{0};  // PublishGrant::publish_id  // RTMP connections (the max_connections limit; viewers of HTTP-FLV don't count)
   std::atomic<bool> stopping{false};
 
   mutable std::mutex mu;
   std::unordered_map<std::string, ChannelEntry> channels;                          // guarded by mu
   std::unordered_map<const MediaConnection*, std::weak_ptr<MediaConnection>> conns;  // guarded by mu
+  std::vector<std::shared_ptr<RecordingHandle>> recordings;  // in progress; guarded by mu
+  std::unordered_map<std::string, int> pending;  // client host → RTMP connections not yet publishing/playing; guarded by mu
 };
 
 // Starts the RTMP session on an accepted socket (rtmp_server.cc).

@@ -18,12 +18,10 @@ namespace chiron::media {
 
 namespace {
 
-class Recorder final : public Viewer, public std::enable_shared_from_this<Recorder> {
+class Recorder final : public Viewer, public RecordingHandle, public std::enable_shared_from_this<Recorder> {
  public:
-  Recorder(std::filesystem::path path, int fd, RecorderOptions options, std::shared_ptr<Stream> stream,
-           std::function<void(RecordingInfo)> on_done)
-      : path_(std::move(path)), fd_(fd), options_(std::move(options)), stream_(std::move(stream)),
-        on_done_(std::move(on_done)) {}
+  Recorder(RecorderOptions options, std::shared_ptr<Stream> stream, std::function<void(RecordingInfo)> on_done)
+      : options_(std::move(options)), stream_(std::move(stream)), on_done_(std::move(on_done)) {}
 
   ~Recorder() override {
     if (writer_.joinable()) writer_.join();
@@ -60,6 +58,15 @@ class Recorder final : public Viewer, public std::enable_shared_from_this<Record
 
   bool counts_as_viewer() const override { return false; }
 
+  bool wait_for(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return finished_; });
+  }
+  bool done() override {
+    std::lock_guard lock(mu_);
+    return finished_;
+  }
+
   void end_of_stream() override {
     std::lock_guard lock(mu_);
     done_ = true;
@@ -78,8 +85,40 @@ class Recorder final : public Viewer, public std::enable_shared_from_this<Record
     return {};
   }
 
+  // <dir>/<channel>/<UTC start>.flv ("-n" if a file of that second exists). On the writer thread:
+  // creating directories and files may block.
+  Status open_file() {
+    std::error_code ec;
+    const std::filesystem::path dir = options_.dir / stream_->grant().channel;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::io_error("recordings dir " + dir.string() + ": " + ec.message());
+    std::string stamp;  // "2026-11-22T06:40:59.930Z" → "20261122T064059Z"
+    for (char c : format_utc_ms(Clock::system().unix_ms()).substr(0, 19))
+      if (c != '-' && c != ':') stamp += c;
+    stamp += 'Z';
+    for (int n = 0; n < 100 && fd_ < 0; ++n) {
+      path_ = dir / (stamp + (n ? "-" + std::to_string(n) : "") + ".flv");
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd_ < 0 && errno != EEXIST) return Status::from_errno("create " + path_.string(), errno);
+    }
+    if (fd_ < 0) return Status::io_error("no free recording name in " + dir.string());
+    return {};
+  }
+
   void write_loop() {
-    Status st;
+    Status st = open_file();
+    if (!st.ok()) {
+      log::error("recorder", "cannot record", {{"channel", stream_->grant().channel}, {"error", st.to_string()}});
+      {
+        std::lock_guard lock(mu_);
+        done_ = true;  // deliveries are dropped from now on
+        queue_.clear();
+        finished_ = true;
+      }
+      cv_.notify_all();
+      writer_.detach();
+      return;
+    }
     {
       std::string header;
       append_flv_header(header, stream_->has_audio() || !stream_->has_video(), stream_->has_video() || !stream_->has_audio());
@@ -109,13 +148,18 @@ class Recorder final : public Viewer, public std::enable_shared_from_this<Record
     info.status = st;
     if (!st.ok()) log::error("recorder", "recording cut short", {{"path", path_.string()}, {"error", st.to_string()}});
     if (on_done_) on_done_(std::move(info));
+    {
+      std::lock_guard lock(mu_);
+      finished_ = true;
+    }
+    cv_.notify_all();
     // The writer thread owns the last reference when the stream is gone: detach so the
     // destructor (on this thread) does not join itself.
     writer_.detach();
   }
 
-  const std::filesystem::path path_;
-  const int fd_;
+  std::filesystem::path path_;  // writer thread (set by open_file)
+  int fd_ = -1;                 // writer thread
   const RecorderOptions options_;
   std::shared_ptr<Stream> stream_;
   std::function<void(RecordingInfo)> on_done_;
@@ -126,6 +170,7 @@ class Recorder final : public Viewer, public std::enable_shared_from_this<Record
   size_t backlog_ = 0;                                     // guarded by mu_
   bool done_ = false;                                      // guarded by mu_
   bool skipping_ = false;                                  // guarded by mu_
+  bool finished_ = false;                                  // guarded by mu_: file closed, on_done returned
   int64_t first_dts_ = -1;                                 // guarded by mu_
   int64_t last_dts_ = -1;                                  // guarded by mu_
   uint64_t written_ = 0;                                   // writer thread only
@@ -133,31 +178,15 @@ class Recorder final : public Viewer, public std::enable_shared_from_this<Record
 
 }  // namespace
 
-Status start_recording(boost::asio::io_context& ctx, const std::shared_ptr<Stream>& stream, RecorderOptions options,
-                       std::function<void(RecordingInfo)> on_done) {
-  std::error_code ec;
-  const std::filesystem::path dir = options.dir / stream->grant().channel;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::io_error("recordings dir " + dir.string() + ": " + ec.message());
-  // "2026-11-22T06:40:59.930Z" → "20261122T064059Z"; -n if a file of that second exists.
-  std::string stamp;
-  for (char c : format_utc_ms(Clock::system().unix_ms()).substr(0, 19))
-    if (c != '-' && c != ':') stamp += c;
-  stamp += 'Z';
-  std::filesystem::path path;
-  int fd = -1;
-  for (int n = 0; n < 100 && fd < 0; ++n) {
-    path = dir / (stamp + (n ? "-" + std::to_string(n) : "") + ".flv");
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno != EEXIST) return Status::from_errno("create " + path.string(), errno);
-  }
-  if (fd < 0) return Status::io_error("no free recording name in " + dir.string());
-  auto recorder = std::make_shared<Recorder>(path, fd, std::move(options), stream, std::move(on_done));
+Result<std::shared_ptr<RecordingHandle>> start_recording(boost::asio::io_context& ctx, const std::shared_ptr<Stream>& stream,
+                                                         RecorderOptions options, std::function<void(RecordingInfo)> on_done) {
+  if (options.dir.empty()) return Status::invalid_argument("no recordings directory");
+  auto recorder = std::make_shared<Recorder>(std::move(options), stream, std::move(on_done));
   recorder->start();
   boost::asio::post(ctx, [recorder, stream, &ctx] {
     if (!stream->subscribe(ctx, recorder)) recorder->end_of_stream();
   });
-  return {};
+  return std::shared_ptr<RecordingHandle>(recorder);
 }
 
 }  // namespace chiron::media

@@ -6,12 +6,14 @@
 // <start>-<n>.flv; it is fsync'd and reported through on_done when the stream ends. A disk that
 // falls behind by more than max_backlog_bytes loses frames up to the next keyframe (logged).
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "common/result.h"
 #include "media/stream.h"
 
 namespace boost::asio {
@@ -32,9 +34,18 @@ struct RecorderOptions {
   size_t max_backlog_bytes = 64u << 20;
 };
 
+// A recording in progress: lets the server wait for it at shutdown.
+class RecordingHandle {
+ public:
+  virtual ~RecordingHandle() = default;
+  // Waits until the file is closed and on_done has returned; false on timeout.
+  virtual bool wait_for(std::chrono::milliseconds timeout) = 0;
+  virtual bool done() = 0;
+};
+
 // Starts recording `stream` (subscribing on ctx's thread). on_done runs on the writer thread
 // after the file is closed.
-Status start_recording(boost::asio::io_context& ctx, const std::shared_ptr<Stream>& stream, RecorderOptions options,
-                       std::function<void(RecordingInfo)> on_done);
+Result<std::shared_ptr<RecordingHandle>> start_recording(boost::asio::io_context& ctx, const std::shared_ptr<Stream>& stream,
+                                                         RecorderOptions options, std::function<void(RecordingInfo)> on_done);
 
 }  // namespace chiron::media

@@ -16,6 +16,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr int64_t kTimerMs = 1'000;
+constexpr int64_t kCommandDeadlineMs = 15'000;  // accept → publish/play
 
 class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, public Viewer {
  public:
@@ -30,9 +31,22 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
   }
 
   void start() {
+    server_->rtmp_open.fetch_add(1);
+    counted_ = true;
+    if (!server_->add_pending(remote_)) {
+      log::warn("rtmp", "too many unfinished connections from one address; refusing", {{"remote", remote_}});
+      return close();
+    }
+    pending_ = true;
     server_->track(shared_from_this());
     start_reading();
     arm_timer();
+  }
+
+  // Published or playing (or gone): no longer one of its address's unfinished connections.
+  void settle() {
+    if (pending_) server_->remove_pending(remote_);
+    pending_ = false;
   }
 
   // --- socket
@@ -49,6 +63,9 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
 
   void on_close() override {
     timer_.cancel();
+    settle();
+    if (counted_) server_->rtmp_open.fetch_sub(1);
+    counted_ = false;
     if (stream_) {
       if (publishing_) {
         log::info("rtmp", "publisher left", {{"channel", stream_->grant().channel}, {"remote", remote_}});
@@ -75,6 +92,11 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
       const auto& o = self->options_;
       if (!self->session_.handshake_done() && now - self->started_ms_ > o.handshake_timeout_ms) {
         log::info("rtmp", "handshake timed out", {{"remote", self->remote_}});
+        return self->close();
+      }
+      // A connection must get to publish or play soon; holding a slot otherwise is not allowed.
+      if (!self->asked_ && now - self->started_ms_ > kCommandDeadlineMs) {
+        log::info("rtmp", "no publish or play in time; closing", {{"remote", self->remote_}});
         return self->close();
       }
       // Publishers must keep sending; players may be silent (they only receive), and need no
@@ -126,6 +148,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
     stream_ = begun->first;
     media_ = begun->second;
     publishing_ = true;
+    settle();
     log::info("rtmp", "publishing", {{"channel", grant->channel}, {"remote", remote_}});
     session_.accept_publish(out_);
     send_out();
@@ -140,15 +163,15 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
     asked_ = true;
     auto self = std::static_pointer_cast<RtmpConnection>(shared_from_this());
     std::string channel(stream_name);
-    server_->hooks->authorize_view(channel, nullptr, [self, channel](Result<int64_t> id) {
+    server_->hooks->authorize_view(channel, nullptr, [self, channel](Result<ViewGrant> id) {
       asio::post(self->ctx_, [self, channel, id = std::move(id)] { self->on_play_decided(channel, id); });
     });
   }
 
-  void on_play_decided(const std::string& channel, const Result<int64_t>& id) {
+  void on_play_decided(const std::string& channel, const Result<ViewGrant>& id) {
     if (closed()) return;
     out_.clear();
-    std::shared_ptr<Stream> stream = id.ok() ? server_->stream_for_viewer(channel, *id) : nullptr;
+    std::shared_ptr<Stream> stream = id.ok() ? server_->stream_for_viewer(channel, id->channel_id) : nullptr;
     if (!stream) {
       session_.refuse_play("NetStream.Play.StreamNotFound", "the channel is not live", out_);
       send_out();
@@ -156,6 +179,7 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
     }
     session_.accept_play(out_);
     send_out();
+    settle();
     limit_send_buffer();
     timer_.cancel();  // players may be silent; the stream's end or a socket error ends them
     stream_ = stream;
@@ -202,6 +226,8 @@ class RtmpConnection final : public MediaConnection, public RtmpSessionEvents, p
   bool asked_ = false;  // one publish or play per connection
   bool finish_ = false;  // close once what feed() produced is written
   bool cancelled_ = false;  // the publisher gave up before its key was checked
+  bool pending_ = false;    // counted in the server's unfinished connections of remote_'s address
+  bool counted_ = false;    // counted in rtmp_open
 };
 
 }  // namespace

@@ -139,7 +139,7 @@ struct Stream::Rate {
 
 Stream::Stream(PublishGrant grant, const MediaOptions& options, int64_t now_ms, bool relayed)
     : grant_(std::move(grant)), options_(options), relayed_(relayed), since_ms_(now_ms),
-      rate_(std::make_unique<Rate>()) {}
+      last_packet_ms_(steady_ms()), rate_(std::make_unique<Rate>()) {}
 
 Stream::~Stream() = default;
 
@@ -196,6 +196,7 @@ void Stream::publish(MediaPacket&& packet) {
   if (packet.video() && !packet.script()) has_video_.store(true, std::memory_order_relaxed);
   if (packet.audio()) has_audio_.store(true, std::memory_order_relaxed);
   const int64_t wall = steady_ms();
+  last_packet_ms_.store(wall, std::memory_order_relaxed);
   std::vector<std::shared_ptr<ViewerGroup>> groups;
   PacketPtr sp;
   {

@@ -93,6 +93,8 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void set_tracks(bool audio, bool video);
 
   uint64_t viewers() const { return viewers_.load(std::memory_order_relaxed); }
+  // Steady-clock ms of the last packet published (or of the start).
+  int64_t last_packet_ms() const { return last_packet_ms_.load(std::memory_order_relaxed); }
   // Counted for StreamState::viewers (HLS clients seen recently).
   void set_hls_clients(uint64_t n) { hls_clients_.store(n, std::memory_order_relaxed); }
   StreamState state(int64_t now_ms) const;
@@ -112,6 +114,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::atomic<bool> has_video_{false};
   std::atomic<uint64_t> viewers_{0};
   std::atomic<uint64_t> hls_clients_{0};
+  std::atomic<int64_t> last_packet_ms_{0};
 
   mutable std::mutex mu_;
   uint64_t next_seq_ = 1;                 // guarded by mu_

@@ -32,14 +32,19 @@ void PlatformMediaHooks::authorize_publish(std::string stream_key, std::string r
           log::warn("media", "publish with an unknown stream key", {{"remote", remote}});
           return (*shared_done)(channel.status());
         }
-        (*shared_done)(media::PublishGrant{channel->id, channel->name, false, channel->record});
+        media::PublishGrant grant;
+        grant.channel_id = channel->id;
+        grant.channel = channel->name;
+        grant.record = channel->record;
+        grant.is_private = channel->is_private;
+        (*shared_done)(std::move(grant));
       },
       [shared_done] { (*shared_done)(Status::unavailable("shutting down")); });
 }
 
 void PlatformMediaHooks::authorize_view(std::string channel, std::shared_ptr<const net::Request> request,
-                                        std::function<void(Result<int64_t>)> done) {
-  auto shared_done = std::make_shared<std::function<void(Result<int64_t>)>>(std::move(done));
+                                        std::function<void(Result<media::ViewGrant>)> done) {
+  auto shared_done = std::make_shared<std::function<void(Result<media::ViewGrant>)>>(std::move(done));
   on_disk(
       [this, name = std::move(channel), request = std::move(request), shared_done] {
         auto review = review_.lock();
@@ -47,7 +52,7 @@ void PlatformMediaHooks::authorize_view(std::string channel, std::shared_ptr<con
         auto ch = review->channel(name);
         if (!ch.ok()) {
           // An edge relays channels its own database may not know; the origin decides.
-          if (edge_ && ch.status().code() == StatusCode::kNotFound) return (*shared_done)(int64_t{0});
+          if (edge_ && ch.status().code() == StatusCode::kNotFound) return (*shared_done)(media::ViewGrant{});
           return (*shared_done)(ch.status());
         }
         if (ch->is_private) {
@@ -56,7 +61,7 @@ void PlatformMediaHooks::authorize_view(std::string channel, std::shared_ptr<con
           if (!caller.ok()) return (*shared_done)(caller.status());
           if (!review->can_read(*caller, *ch)) return (*shared_done)(Status::not_found("no such stream"));
         }
-        (*shared_done)(ch->id);
+        (*shared_done)(media::ViewGrant{ch->id, ch->is_private});
       },
       [shared_done] { (*shared_done)(Status::unavailable("shutting down")); });
 }
@@ -79,7 +84,7 @@ void PlatformMediaHooks::on_publish_start(const media::PublishGrant& grant) {
           log::warn("media", "could not start the live session", {{"channel", grant.channel}, {"error", session.status().to_string()}});
         }
         std::lock_guard lock(mu_);
-        sessions_[grant.channel_id] = session_id;
+        sessions_[grant.publish_id] = session_id;  // a recording of this publish belongs to it
       },
       {});
 }
@@ -90,7 +95,8 @@ void PlatformMediaHooks::on_publish_end(const media::PublishGrant& grant) {
       [this, grant] {
         {
           std::lock_guard lock(mu_);
-          if (started_.erase(grant.channel_id) == 0) return;  // not ours to end
+          if (!grant.record) sessions_.erase(grant.publish_id);  // else on_recording needs it
+          if (started_.erase(grant.channel_id) == 0) return;     // not ours to end
         }
         auto review = review_.lock();
         if (!review) return;
@@ -119,7 +125,10 @@ void PlatformMediaHooks::on_recording(const media::PublishGrant& grant, const me
   int64_t session_id = 0;
   {
     std::lock_guard lock(mu_);
-    if (auto it = sessions_.find(grant.channel_id); it != sessions_.end()) session_id = it->second;
+    if (auto it = sessions_.find(grant.publish_id); it != sessions_.end()) {
+      session_id = it->second;
+      sessions_.erase(it);
+    }
   }
   if (session_id == 0) {
     log::warn("media", "a recording without a session is not listed", {{"path", recording.path}});

@@ -36,7 +36,7 @@ class PlatformMediaHooks final : public media::MediaHooks {
   void authorize_publish(std::string stream_key, std::string remote_address,
                          std::function<void(Result<media::PublishGrant>)> done) override;
   void authorize_view(std::string channel, std::shared_ptr<const net::Request> request,
-                      std::function<void(Result<int64_t>)> done) override;
+                      std::function<void(Result<media::ViewGrant>)> done) override;
   void on_publish_start(const media::PublishGrant& grant) override;
   void on_publish_end(const media::PublishGrant& grant) override;
   void on_state(const media::PublishGrant& grant, const media::StreamState& state) override;
@@ -54,7 +54,7 @@ class PlatformMediaHooks final : public media::MediaHooks {
   const bool edge_;
   std::mutex mu_;
   std::unordered_set<int64_t> started_;  // channels whose live session a publish started; guarded by mu_
-  std::unordered_map<int64_t, int64_t> sessions_;  // channel → its live session at the last publish; guarded by mu_
+  std::unordered_map<uint64_t, int64_t> sessions_;  // publish → the live session it ran in; guarded by mu_
 };
 
 }  // namespace chiron::platform

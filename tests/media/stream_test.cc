@@ -179,8 +179,8 @@ TEST_F(StreamTest, EndTellsEveryViewerAndRefusesNewOnes) {
 }
 
 TEST_F(StreamTest, ViewersOnSeveralThreadsEachGetEveryPacketInOrder) {
+  asio::io_context other;  // outlives the stream, whose viewer group on it owns a timer
   auto s = make();
-  asio::io_context other;
   auto a = std::make_shared<FakeViewer>();
   auto b = std::make_shared<FakeViewer>();
   ASSERT_TRUE(s->subscribe(ctx, a));
@@ -326,6 +326,9 @@ TEST_F(StreamTest, AViewerLaggingMoreThanMaxLagSkipsEvenWithRoomInItsQueue) {
   }
   EXPECT_GE(viewer->skips(), 2u);
   EXPECT_FALSE(viewer->closed());
+  viewer->close();  // the stream holds its viewers and a viewer its stream, until one of them ends
+  s->end();
+  drain(ctx);
 }
 
 TEST_F(StreamTest, AViewerThatNeverReadsIsDisconnected) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "media/bit_reader.h"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -25,30 +27,6 @@ uint32_t read_be(std::string_view s, size_t pos, int n) {
   return v;
 }
 
-// MSB-first bit reader over a byte string; reading past the end yields zeros and sets overrun.
-class BitReader {
- public:
-  explicit BitReader(std::string_view s) : s_(s) {}
-  uint32_t bits(int n) {
-    uint32_t v = 0;
-    for (int i = 0; i < n; ++i, ++pos_) {
-      const size_t byte = pos_ / 8;
-      if (byte >= s_.size()) {
-        overrun_ = true;
-        v <<= 1;
-        continue;
-      }
-      v = (v << 1) | ((static_cast<uint8_t>(s_[byte]) >> (7 - pos_ % 8)) & 1);
-    }
-    return v;
-  }
-  bool overrun() const { return overrun_; }
-
- private:
-  std::string_view s_;
-  size_t pos_ = 0;
-  bool overrun_ = false;
-};
 
 std::string av_error_text(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
@@ -153,7 +131,7 @@ Result<TsAacInfo> ts_check_aac_config(std::string_view asc) {
   }
   // GASpecificConfig: frameLengthFlag, dependsOnCoreCoder, extensionFlag; ADTS has room for none.
   const uint32_t ga_flags = br.bits(3);
-  if (br.overrun()) return Status::invalid_argument("AudioSpecificConfig: truncated (" + std::to_string(asc.size()) + " bytes)");
+  if (br.failed()) return Status::invalid_argument("AudioSpecificConfig: truncated (" + std::to_string(asc.size()) + " bytes)");
   if (type < 1 || type > 4)
     return Status::invalid_argument("AudioSpecificConfig: audio object type " + std::to_string(type) + " cannot be carried in ADTS");
   if (freq_index > 12) return Status::invalid_argument("AudioSpecificConfig: sampling frequency index " + std::to_string(freq_index));

@@ -25,8 +25,8 @@
 // one whose writes make no progress for viewer_stall_ms is disconnected. A slow viewer never
 // delays the others: all writes are asynchronous and nobody waits for anybody.
 //
-// Threading: start()/stop()/register_routes() from the owner's thread; state() and
-// stream_count() from any thread. Hooks are called on net threads and must not block.
+// Threading: start()/stop()/register_routes() from the owner's thread; state() from any thread.
+// Hooks are called on net threads and must not block.
 // docs/architecture.md ("media") has the picture; docs/platform-api.md ("Video") the URLs.
 
 #include <cstddef>
@@ -157,7 +157,6 @@ class MediaServer {
   uint16_t rtmp_port() const;
   // The channel's state (live or not; relayed streams too).
   StreamState state(std::string_view channel) const;
-  size_t stream_count() const;
   // Closes the listener, publishers and viewers. Idempotent; returns at once.
   void stop();
 

@@ -17,11 +17,6 @@ constexpr int64_t kSkipWindowMs = 30'000;  // ... before a viewer is disconnecte
 constexpr size_t kMaxControlBytes = 1u << 20;  // unsent non-media bytes before a connection is cut
 }  // namespace
 
-int64_t media_steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 MediaConnection::MediaConnection(asio::io_context& ctx, tcp::socket socket, const MediaOptions& options)
     : ctx_(ctx), socket_(std::move(socket)), options_(options), last_read_ms_(media_steady_ms()) {
   boost::system::error_code ec;

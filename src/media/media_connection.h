@@ -32,8 +32,6 @@
 
 namespace chiron::media {
 
-int64_t media_steady_ms();
-
 class MediaConnection : public std::enable_shared_from_this<MediaConnection> {
  public:
   MediaConnection(boost::asio::io_context& ctx, boost::asio::ip::tcp::socket socket, const MediaOptions& options);

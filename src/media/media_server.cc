@@ -27,11 +27,6 @@ constexpr int64_t kHlsClientTtlMs = 15'000;  // an HLS client counts as a viewer
 constexpr int64_t kHlsEndGraceMs = 30'000;   // a publisher gone this long: the playlist ends
 constexpr int64_t kStalePublisherMs = 5'000;  // a publisher silent this long may be replaced
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Channel names in URLs: what the platform allows (lower-case letters, digits, '-', '_').
 bool valid_channel(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -40,6 +35,9 @@ bool valid_channel(std::string_view name) {
       return false;
   return true;
 }
+
+// "127.0.0.1:53412" → "127.0.0.1": clients open new connections now and then.
+std::string host_of(const std::string& address) { return address.substr(0, address.rfind(':')); }
 
 net::Response not_live(std::string_view channel) {
   net::Response r = net::Response::error(404, "offline", std::string(channel) + " is not live");
@@ -78,6 +76,13 @@ std::string stream_state_json(std::string_view channel, const StreamState& state
 
 // ---------------------------------------------------------------------------------- registry
 
+void ChannelMedia::start_feeding(const Stream* stream) {
+  std::lock_guard lock(mu);
+  if (feeding || hls.stats().segments > 0) hls.discontinuity();
+  feeding = stream;
+  offline_since_ms = 0;
+}
+
 asio::io_context& MediaServer::Impl::next_context() {
   return *contexts[rr.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
 }
@@ -94,7 +99,6 @@ void MediaServer::Impl::untrack(const MediaConnection* c) {
 
 namespace {
 constexpr int kMaxPendingPerAddress = 16;
-std::string host_of(const std::string& address) { return address.substr(0, address.rfind(':')); }
 }  // namespace
 
 bool MediaServer::Impl::add_pending(const std::string& address) {
@@ -119,7 +123,7 @@ Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> MediaS
   std::shared_ptr<Stream> old;
   std::shared_ptr<MediaConnection> old_publisher;
   std::shared_ptr<EdgePull> old_pull;
-  auto stream = std::make_shared<Stream>(grant, options, wall_ms(), false);
+  auto stream = std::make_shared<Stream>(grant, options, Clock::system().unix_ms(), false);
   std::shared_ptr<ChannelMedia> media;
   {
     std::lock_guard lock(mu);
@@ -147,12 +151,7 @@ Result<std::pair<std::shared_ptr<Stream>, std::shared_ptr<ChannelMedia>>> MediaS
     if (old_publisher) asio::post(old_publisher->context(), [old_publisher] { old_publisher->close(); });
     if (!old->relayed()) hooks->on_publish_end(old->grant());
   }
-  {
-    std::lock_guard lock(media->mu);
-    if (media->feeding || media->hls.stats().segments > 0) media->hls.discontinuity();
-    media->feeding = stream.get();
-    media->offline_since_ms = 0;
-  }
+  media->start_feeding(stream.get());
   hooks->on_publish_start(grant);
   if (grant.record && !options.recordings_dir.empty()) {
     RecorderOptions ro;
@@ -232,19 +231,14 @@ std::shared_ptr<Stream> MediaServer::Impl::stream_for_viewer(const std::string& 
     // Edge: pull it from the origin; viewers share this one upstream.
     ChannelEntry& e = channels[channel];
     PublishGrant grant{channel_id, channel, true};
-    stream = std::make_shared<Stream>(grant, options, wall_ms(), true);
+    stream = std::make_shared<Stream>(grant, options, Clock::system().unix_ms(), true);
     if (!e.media) e.media = std::make_shared<ChannelMedia>(options.hls);
     media = e.media;
     e.stream = stream;
     e.idle_since_ms = 0;
     e.pull = start_edge_pull(shared_from_this(), next_context(), channel, stream, media);
   }
-  {
-    std::lock_guard lock(media->mu);
-    if (media->feeding || media->hls.stats().segments > 0) media->hls.discontinuity();
-    media->feeding = stream.get();
-    media->offline_since_ms = 0;
-  }
+  media->start_feeding(stream.get());
   log::info("edge", "pulling from the origin", {{"channel", channel}, {"origin", options.origin}});
   return stream;
 }
@@ -256,15 +250,13 @@ std::shared_ptr<ChannelMedia> MediaServer::Impl::channel_media(const std::string
 }
 
 void MediaServer::Impl::note_hls_client(const std::string& channel, const std::string& address) {
-  // The client's address without the port: players open a new connection now and then.
-  std::string host = address.substr(0, address.rfind(':'));
   std::lock_guard lock(mu);
   auto it = channels.find(channel);
-  if (it != channels.end()) it->second.hls_clients[host] = media_steady_ms();
+  if (it != channels.end()) it->second.hls_clients[host_of(address)] = media_steady_ms();
 }
 
 void MediaServer::Impl::publish_state(const std::shared_ptr<Stream>& stream) {
-  hooks->on_state(stream->grant(), stream->state(wall_ms()));
+  hooks->on_state(stream->grant(), stream->state());
 }
 
 // ------------------------------------------------------------------------- listener and ticker
@@ -396,14 +388,6 @@ Result<std::unique_ptr<MediaServer>> MediaServer::start(std::vector<asio::io_con
 
 uint16_t MediaServer::rtmp_port() const { return impl_->port; }
 
-size_t MediaServer::stream_count() const {
-  std::lock_guard lock(impl_->mu);
-  size_t n = 0;
-  for (const auto& [name, e] : impl_->channels)
-    if (e.stream && !e.stream->ended()) ++n;
-  return n;
-}
-
 StreamState MediaServer::state(std::string_view channel) const {
   std::shared_ptr<Stream> stream;
   {
@@ -412,7 +396,7 @@ StreamState MediaServer::state(std::string_view channel) const {
     if (it != impl_->channels.end()) stream = it->second.stream;
   }
   if (!stream || stream->ended()) return StreamState{};
-  return stream->state(wall_ms());
+  return stream->state();
 }
 
 void MediaServer::stop() {
@@ -567,7 +551,7 @@ void MediaServer::register_routes(net::Router& router) {
   // it is a specific one (0.0.0.0 / :: mean "the host the page came from").
   router.get("/api/v1/media/ingest", [weak](const net::Request&) {
     auto impl = weak.lock();
-    if (!impl) return net::Response::json(503, R"({"error":{"code":"unavailable","message":"shutting down"}})");
+    if (!impl) return net::Response::error(503, "unavailable", "shutting down");
     const bool enabled = impl->options.rtmp_enabled && impl->port != 0;
     const std::string& a = impl->options.rtmp_address;
     const bool wildcard = a.empty() || a == "0.0.0.0" || a == "::";
@@ -581,7 +565,7 @@ void MediaServer::register_routes(net::Router& router) {
   // Operators: every live stream.
   router.get("/api/v1/media/streams", [weak](const net::Request&) {
     auto impl = weak.lock();
-    if (!impl) return net::Response::json(503, R"({"error":{"code":"unavailable","message":"shutting down"}})");
+    if (!impl) return net::Response::error(503, "unavailable", "shutting down");
     std::vector<std::shared_ptr<Stream>> live;
     {
       std::lock_guard lock(impl->mu);
@@ -590,7 +574,7 @@ void MediaServer::register_routes(net::Router& router) {
     }
     json::array streams;
     for (auto& s : live) {
-      json::object o = state_object(s->grant().channel, s->state(wall_ms()));
+      json::object o = state_object(s->grant().channel, s->state());
       o["packets_in"] = s->packets_in();
       o["bytes_in"] = s->bytes_in();
       streams.push_back(std::move(o));

@@ -25,6 +25,9 @@ namespace chiron::media {
 // with a discontinuity) and which stream currently feeds it.
 struct ChannelMedia {
   explicit ChannelMedia(const HlsOptions& o) : hls(o) {}
+  // `stream` feeds the segmenter from now on (a publish, or an edge's pull); a playlist that
+  // already had segments continues after a discontinuity.
+  void start_feeding(const Stream* stream);
   std::mutex mu;
   HlsSegmenter hls;                  // guarded by mu
   const Stream* feeding = nullptr;   // guarded by mu

@@ -16,16 +16,16 @@ namespace asio = boost::asio;
 
 namespace {
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 constexpr int64_t kRateWindowMs = 5'000;   // bitrate and fps
 constexpr int64_t kIngestWindowMs = 10'000;  // media time vs wall time
 constexpr size_t kKeyframesKept = 8;
 
 }  // namespace
+
+int64_t media_steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 void append_http_chunk(std::string& out, std::string_view body) {
   char head[20];
@@ -37,12 +37,15 @@ void append_http_chunk(std::string& out, std::string_view body) {
 
 const std::shared_ptr<const std::string>& SharedPacket::flv_chunk() const {
   std::call_once(chunk_once_, [this] {
-    std::string tag;
-    tag.reserve(packet_.payload.size() + kFlvTagOverhead);
-    append_flv_tag(tag, packet_);
+    // The tag framed as one chunk, built in place: its size is known before it is written.
+    const size_t tag_size = packet_.payload.size() + kFlvTagOverhead;
+    char head[20];
+    const int n = std::snprintf(head, sizeof head, "%zx\r\n", tag_size);
     auto out = std::make_shared<std::string>();
-    out->reserve(tag.size() + 16);
-    append_http_chunk(*out, tag);
+    out->reserve(static_cast<size_t>(n) + tag_size + 2);
+    out->append(head, static_cast<size_t>(n));
+    append_flv_tag(*out, packet_);
+    out->append("\r\n");
     chunk_ = std::move(out);
   });
   return chunk_;
@@ -139,7 +142,7 @@ struct Stream::Rate {
 
 Stream::Stream(PublishGrant grant, const MediaOptions& options, int64_t now_ms, bool relayed)
     : grant_(std::move(grant)), options_(options), relayed_(relayed), since_ms_(now_ms),
-      last_packet_ms_(steady_ms()), rate_(std::make_unique<Rate>()) {}
+      last_packet_ms_(media_steady_ms()), rate_(std::make_unique<Rate>()) {}
 
 Stream::~Stream() = default;
 
@@ -193,9 +196,9 @@ void Stream::cache_locked(const PacketPtr& sp) {
 
 void Stream::publish(MediaPacket&& packet) {
   if (ended()) return;
-  if (packet.video() && !packet.script()) has_video_.store(true, std::memory_order_relaxed);
+  if (packet.video()) has_video_.store(true, std::memory_order_relaxed);
   if (packet.audio()) has_audio_.store(true, std::memory_order_relaxed);
-  const int64_t wall = steady_ms();
+  const int64_t wall = media_steady_ms();
   last_packet_ms_.store(wall, std::memory_order_relaxed);
   std::vector<std::shared_ptr<ViewerGroup>> groups;
   PacketPtr sp;
@@ -290,14 +293,13 @@ uint64_t Stream::bytes_in() const {
   return rate_->bytes;
 }
 
-StreamState Stream::state(int64_t now_ms) const {
-  (void)now_ms;
+StreamState Stream::state() const {
   StreamState s;
   s.live = !ended();
   s.since_ms = since_ms_;
   s.relayed = relayed_;
   s.viewers = viewers() + hls_clients_.load(std::memory_order_relaxed);
-  const int64_t wall = steady_ms();
+  const int64_t wall = media_steady_ms();
   std::lock_guard lock(mu_);
   s.width = avc_.width ? avc_.width : meta_.width;
   s.height = avc_.height ? avc_.height : meta_.height;

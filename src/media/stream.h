@@ -24,6 +24,9 @@ namespace chiron::media {
 
 inline constexpr uint32_t kRtmpOutChunkSize = 4096;
 
+// Steady-clock milliseconds (timeouts, lags and rates of the media server).
+int64_t media_steady_ms();
+
 // One packet of a stream, shared by every viewer. The wire forms are built at most once, by the
 // first viewer (on any thread) that needs them.
 class SharedPacket {
@@ -97,7 +100,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   int64_t last_packet_ms() const { return last_packet_ms_.load(std::memory_order_relaxed); }
   // Counted for StreamState::viewers (HLS clients seen recently).
   void set_hls_clients(uint64_t n) { hls_clients_.store(n, std::memory_order_relaxed); }
-  StreamState state(int64_t now_ms) const;
+  StreamState state() const;
   uint64_t packets_in() const;
   uint64_t bytes_in() const;
 

@@ -221,7 +221,7 @@ TEST_F(StreamTest, StateComesFromTheStreamAndWarnsAboutLongKeyframeIntervals) {
   s->publish(avc_header());
   for (int i = 0; i < 250; ++i) s->publish(video(i * 40, i % 150 == 0));  // keyframes every 6 s
   for (int i = 250; i < 400; ++i) s->publish(video(i * 40, i % 150 == 0));
-  StreamState st = s->state(0);
+  StreamState st = s->state();
   EXPECT_TRUE(st.live);
   EXPECT_EQ(st.width, 640u) << "from onMetaData (the test's SPS is not parseable)";
   EXPECT_EQ(st.height, 360u);
@@ -232,7 +232,7 @@ TEST_F(StreamTest, StateComesFromTheStreamAndWarnsAboutLongKeyframeIntervals) {
   for (const auto& h : st.health) warned |= h.code == "keyframe_interval" && h.level == "warn";
   EXPECT_TRUE(warned);
   s->end();
-  EXPECT_FALSE(s->state(0).live);
+  EXPECT_FALSE(s->state().live);
 }
 
 // --- the viewer policy, over a real socket whose peer reads slowly or not at all

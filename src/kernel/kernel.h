@@ -121,6 +121,13 @@ class Kernel {
   // Demangled class name without namespaces ("Generate"), as used in traces.
   std::string type_name() const;
 
+ protected:
+  // What the runtime calls on the kernel's device when the kernel is due; default: act().
+  // Layers above the runtime override it to run act() elsewhere (the cluster sends the
+  // kernel to another node and commits it when it returns) or to resume a recovered kernel.
+  // The act()/react() ordering rules apply to whatever it does.
+  virtual void run() { act(); }
+
  private:
   friend class internal::Scheduler;
   void commit_with(Status result, int exit_code);

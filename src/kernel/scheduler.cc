@@ -133,7 +133,7 @@ void Scheduler::execute_act(Kernel* k) {
   Kernel* prev = tls_current_kernel;
   tls_current_kernel = k;
   try {
-    k->act();
+    k->run();
   } catch (const std::exception& e) {
     fail(k, "act", e.what());
   } catch (...) {

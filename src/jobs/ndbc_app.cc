@@ -1,0 +1,8 @@
+// Placeholder until the app lands (owner: see /work/notes/team-brief-7.md).
+#include "jobs/jobs.h"
+
+namespace chiron::jobs {
+
+void register_ndbc_spectra() {}
+
+}  // namespace chiron::jobs

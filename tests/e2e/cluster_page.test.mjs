@@ -24,6 +24,7 @@ const fake = {
   requests: [],      // {method, url, auth, body} of every mutating request
   jobs: [],
   nextId: 43,
+  plotMisses: { 40: 1 },  // events.svg answers 404 this many times first (a plot lagging its job)
 };
 
 const T0 = Date.parse('2026-11-22T09:00:00Z');
@@ -137,6 +138,7 @@ async function handle(req, res) {
   if (m && req.method === 'GET' && job) {
     if (!m[2]) return send(res, 200, job);
     if (job.state === 'running') return apiError(res, 404, 'not_found', 'no event log yet');
+    if (fake.plotMisses[job.id] > 0) { fake.plotMisses[job.id]--; return apiError(res, 404, 'not_found', 'no event log yet'); }
     if (m[3] === 'svg') return serveFile(res, path.join(SOURCE_DIR, 'docs', 'images'), 'overlap-trace.svg');
     return send(res, 200, '{"kernel":1,"event":"start","t_us":0}\n{"kernel":1,"event":"end","t_us":120}\n', 'application/x-ndjson');
   }
@@ -261,9 +263,17 @@ test('the newest finished job shows its event plot inline with a link to the JSO
   assert.equal(await page.getAttribute('#plot-jsonl', 'href'), '/api/v1/jobs/41/events.jsonl');
   assert.match(await page.getAttribute('#plot-img', 'alt'), /job 41/);
   assert.match(await page.textContent('#plot-job'), /^job 41 · ar --size 200x32x32 · succeeded$/);
-  // Another finished job on request; its plot is the same canned SVG.
+  // Another finished job on request. Its plot is not there at first: the page says so, then
+  // retries and shows it (the same canned SVG).
   await page.click('#finished-jobs tr[data-id="40"] button');
-  await page.waitForFunction(() => document.getElementById('plot-img').src.endsWith('/api/v1/jobs/40/events.svg'));
+  await page.waitForSelector('#plot-missing:not([hidden])');
+  assert.match(await page.textContent('#plot-missing'), /No event plot for job 40 \(yet\)/);
+  await page.waitForFunction(() => {
+    const img = document.getElementById('plot-img');
+    return img.src.includes('/api/v1/jobs/40/events.svg') && !img.hidden && img.naturalWidth > 0;
+  });
+  assert.equal(await page.isVisible('#plot-missing'), false);
+  assert.equal(fake.plotMisses[40], 0);
   assert.match(await page.getAttribute('#finished-jobs tr[data-id="40"]', 'class'), /selected/);
 });
 

@@ -284,10 +284,16 @@ const poller = new Poller({
     const [cluster, jobList] = await Promise.allSettled([api('GET', '/api/v1/cluster'), api('GET', '/api/v1/jobs')]);
     if (cluster.status === 'rejected') throw cluster.reason;
     lastOkAt = Date.now();
-    renderCluster(cluster.value);
+    // A reply the page cannot draw is a page bug, not a lost node: reported, still "live".
+    try {
+      renderCluster(cluster.value);
+      if (jobList.status === 'fulfilled') jobs.update(jobList.value.jobs);
+    } catch (err) {
+      console.error(err);
+      showMessage(`The page could not draw the node's reply: ${err?.message ?? err}`);
+    }
     if (jobList.status === 'fulfilled') {
       $('jobs-error').hidden = true;
-      jobs.update(jobList.value.jobs);
     } else {
       $('jobs-error').hidden = false;
       $('jobs-error').textContent = describe(jobList.reason);

@@ -7,6 +7,8 @@ import { el, $, formatSeconds, formatClock, parseTime, formatInt } from './dom.j
 import { seg } from './api.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+const PLOT_RETRIES = 4;
+const PLOT_RETRY_MS = 2000;
 const str = (v) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
 
 export function isFinished(job) { return FINISHED.has(job?.state); }
@@ -39,10 +41,17 @@ export class JobsView {
     this.userSelected = false;
     this.plotFor = null;        // job id the <img> currently shows
     this.jobs = [];
+    // A plot can lag its job's end (the node writes it from the runtime's event log): a failed
+    // load is retried a few times before the page says there is none.
+    this.plotTries = 0;
     $('plot-img').addEventListener('error', () => {
-      $('plot-img').hidden = true;
+      const img = $('plot-img'), id = this.plotFor;
+      img.hidden = true;
       $('plot-missing').hidden = false;
-      $('plot-missing').textContent = `No event plot for job ${this.plotFor} (yet): the node answered with an error.`;
+      $('plot-missing').textContent = `No event plot for job ${id} (yet): the node answered with an error.`;
+      if (id === null || this.plotTries >= PLOT_RETRIES) return;
+      this.plotTries++;
+      setTimeout(() => { if (this.plotFor === id) img.src = `/api/v1/jobs/${seg(id)}/events.svg?try=${this.plotTries}`; }, PLOT_RETRY_MS);
     });
     $('plot-img').addEventListener('load', () => { $('plot-img').hidden = false; $('plot-missing').hidden = true; });
   }
@@ -176,6 +185,7 @@ export class JobsView {
     $('plot-job').textContent = `job ${id} · ${commandLine(job)} · ${str(job.state)}`;
     if (this.plotFor === id) return;
     this.plotFor = id;
+    this.plotTries = 0;
     const base = `/api/v1/jobs/${seg(id)}/events`;
     const img = $('plot-img');
     img.hidden = true;

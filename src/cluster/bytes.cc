@@ -87,18 +87,33 @@ bool ByteReader::boolean() {
   return v == 1;
 }
 
-std::string ByteReader::str() {
+std::string ByteReader::str() { return str(max_string_, "string"); }
+
+std::string ByteReader::str(size_t max_bytes, const char* what) {
   size_t at = pos_;
   uint32_t n = u32();
   if (!ok()) return {};
-  if (n > max_string_) {
-    fail("string of " + std::to_string(n) + " bytes at byte " + std::to_string(at) + " exceeds the limit");
+  if (n > max_bytes) {
+    fail(std::string(what) + " of " + std::to_string(n) + " bytes at byte " + std::to_string(at) +
+         " exceeds the limit of " + std::to_string(max_bytes));
     return {};
   }
-  if (!need(n, "string")) return {};
+  if (!need(n, what)) return {};
   std::string s(in_.substr(pos_, n));
   pos_ += n;
   return s;
+}
+
+uint32_t ByteReader::count(size_t min_element_bytes, const char* what) {
+  size_t at = pos_;
+  uint32_t n = u32();
+  if (!ok()) return 0;
+  if (min_element_bytes > 0 && n > remaining() / min_element_bytes) {
+    fail(std::string(what) + " count " + std::to_string(n) + " at byte " + std::to_string(at) +
+         " exceeds the " + std::to_string(remaining()) + " bytes left");
+    return 0;
+  }
+  return n;
 }
 
 std::string_view ByteReader::raw(size_t n) {

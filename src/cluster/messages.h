@@ -4,8 +4,10 @@
 // what is left and fails with a clear Status on hostile input, never crashes.
 // Pure functions; thread-safe.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cluster/discovery.h"
@@ -35,6 +37,11 @@ struct KernelId {
   friend bool operator==(const KernelId&, const KernelId&) = default;
   friend auto operator<=>(const KernelId&, const KernelId&) = default;
 };
+
+// Kernel type names: 1–128 bytes of [a-z0-9._-] (checked by every decode; the registry can
+// check names at registration with this).
+inline constexpr size_t kMaxKernelTypeBytes = 128;
+bool valid_kernel_type_name(std::string_view name);
 
 // A serialised RemoteKernel (cluster.h): its registered type name and the bytes of write().
 struct KernelBlob {

@@ -10,13 +10,20 @@
 // or a sequence number that is not exactly the previous + 1 is an error: the session is
 // closed and the error logged by the driver; the frame is never handed out.
 //
+// Sequence numbers count each direction's frames from 0 (HELLO 0, AUTH 1, data 2, …).
+// Until the peer is authenticated payloads are capped at 4 KiB.
+//
 // Handshake (PeerSession): both sides send HELLO {protocol version, cluster name, node uid,
 // position, endpoint, nonce (32 random bytes)} MAC'd with the cluster key; then AUTH
 // {HMAC(cluster key, "chiron-cluster-auth" | role | own nonce | peer nonce)} proving the key
 // for this pair of nonces (a recorded handshake cannot be replayed). Every later frame is
-// MAC'd with the session key HMAC(cluster key, "chiron-cluster-session" | initiator nonce |
-// responder nonce) and a per-direction sequence number (no replay, no reordering, no
-// splicing frames between sessions). Until both AUTHs check out only HELLO/AUTH are accepted.
+// MAC'd with a key derived from the session key S = HMAC(cluster key, "chiron-cluster-session"
+// | initiator nonce | responder nonce), one per direction (HMAC(S, "initiator->responder"),
+// HMAC(S, "responder->initiator"): a frame reflected to its sender fails), and carries a
+// per-direction sequence number (no replay, no reordering, no splicing frames between
+// sessions). Frames are authenticated, not encrypted. Until both AUTHs check out only
+// HELLO/AUTH (and an ERROR, which ends the session) are accepted, and nothing queued with
+// send() leaves.
 //
 // Payload codecs for each message type (records, kernels, …) are in messages.h.
 // Not thread-safe: one owner per session (the connection's strand).
@@ -33,6 +40,10 @@
 #include "common/status.h"
 
 namespace chiron::cluster {
+
+namespace detail {
+class Hmac;  // wire_mac.h
+}  // namespace detail
 
 inline constexpr uint8_t kWireVersion = 1;
 inline constexpr size_t kFrameHeaderBytes = 20;
@@ -101,7 +112,12 @@ class ByteReader {
   double f64();
   bool boolean();
   std::string str();
+  // A string of at most `max_bytes` (fails "<what> of N bytes at byte B exceeds M").
+  std::string str(size_t max_bytes, const char* what);
   std::string_view raw(size_t n);
+  // A u32 element count, failing unless count × min_element_bytes fit in what is left (so a
+  // hostile count never makes the caller reserve memory).
+  uint32_t count(size_t min_element_bytes, const char* what);
   size_t remaining() const { return in_.size() - pos_; }
   bool ok() const { return error_.empty(); }
   // OK, or invalid_argument with the first error; also fails if bytes are left over when
@@ -131,21 +147,30 @@ std::string encode_frame(const Frame& frame, std::string_view mac_key);
 
 // Incremental decoder: feed() bytes, next() complete frames. Checks magic, version, type,
 // length cap, CRC and MAC (with the key set at the time the frame is decoded).
+// Any split of the stream gives the same frames; a bad magic is refused from its first bytes
+// and a length over the cap as soon as the header is in (nothing that large is buffered).
+// Not thread-safe.
 class FrameDecoder {
  public:
   explicit FrameDecoder(size_t max_payload = kDefaultMaxPayload);
+  ~FrameDecoder();
+  FrameDecoder(FrameDecoder&&) noexcept;
+  FrameDecoder& operator=(FrameDecoder&&) noexcept;
   void set_mac_key(std::string key);
+  // Applies from the next frame on (PeerSession: small until authenticated).
+  void set_max_payload(size_t max_payload) { max_payload_ = max_payload; }
   void feed(std::string_view bytes);
-  // A frame, nullopt when more bytes are needed, or an error (then the stream is dead).
+  // A frame, nullopt when more bytes are needed, or an error (then the stream is dead and
+  // every later call returns the same error).
   Result<std::optional<Frame>> next();
   size_t buffered() const;
 
  private:
   size_t max_payload_;
-  std::string key_;
+  std::unique_ptr<detail::Hmac> mac_;  // null: the MAC must be 16 zero bytes
   std::string buf_;
   size_t off_ = 0;
-  bool dead_ = false;
+  Status error_;  // set once the stream is dead
 };
 
 // One authenticated connection between two nodes (either direction).
@@ -159,8 +184,13 @@ class PeerSession {
 
   // Bytes to write to the socket now (the handshake first, then sent frames).
   std::string take_output();
-  // Received bytes. Authenticated frames (never HELLO/AUTH) are appended to `out`. An error
-  // (bad frame, wrong key, wrong cluster, protocol violation) means: log it, close the socket.
+  // Received bytes. Authenticated frames (never HELLO/AUTH; ERROR included, the driver
+  // closes) are appended to `out`. An error (bad frame, wrong key, wrong cluster, protocol
+  // violation; an ERROR from the peer during the handshake is returned as kAborted "peer
+  // closed the connection: <reason>") means: log it, close the socket. Frames appended
+  // before the error are good. After an error take_output() holds an ERROR frame telling
+  // the peer why: write it best effort before closing. Later calls return the same error.
+  // Handshake timeouts are the driver's (a peer that never authenticates).
   Status feed(std::string_view bytes, std::vector<Frame>& out);
   // Queues a frame; before authentication it is held and sent once the handshake is done.
   void send(FrameType type, std::string payload, uint16_t flags = 0);

@@ -10,7 +10,9 @@
 // (fair share: two busy jobs each get half the slots), and a job's queue is bounded
 // (max_pending_per_job): submit() refuses beyond it so the caller can push back.
 // Thread-safe (one mutex); callbacks run outside the lock, on the calling thread of
-// submit()/release()/set_link()/remove_link().
+// submit()/release()/set_link(). A callback may call back into the scheduler: the
+// dispatches that this causes run on the same thread right after the callback returns
+// (not inside it), so a chain of synchronous completions never deepens the stack.
 
 #include <cstddef>
 #include <cstdint>
@@ -60,9 +62,11 @@ class ClusterScheduler {
   // and dispatches waiting kernels.
   void release(uint64_t place);
   // Adds a link or changes its weight (threads behind it); may dispatch waiting kernels.
+  // set_link(kLocalPlace, n) changes the local thread count.
   void set_link(uint64_t link, uint64_t threads);
   // The link is gone. Its in-flight kernels are the caller's to re-submit (recovery); the
-  // slots they held are forgotten.
+  // slots they held are forgotten (release() of them is ignored — but once the link is
+  // set again, do not release kernels placed on its previous incarnation).
   void remove_link(uint64_t link);
   // Drops the job's waiting kernels and returns their dispatch functions (the caller
   // finishes them as cancelled).

@@ -15,6 +15,8 @@ void add_ns_command(CLI::App& app);     // chiron ns: the name server (REG/REQ/.
 void add_chat_command(CLI::App& app);   // chiron chat token: chat session tokens (JWT HS256)
 void add_user_command(CLI::App& app);   // chiron user add/list: accounts (prints stream key, push token)
 void add_push_command(CLI::App& app);   // chiron push: mirror a project directory into a channel
+void add_node_command(CLI::App& app);   // chiron node: cluster daemon (subordination tree, remote kernels)
+void add_job_command(CLI::App& app);    // chiron job submit/status/cancel: batch jobs on a node
 
 // Exit code of the subcommand that ran.
 int exit_code();

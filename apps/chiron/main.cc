@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   chiron::app::add_chat_command(app);
   chiron::app::add_user_command(app);
   chiron::app::add_push_command(app);
+  chiron::app::add_node_command(app);
+  chiron::app::add_job_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

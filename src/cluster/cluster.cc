@@ -83,7 +83,10 @@ void upstream(kernel::Kernel& principal, std::unique_ptr<RemoteKernel> child) {
   auto* remote_principal = dynamic_cast<RemoteKernel*>(&principal);
   Placement* placement = remote_principal != nullptr ? remote_principal->placement_ : nullptr;
   if (placement == nullptr) placement = placement_of(principal.runtime());
-  if (remote_principal != nullptr) child->job_id_ = remote_principal->job_id_;
+  if (remote_principal != nullptr) {
+    child->job_id_ = remote_principal->job_id_;
+    if (child->carries_parent_) child->carried_parent_ = std::make_unique<KernelBlob>(to_blob(*remote_principal));
+  }
   child->placement_ = placement;
   child->placeable_ = placement != nullptr;
   principal.upstream(std::move(child));

@@ -110,6 +110,9 @@ class RemoteKernel : public kernel::Kernel {
   uint64_t exclude_link_ = 0;  // a received kernel never goes back where it came from
   Placement* placement_ = nullptr;  // the node deciding where it runs
   std::unique_ptr<RemoteKernel> resume_child_;  // carries-parent recovery
+  // carries_parent(): the principal's state, written by cluster::upstream on the
+  // principal's own thread (it must not be read while the principal runs).
+  std::unique_ptr<KernelBlob> carried_parent_;
 };
 
 // Schedules `child` as a subordinate of `principal` anywhere in the cluster (see above).

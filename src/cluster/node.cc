@@ -1,0 +1,657 @@
+// Node: lifecycle, kernel placement and transport, recovery, jobs (see node.h).
+#include <boost/asio/post.hpp>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "cluster/node_impl.h"
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace chiron::cluster {
+
+namespace asio = boost::asio;
+
+int64_t steady_us() { return Clock::system().steady_us(); }
+
+namespace {
+
+uint64_t random_u64() {
+  uint64_t v = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {
+    v = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ (static_cast<uint64_t>(getpid()) << 40);
+  }
+  return v == 0 ? 1 : v;
+}
+
+std::string hex_of(const unsigned char* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(digits[p[i] >> 4]);
+    out.push_back(digits[p[i] & 15]);
+  }
+  return out;
+}
+
+// The root of a kernel received over a link: runs it (it may travel further) and hands the
+// finished kernel back to the node, which returns it over the link it came from.
+class Inbound final : public kernel::Kernel {
+ public:
+  Inbound(Node::Impl& node, uint64_t link, KernelMsg head, std::unique_ptr<RemoteKernel> child)
+      : Kernel(kernel::Device::kCpu), node_(node), link_(link), head_(std::move(head)), child_(std::move(child)) {}
+  void act() override { upstream(std::move(child_)); }
+  void react(std::unique_ptr<kernel::Kernel> child) override {
+    Node::Impl* node = &node_;
+    uint64_t link = link_;
+    auto shared = std::make_shared<std::unique_ptr<kernel::Kernel>>(std::move(child));
+    auto head = std::make_shared<KernelMsg>(std::move(head_));
+    asio::post(*node->ctl, [node, link, head, shared] { node->on_inbound_done(link, std::move(*head), std::move(*shared)); });
+    commit();
+  }
+
+ private:
+  Node::Impl& node_;
+  uint64_t link_;
+  KernelMsg head_;
+  std::unique_ptr<RemoteKernel> child_;
+};
+
+}  // namespace
+
+std::string job_api_token(std::string_view key) {
+  static constexpr std::string_view kLabel = "chiron-job-api";
+  unsigned char mac[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(kLabel.data()),
+       kLabel.size(), mac, &len);
+  return hex_of(mac, len);
+}
+
+std::string generate_key_hex() {
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) {
+    for (unsigned char& b : key) b = static_cast<unsigned char>(random_u64());
+  }
+  return hex_of(key, sizeof key);
+}
+
+Result<std::string> read_key_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found("cannot read cluster key file " + path.string());
+  std::string text;
+  std::getline(in, text);
+  text = std::string(trim(text));
+  if (text.size() != 64) return Status::invalid_argument("cluster key file " + path.string() + ": expected 64 hex digits (chiron node keygen)");
+  std::string key;
+  for (size_t i = 0; i < 64; i += 2) {
+    auto nib = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = nib(text[i]), lo = nib(text[i + 1]);
+    if (hi < 0 || lo < 0) return Status::invalid_argument("cluster key file " + path.string() + ": not hex");
+    key.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return key;
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+Node::Impl::Impl(NodeOptions o) : options(std::move(o)) {}
+
+Node::Impl::~Impl() { stop(); }
+
+Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
+  if (options.key.size() < 16) return Status::invalid_argument("the cluster key must have at least 16 bytes");
+  if (options.fanout == 0) return Status::invalid_argument("--fanout must be >= 1");
+  if (options.heartbeat_ms <= 0 || options.dead_after_ms <= options.heartbeat_ms) {
+    return Status::invalid_argument("--dead-after-ms must be greater than --heartbeat-ms (> 0)");
+  }
+  if (options.probe_timeout_ms <= 0 || options.scan_interval_ms <= 0) {
+    return Status::invalid_argument("--probe-timeout-ms and --scan-interval-ms must be > 0");
+  }
+  auto impl = std::make_unique<Impl>(std::move(options));
+  auto listen = Endpoint::parse(impl->options.listen);
+  if (!listen.ok()) return std::move(listen).status().context("--listen");
+  impl->listen = *listen;
+  if (impl->options.subnet.empty()) {
+    impl->subnet = Subnet::of(impl->listen.ip, impl->listen.ip.v6 ? 64 : 24);
+  } else {
+    auto subnet = Subnet::parse(impl->options.subnet);
+    if (!subnet.ok()) return std::move(subnet).status().context("--subnet");
+    impl->subnet = *subnet;
+  }
+  auto pos = position_of(impl->subnet, impl->listen.ip);
+  if (!pos.ok()) return std::move(pos).status().context("--listen " + impl->options.listen + " in subnet " + impl->subnet.to_string());
+  impl->self_position = *pos;
+  impl->uid = random_u64();
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  impl->hostname = host;
+  impl->hello.cluster = impl->options.cluster;
+  impl->hello.uid = impl->uid;
+  impl->hello.position = impl->self_position;
+  impl->hello.endpoint = impl->listen.to_string();
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() { stop(); }
+Status Node::start() { return impl_->start(); }
+void Node::stop() { impl_->stop(); }
+std::string Node::cluster_address() const {
+  Endpoint e = impl_->listen;
+  if (impl_->acceptor) e.port = impl_->acceptor->local_endpoint().port();
+  return e.to_string();
+}
+std::string Node::http_address() const {
+  if (!impl_->http) return "";
+  return impl_->http->options().address + ":" + std::to_string(impl_->http->port());
+}
+uint64_t Node::position() const { return impl_->self_position; }
+
+Status Node::Impl::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data / "jobs", ec);
+  if (ec) return Status::io_error("cannot create " + (options.data / "jobs").string() + ": " + ec.message());
+  auto j = Journal::open(options.data / "journal");
+  if (!j.ok()) return std::move(j).status().context("journal");
+  journal = std::move(*j);
+  if (!journal->recovery_note().empty()) log::warn("cluster", "journal repaired", {{"note", journal->recovery_note()}});
+
+  kernel::RuntimeOptions ro;
+  ro.cpu_threads = options.threads;
+  ro.disk_threads = 2;
+  ro.net_threads = 1;
+  ro.trace = true;
+  trace_origin_us = steady_us();
+  runtime = std::make_unique<kernel::Runtime>(ro);
+  if (Status st = runtime->start(); !st.ok()) return st;
+  ctl = runtime->net_contexts().front();
+
+  SchedulerOptions so;
+  so.local_threads = runtime->threads(kernel::Device::kCpu);
+  scheduler = std::make_unique<ClusterScheduler>(so);
+
+  DiscoveryOptions dopt;
+  dopt.fanout = options.fanout;
+  dopt.scan_interval_us = options.scan_interval_ms * 1000;
+  discoverer = std::make_unique<Discoverer>(self_position, dopt);
+  table = std::make_unique<NodeTable>(make_self_record());
+  attach_placement(*runtime, this);
+
+  // Listeners and discovery start on the control thread; wait for the result.
+  std::promise<Status> started;
+  asio::post(*ctl, [this, &started] {
+    Status st = start_listener();
+    if (st.ok()) {
+      hello.endpoint = Endpoint{listen.ip, acceptor->local_endpoint().port()}.to_string();
+      listen.port = acceptor->local_endpoint().port();
+      table->update_self(make_self_record());
+      ticker = std::make_unique<asio::steady_timer>(*ctl);
+      discoverer->start(steady_us());
+      drive_discovery();
+      on_tick();
+    }
+    started.set_value(st);
+  });
+  if (Status st = started.get_future().get(); !st.ok()) {
+    stop();
+    return st;
+  }
+  if (options.http != "off") {
+    if (Status st = start_http(); !st.ok()) {
+      stop();
+      return st.context("--http");
+    }
+  }
+  resume_journal();
+  log::info("cluster", "node started",
+            {{"listen", listen.to_string()}, {"position", std::to_string(self_position)}, {"subnet", subnet.to_string()},
+             {"ideal_superior", std::to_string(discoverer->ideal())}});
+  return {};
+}
+
+void Node::Impl::stop() {
+  if (!runtime) return;
+  if (http) http->stop();
+  if (runtime->running()) {
+    std::promise<void> done;
+    asio::post(*ctl, [this, &done] {
+      stopping = true;
+      if (ticker) ticker->cancel();
+      if (acceptor) {
+        boost::system::error_code ec;
+        acceptor->close(ec);
+      }
+      auto all = links;
+      for (auto& [pos, peer] : all) peer_closed(*peer, "node stopping");
+      auto pend = pending;
+      for (const auto& peer : pend) peer_closed(*peer, "node stopping");
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  attach_placement(*runtime, nullptr);
+  // Kernels still waiting for a remote result are given back as cancelled so the runtime
+  // can drain; their jobs stay unfinished in the journal and resume after a restart.
+  if (runtime->running()) {
+    std::promise<void> done;
+    asio::post(*ctl, [this, &done] {
+      auto waiting = std::move(in_flight);
+      in_flight.clear();
+      for (auto& [id, f] : waiting) f.kernel->commit(Status::cancelled("node stopping"));
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  http.reset();
+  runtime->stop();
+  acceptor.reset();
+  ticker.reset();
+  runtime.reset();
+}
+
+// ---------------------------------------------------------------- placement
+
+void Node::Impl::place(RemoteKernel& k) {
+  // On the kernel's cpu thread, inside the runtime's act slot.
+  KernelBlob blob = to_blob(k);
+  auto parent = std::shared_ptr<KernelBlob>(NodeAccess::take_carried_parent(k).release());
+  const std::thread::id here = std::this_thread::get_id();
+  RemoteKernel* kp = &k;
+  auto shared_blob = std::make_shared<KernelBlob>(std::move(blob));
+  Status st = scheduler->submit(k.job_id(), NodeAccess::exclude(k), [this, kp, here, shared_blob, parent](uint64_t where) {
+    if (where == kLocalPlace) {
+      run_local(*kp, std::this_thread::get_id() == here);
+      return;
+    }
+    if (where == UINT64_MAX) {  // cancelled while waiting
+      kp->commit(Status::cancelled("job cancelled"));
+      return;
+    }
+    std::unique_ptr<KernelBlob> p = parent ? std::make_unique<KernelBlob>(*parent) : nullptr;
+    auto blob_copy = std::make_shared<KernelBlob>(*shared_blob);
+    asio::post(*ctl, [this, kp, where, blob_copy, p = std::shared_ptr<KernelBlob>(p.release())]() mutable {
+      send_kernel(kp, where, std::move(*blob_copy), p ? std::make_unique<KernelBlob>(*p) : nullptr);
+    });
+  });
+  if (!st.ok()) {
+    // The job's queue is full: run it here (the runtime's own queues push back on the job).
+    run_local(k, true);
+  }
+}
+
+void Node::Impl::run_local(RemoteKernel& k, bool inline_call) {
+  auto body = [this, &k] {
+    local_running.fetch_add(1, std::memory_order_relaxed);
+    counters.local_acts.fetch_add(1, std::memory_order_relaxed);
+    try {
+      if (cancelled(k.job_id())) {
+        k.commit(Status::cancelled("job cancelled"));
+      } else {
+        k.act();
+      }
+    } catch (const std::exception& e) {
+      k.commit(Status::internal(std::string("act threw: ") + e.what()));
+    }
+    local_running.fetch_sub(1, std::memory_order_relaxed);
+    scheduler->release(kLocalPlace);
+  };
+  if (inline_call) {
+    body();
+  } else if (!runtime->post(k.device(), body)) {
+    k.commit(Status::cancelled("node stopping"));
+  }
+}
+
+bool Node::Impl::cancelled(uint64_t job) const {
+  std::lock_guard lock(cancel_mu);
+  return cancelled_jobs.count(job) != 0;
+}
+
+void Node::Impl::checkpoint(const RemoteKernel& main) {
+  if (journal == nullptr || main.job_id() == 0) return;
+  if (Status st = journal->checkpoint(main.job_id(), to_blob(main)); !st.ok()) {
+    log::error("cluster", "journal checkpoint failed", {{"job", std::to_string(main.job_id())}, {"error", st.to_string()}});
+  }
+}
+
+void Node::Impl::progress(uint64_t job, uint64_t done, uint64_t total) {
+  asio::post(*ctl, [this, job, done, total] {
+    auto it = jobs.find(job);
+    if (it == jobs.end()) return;
+    it->second.done = done;
+    it->second.total = total;
+  });
+}
+
+void Node::Impl::summary(uint64_t job, std::string s) {
+  asio::post(*ctl, [this, job, s = std::move(s)]() mutable {
+    auto it = jobs.find(job);
+    if (it != jobs.end()) it->second.summary = std::move(s);
+  });
+}
+
+// ---------------------------------------------------------------- kernels over links
+
+void Node::Impl::send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, std::unique_ptr<KernelBlob> parent) {
+  Peer* peer = link_peer(link);
+  if (peer == nullptr || stopping) {
+    // The link died between the decision and now: place it again.
+    scheduler->release(link);
+    counters.kernels_recovered.fetch_add(1, std::memory_order_relaxed);
+    redispatch(k);
+    return;
+  }
+  KernelMsg msg;
+  msg.id = KernelId{uid, kernel_seq.fetch_add(1, std::memory_order_relaxed) + 1};
+  msg.job = k->job_id();
+  msg.origin = self_position;
+  msg.kernel = std::move(blob);
+  if (parent) {
+    msg.carries_parent = true;
+    msg.parent = std::move(*parent);
+  }
+  in_flight[msg.id] = InFlight{k, link, msg.job};
+  counters.kernels_sent.fetch_add(1, std::memory_order_relaxed);
+  send_frame(*peer, FrameType::kKernel, encode(msg));
+}
+
+void Node::Impl::redispatch(RemoteKernel* k) {
+  // Back through the scheduler, with the same exclusion; the carried parent (if any) was
+  // already consumed, which only matters if this node dies too.
+  KernelBlob blob = to_blob(*k);
+  auto shared_blob = std::make_shared<KernelBlob>(std::move(blob));
+  Status st = scheduler->submit(k->job_id(), NodeAccess::exclude(*k), [this, k, shared_blob](uint64_t where) {
+    if (where == kLocalPlace) {
+      run_local(*k, false);
+    } else if (where == UINT64_MAX) {
+      k->commit(Status::cancelled("job cancelled"));
+    } else {
+      auto copy = std::make_shared<KernelBlob>(*shared_blob);
+      asio::post(*ctl, [this, k, where, copy] { send_kernel(k, where, std::move(*copy), nullptr); });
+    }
+  });
+  if (!st.ok()) run_local(*k, false);
+}
+
+void Node::Impl::recover_link(uint64_t link) {
+  std::vector<RemoteKernel*> lost;
+  for (auto it = in_flight.begin(); it != in_flight.end();) {
+    if (it->second.link == link) {
+      lost.push_back(it->second.kernel);
+      it = in_flight.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!lost.empty()) {
+    log::warn("cluster", "link lost with kernels in flight: placing them again",
+              {{"link", std::to_string(link)}, {"kernels", std::to_string(lost.size())}});
+  }
+  for (RemoteKernel* k : lost) {
+    counters.kernels_recovered.fetch_add(1, std::memory_order_relaxed);
+    redispatch(k);
+  }
+}
+
+void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
+  auto msg = decode_kernel(payload);
+  if (!msg.ok()) {
+    counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
+    log::warn("cluster", "refused a KERNEL frame", {{"peer", std::to_string(peer_position(peer))}, {"error", msg.status().to_string()}});
+    return;
+  }
+  counters.kernels_received.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t link = peer_position(peer);
+  auto child = from_blob(msg->kernel);
+  if (!child.ok()) {
+    // Never executed: answer with the error so the sender's principal learns why.
+    counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
+    log::warn("cluster", "refused a kernel", {{"peer", std::to_string(link)}, {"error", child.status().to_string()}});
+    KernelReturnMsg ret;
+    ret.id = msg->id;
+    ret.job = msg->job;
+    ret.status_code = static_cast<uint8_t>(StatusCode::kInvalidArgument);
+    ret.status_message = child.status().message();
+    ret.kernel = msg->kernel;
+    send_frame(peer, FrameType::kKernelReturn, encode(ret));
+    return;
+  }
+  if (cancelled(msg->job)) {
+    KernelReturnMsg ret;
+    ret.id = msg->id;
+    ret.job = msg->job;
+    ret.status_code = static_cast<uint8_t>(StatusCode::kCancelled);
+    ret.status_message = "job cancelled";
+    ret.kernel = msg->kernel;
+    send_frame(peer, FrameType::kKernelReturn, encode(ret));
+    return;
+  }
+  std::unique_ptr<RemoteKernel> k = std::move(*child);
+  NodeAccess::adopt(*k, this, msg->job, link);
+  KernelMsg head;
+  head.id = msg->id;
+  head.job = msg->job;
+  head.origin = msg->origin;
+  head.carries_parent = msg->carries_parent;
+  head.parent = std::move(msg->parent);
+  auto root = std::make_unique<Inbound>(*this, link, std::move(head), std::move(k));
+  runtime->submit(std::move(root), [](std::unique_ptr<kernel::Kernel>) {});
+}
+
+void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<kernel::Kernel> child) {
+  auto* k = static_cast<RemoteKernel*>(child.get());
+  KernelReturnMsg ret;
+  ret.id = head.id;
+  ret.job = head.job;
+  ret.exit_code = k->exit_code();
+  ret.status_code = static_cast<uint8_t>(k->result().code());
+  ret.status_message = k->result().message();
+  ret.kernel = to_blob(*k);
+  if (Peer* peer = link_peer(link); peer != nullptr && !stopping) {
+    send_frame(*peer, FrameType::kKernelReturn, encode(ret));
+    return;
+  }
+  if (!head.carries_parent || stopping) {
+    log::warn("cluster", "result of a kernel lost: the link it came from is gone",
+              {{"link", std::to_string(link)}, {"job", std::to_string(head.job)}, {"type", ret.kernel.type}});
+    return;
+  }
+  // The principal's node is gone: rebuild the principal from the copy it sent along and
+  // let it continue here, as the job's new main kernel.
+  auto parent = from_blob(head.parent);
+  if (!parent.ok()) {
+    log::error("cluster", "cannot rebuild a carried parent", {{"error", parent.status().to_string()}});
+    return;
+  }
+  std::unique_ptr<RemoteKernel> p = std::move(*parent);
+  std::unique_ptr<RemoteKernel> c(static_cast<RemoteKernel*>(child.release()));
+  NodeAccess::make_main(*p, this, head.job, false);
+  NodeAccess::set_resume_child(*p, std::move(c));
+  counters.kernels_resumed_parents.fetch_add(1, std::memory_order_relaxed);
+  log::warn("cluster", "principal's node lost: its carried copy continues here",
+            {{"job", std::to_string(head.job)}, {"from", std::to_string(link)}, {"type", head.parent.type}});
+  JobInfo info;
+  info.id = head.job;
+  info.app = head.parent.type;
+  info.home = self_position;
+  info.resumed = true;
+  info.submitted_ms = info.started_ms = Clock::system().unix_ms();
+  start_main(std::move(p), std::move(info));
+}
+
+void Node::Impl::on_kernel_return(Peer& peer, std::string_view payload) {
+  auto msg = decode_kernel_return(payload);
+  const uint64_t link = peer_position(peer);
+  if (!msg.ok()) {
+    counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
+    log::warn("cluster", "refused a KERNEL_RETURN frame", {{"peer", std::to_string(link)}, {"error", msg.status().to_string()}});
+    return;
+  }
+  auto it = in_flight.find(msg->id);
+  if (it == in_flight.end() || it->second.link != link) {
+    log::info("cluster", "result for a kernel no longer waited for", {{"peer", std::to_string(link)}});
+    return;
+  }
+  RemoteKernel* k = it->second.kernel;
+  in_flight.erase(it);
+  scheduler->release(link);
+  Status result;
+  if (msg->kernel.type != k->wire_type()) {
+    result = Status::invalid_argument("returned kernel has type " + msg->kernel.type + ", sent " + std::string(k->wire_type()));
+  } else {
+    ByteReader in(msg->kernel.body);
+    result = k->read(in);
+    if (result.ok()) result = in.status();
+    if (result.ok() && msg->status_code != 0) {
+      result = Status(static_cast<StatusCode>(msg->status_code), msg->status_message);
+    }
+  }
+  if (!result.ok()) {
+    k->commit(std::move(result));
+  } else if (msg->exit_code != 0) {
+    k->commit(static_cast<int>(msg->exit_code));
+  } else {
+    k->commit();
+  }
+}
+
+void Node::Impl::cancel_job_local(uint64_t job, bool propagate) {
+  {
+    std::lock_guard lock(cancel_mu);
+    if (!cancelled_jobs.insert(job).second) return;
+  }
+  for (auto& d : scheduler->cancel_job(job)) d(UINT64_MAX);
+  if (propagate) broadcast(FrameType::kCancelJob, encode(CancelJobMsg{job}), 0);
+}
+
+// ---------------------------------------------------------------- jobs
+
+uint64_t Node::Impl::next_job_id() {
+  // position in the high bits keeps ids unique across the cluster; the counter continues
+  // after the largest id in the journal.
+  return (self_position << 32) | (job_seq.fetch_add(1, std::memory_order_relaxed) + 1);
+}
+
+Result<JobInfo> Node::Impl::submit_job(const std::string& app_name, const std::vector<std::string>& args) {
+  const App* app = find_app(app_name);
+  if (app == nullptr) return Status::not_found("unknown app '" + app_name + "' (GET /api/v1/apps lists them)");
+  JobSpec spec;
+  spec.job_id = next_job_id();
+  spec.args = args;
+  spec.work_dir = options.data / "jobs" / std::to_string(spec.job_id);
+  auto main = app->make_main(spec);
+  if (!main.ok()) return std::move(main).status();
+  std::error_code ec;
+  std::filesystem::create_directories(spec.work_dir, ec);
+  JobInfo info;
+  info.id = spec.job_id;
+  info.app = app_name;
+  info.args = args;
+  info.submitted_ms = Clock::system().unix_ms();
+  info.home = self_position;
+  JournalJob jj;
+  jj.job = info.id;
+  jj.app = app_name;
+  jj.args = args;
+  jj.submitted_unix_ms = info.submitted_ms;
+  jj.main = to_blob(**main);
+  if (Status st = journal->start(jj); !st.ok()) return st.context("journal");
+  start_main(std::move(*main), info);
+  return jobs[info.id];
+}
+
+void Node::Impl::start_main(std::unique_ptr<RemoteKernel> main, JobInfo info) {
+  const uint64_t id = info.id;
+  if (!info.resumed) NodeAccess::make_main(*main, this, id, false);
+  info.state = "running";
+  if (info.started_ms == 0) info.started_ms = Clock::system().unix_ms();
+  info.trace_from_us = steady_us() - trace_origin_us;
+  jobs[id] = std::move(info);
+  refresh_self(true);
+  runtime->submit(std::move(main), [this, id](std::unique_ptr<kernel::Kernel> done) {
+    const Status result = done->result();
+    const int exit_code = done->exit_code() != 0 ? done->exit_code() : (result.ok() ? 0 : 1);
+    const int64_t ended = Clock::system().unix_ms();
+    asio::post(*ctl, [this, id, exit_code, result, ended] {
+      auto it = jobs.find(id);
+      if (it == jobs.end()) return;
+      JobInfo& j = it->second;
+      j.exit_code = exit_code;
+      j.ended_ms = ended;
+      j.trace_to_us = steady_us() - trace_origin_us;
+      if (result.code() == StatusCode::kCancelled || cancelled(id)) {
+        j.state = "cancelled";
+      } else {
+        j.state = exit_code == 0 ? "succeeded" : "failed";
+      }
+      if (!result.ok()) j.error = result.to_string();
+      const std::string summary_now = j.summary.empty() ? j.error : j.summary;
+      // Journaled on the disk pipeline (fsync), never on the control thread.
+      auto journal_end = [this, id, exit_code, summary_now, ended] {
+        if (Status st = journal->end(id, exit_code, summary_now, ended); !st.ok()) {
+          log::error("cluster", "journal end failed", {{"job", std::to_string(id)}, {"error", st.to_string()}});
+        }
+      };
+      if (!runtime->post(kernel::Device::kDisk, journal_end)) journal_end();  // stopping: write it here
+      log::info("cluster", "job finished", {{"job", std::to_string(id)}, {"state", j.state}, {"summary", summary_now}});
+      refresh_self(true);
+    });
+  });
+}
+
+void Node::Impl::resume_journal() {
+  uint64_t max_seq = 0;
+  for (const JournalJob& jj : journal->jobs()) {
+    if ((jj.job >> 32) == self_position) max_seq = std::max<uint64_t>(max_seq, jj.job & 0xffffffffULL);
+  }
+  job_seq.store(max_seq, std::memory_order_relaxed);
+  std::promise<void> done;
+  asio::post(*ctl, [this, &done] {
+    for (const JournalJob& jj : journal->jobs()) {
+      JobInfo info;
+      info.id = jj.job;
+      info.app = jj.app;
+      info.args = jj.args;
+      info.submitted_ms = jj.submitted_unix_ms;
+      info.home = self_position;
+      if (jj.exit_code) {
+        info.state = *jj.exit_code == 0 ? "succeeded" : "failed";
+        info.exit_code = *jj.exit_code;
+        info.summary = jj.summary;
+        info.ended_ms = jj.ended_unix_ms;
+        jobs[info.id] = info;
+        continue;
+      }
+      auto main = from_blob(jj.main);
+      if (!main.ok()) {
+        info.state = "failed";
+        info.error = "cannot resume: " + main.status().to_string();
+        jobs[info.id] = info;
+        log::error("cluster", "cannot resume a job from the journal", {{"job", std::to_string(jj.job)}, {"error", info.error}});
+        continue;
+      }
+      info.resumed = true;
+      NodeAccess::make_main(**main, this, info.id, true);
+      log::info("cluster", "resuming a job from the journal",
+                {{"job", std::to_string(jj.job)}, {"app", jj.app}, {"checkpoints", std::to_string(jj.checkpoints)}});
+      start_main(std::move(*main), std::move(info));
+    }
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace chiron::cluster

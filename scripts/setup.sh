@@ -19,6 +19,7 @@ pkgs=(
   # tests: browser, HTTP client, TLS certificates, Redis peers (CLI, and servers on loopback)
   chromium curl openssl redis-tools redis-server
   postgresql  # service/db tests start a throwaway server (RUNLEVEL=1: the Debian cluster stays stopped)
+  iproute2  # cluster tests: network namespaces + veth + bridge (`ip`)
 )
 if [[ "${1:-}" == bench ]]; then
   pkgs+=(wrk nginx-light librsvg2-bin rsync libnginx-mod-rtmp)

@@ -19,8 +19,7 @@
 // jobs.log and fsyncs the directory. After a failed fdatasync the journal refuses further
 // appends (the page cache can no longer be trusted; reopen to recover). A LOCK file held with
 // flock() keeps a second process (or a second open in this one) out.
-// CRC32C comes from Boost.CRC here (wire.cc's crc32c() was not written yet when this was);
-// it is the same function (Castagnoli, reflected; "123456789" → 0xE3069283).
+// The CRC is wire.h's crc32c() (Castagnoli, as in the frames).
 #include "cluster/journal.h"
 
 #include <fcntl.h>
@@ -29,7 +28,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/crc.hpp>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
@@ -49,12 +47,6 @@ constexpr size_t kMaxRecordBytes = size_t{256} << 20;
 constexpr const char* kLogName = "jobs.log";
 constexpr const char* kTmpName = "jobs.log.tmp";
 
-uint32_t journal_crc32c(std::string_view data) {
-  boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
-  crc.process_bytes(data.data(), data.size());
-  return crc.checksum();
-}
-
 void put_u32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
@@ -67,7 +59,7 @@ uint32_t get_u32(const char* p) {
 
 void frame_record(std::string& out, std::string_view body) {
   put_u32(out, static_cast<uint32_t>(body.size()));
-  put_u32(out, journal_crc32c(body));
+  put_u32(out, crc32c(body));
   out.append(body);
 }
 
@@ -232,7 +224,7 @@ Replay replay(std::string_view file, State& state) {
     }
     const std::string_view body = rest.substr(kHeaderBytes, len);
     const bool last = kHeaderBytes + len == rest.size();
-    if (journal_crc32c(body) != crc) {
+    if (crc32c(body) != crc) {
       if (last) {
         r.damage = Replay::Damage::kTorn;
       } else {

@@ -116,6 +116,18 @@ TEST(ClusterSchedulerTest, ZeroThreadLinkAndRemovedLinkTakeNothing) {
   EXPECT_EQ(r.places.size(), 2u);  // waits for local
 }
 
+TEST(ClusterSchedulerTest, SetLinkOfLocalChangesLocalThreads) {
+  ClusterScheduler s({.local_threads = 1, .slots_per_thread = 2, .max_pending_per_job = 10});
+  Recorder r;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(s.submit(1, kLocalPlace, r.cb()).ok());
+  EXPECT_EQ(r.places.size(), 2u);
+  s.set_link(kLocalPlace, 2);  // two more slots: two of the three waiting kernels run
+  EXPECT_EQ(r.places, (std::vector<uint64_t>(4, kLocalPlace)));
+  EXPECT_EQ(s.stats().places[0].capacity, 4u);
+  s.remove_link(kLocalPlace);  // local cannot be removed
+  EXPECT_EQ(s.stats().places.size(), 1u);
+}
+
 TEST(ClusterSchedulerTest, CancelJobReturnsItsWaitingKernels) {
   ClusterScheduler s({.local_threads = 1, .slots_per_thread = 1, .max_pending_per_job = 10});
   Recorder r;

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { writeFileSync, rmSync, mkdirSync, chmodSync, chownSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -15,6 +15,10 @@ import { CHIRON_BIN, SOURCE_DIR, runChiron, tempDir } from '../lib/chiron.mjs';
 
 const HOSTS = ['127.0.1.1', '127.0.1.2', '127.0.1.3'];
 const STEP_MS = 20000;
+// The node refuses to run as root: as root it gets --user nobody, which must read the key file
+// and own its data directory.
+const ROOT = process.getuid?.() === 0;
+const NOBODY = 65534;
 
 // `chiron node --help` exits 0 even on a binary without the subcommand (the top-level help is
 // printed), so the node's own flag is what tells.
@@ -68,11 +72,13 @@ const errors = [];
 before(async () => {
   if (skip) return;
   dir = tempDir('chiron-cluster-page-');
+  chmodSync(dir, 0o755);
   const key = await runChiron(['node', 'keygen']);
   assert.equal(key.code, 0, key.stderr);
   assert.match(key.stdout.trim(), /^[0-9a-f]{64}$/);
   const keyFile = path.join(dir, 'cluster.key');
   writeFileSync(keyFile, `${key.stdout.trim()}\n`, { mode: 0o600 });
+  if (ROOT) chownSync(keyFile, NOBODY, NOBODY);
   const tok = await runChiron(['node', 'token', '--key-file', keyFile]);
   if (tok.code === 0) token = tok.stdout.trim();
 
@@ -81,8 +87,10 @@ before(async () => {
   for (const [i, host] of HOSTS.entries()) {
     const data = path.join(dir, `node${i + 1}`);
     mkdirSync(data);
+    if (ROOT) chownSync(data, NOBODY, NOBODY);
     nodes.push(await startNode(['--listen', `${host}:${port}`, '--subnet', '127.0.1.0/24', '--key-file', keyFile,
-                                '--http', '127.0.0.1:0', '--data', data, '--threads', '2', '--log-level', 'warn', ...web]));
+                                '--http', '127.0.0.1:0', '--data', data, '--threads', '2', '--log-level', 'warn',
+                                ...web, ...(ROOT ? ['--user', 'nobody'] : [])]));
   }
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
@@ -113,7 +121,8 @@ test('the page of node 1 shows the three nodes of the cluster', { skip }, async 
   await page.waitForFunction(() => Number(document.getElementById('local-chart').dataset.samples) >= 2);
 });
 
-test('a job submitted through the page finishes and shows its event plot', { skip: skip || (!token && 'no `chiron node token`') }, async () => {
+test('a job submitted through the page finishes and shows its event plot', { skip }, async (t) => {
+  if (!token) { t.skip('`chiron node token --key-file F` printed no token'); return; }
   await page.click('#token-box summary');
   await page.fill('#token-input', token);
   await page.click('#token-form button[type=submit]');
@@ -129,5 +138,17 @@ test('a job submitted through the page finishes and shows its event plot', { ski
   await page.waitForFunction(() => { const i = document.getElementById('plot-img'); return !i.hidden && i.complete && i.naturalWidth > 0; });
   assert.equal(new URL(await page.getAttribute('#plot-img', 'src'), 'http://x').pathname, `/api/v1/jobs/${id}/events.svg`);
   await saveScreenshot(page, 'cluster-node.png', { docs: true, docsDir: 'docs/screenshots', fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('a node that stops leaves the tree; the page of a stopped node says disconnected', { skip }, async () => {
+  await nodes[2].stop();
+  await page.waitForFunction(() => document.querySelectorAll('svg.tree g.node[data-position]').length === 2);
+  const edges = await page.$$eval('svg.tree path.edge.current', (ps) => ps.map((p) => `${p.dataset.from}>${p.dataset.to}`));
+  assert.deepEqual(edges, ['2>1']);
+  assert.equal(await page.$$eval('#nodes-table tbody tr', (r) => r.length), 2);
+  await nodes[0].stop();
+  await page.waitForSelector('#conn-status[data-state="offline"]');
+  assert.equal(await page.isVisible('#offline-banner'), true);
   assert.deepEqual(errors, []);
 });

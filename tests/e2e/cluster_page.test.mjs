@@ -354,6 +354,13 @@ test('dark and phone-sized: the page does not overflow, the tree scrolls inside 
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal page scroll');
   assert.ok(await page.$eval('#tree', (t) => t.scrollWidth > t.clientWidth), 'the tree scrolls in its box');
   await saveScreenshot(page, 'cluster-phone.png');
+  // "Fit to width" scales it into the box instead.
+  await page.click('#tree-fit');
+  await page.waitForFunction(() => Number(document.querySelector('svg.tree').dataset.scale) < 1);
+  assert.ok(await page.$eval('#tree', (t) => t.scrollWidth <= t.clientWidth), 'the fitted tree does not scroll');
+  assert.equal(await nodeCount(), 11);
+  await page.click('#tree-fit');
+  await page.waitForFunction(() => document.querySelector('svg.tree').dataset.scale === '1.000');
   await page.setViewportSize({ width: 1360, height: 900 });
   await page.emulateMedia({ colorScheme: 'light' });
 });

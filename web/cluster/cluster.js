@@ -303,6 +303,11 @@ const poller = new Poller({
   onStatus: showConn,
 });
 
+$('tree-fit').addEventListener('click', () => {
+  const on = $('tree-fit').getAttribute('aria-pressed') !== 'true';
+  $('tree-fit').setAttribute('aria-pressed', String(on));
+  tree.setFit(on);
+});
 $('conn-status').addEventListener('click', () => poller.retryNow());
 $('retry-now').addEventListener('click', () => poller.retryNow());
 window.addEventListener('online', () => poller.retryNow());

@@ -121,6 +121,7 @@ export class TreeView {
     this.anim = null;
     this.last = null;
     this.scrolled = false;
+    this.fit = false;
     this.reduced = matchMedia('(prefers-reduced-motion: reduce)').matches;
     new ResizeObserver(() => { if (this.last) this.update(this.last, { animate: false }); }).observe(container);
   }
@@ -136,9 +137,12 @@ export class TreeView {
     const avail = Math.max(0, this.container.clientWidth - 2);
     const shift = Math.max(0, (avail - lay.width) / 2);
     const width = Math.max(lay.width, avail);
-    this.root.setAttribute('width', String(width));
-    this.root.setAttribute('height', String(lay.height));
+    // Fit: a tree wider than its box is scaled down to the box (wide fanouts) instead of scrolled.
+    const scale = this.fit && width > avail && avail > 0 ? avail / width : 1;
+    this.root.setAttribute('width', String(Math.floor(width * scale)));
+    this.root.setAttribute('height', String(Math.ceil(lay.height * scale)));
     this.root.setAttribute('viewBox', `0 0 ${width} ${lay.height}`);
+    this.root.dataset.scale = scale.toFixed(3);
     const n = lay.nodes.size, moved = [...lay.nodes.values()].filter((v) => v.reattached).length;
     this.title.textContent = `Subordination tree: ${n} node${n === 1 ? '' : 's'}${moved ? `, ${moved} re-attached` : ''}`;
     this.root.dataset.nodes = String(n);
@@ -191,6 +195,11 @@ export class TreeView {
       this.scrolled = true;
       this.container.scrollLeft = Math.max(0, self.x + shift - this.container.clientWidth / 2);
     }
+  }
+
+  setFit(fit) {
+    this.fit = fit;
+    if (this.last) this.update(this.last, { animate: false });
   }
 
   #createNode(key) {

@@ -7,8 +7,10 @@
 //
 //   ar_bench [--size 20000,32,32] [--part 64,16,16] [--order 7,7,7] [--seed 1]
 //            [--dir /tmp/ar_bench] [--cpu-threads N] [--disk-threads 1] [--rounds 1]
-//            [--no-fsync]
+//            [--no-fsync] [--omp-wavefront]
 // Writes DIR/ar_{chiron,openmp}.{bin,jsonl,svg}.
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,6 +37,15 @@ using chiron::Status;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// CPU time (user + system) of the whole process so far: on a shared machine the wall time
+// mostly measures the share of the cores a run got; the CPU time is what it cost.
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 class Empty : public ck::Kernel {
  public:
@@ -147,6 +158,7 @@ int main(int argc, char** argv) {
   unsigned cpu = std::max(1u, std::thread::hardware_concurrency());
   unsigned disk = 1;
   int rounds = 1;
+  auto omp_mode = chiron::bench::OmpMode::kTasks;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -164,6 +176,8 @@ int main(int argc, char** argv) {
       disk = static_cast<unsigned>(std::stoul(value()));
     } else if (a == "--rounds") {
       rounds = std::max(1, std::stoi(value()));
+    } else if (a == "--omp-wavefront") {
+      omp_mode = chiron::bench::OmpMode::kWavefront;
     } else if (a == "--no-fsync") {
       ar_args.push_back(a);
     } else if (a == "--size" || a == "--part" || a == "--order" || a == "--seed" || a == "--alpha" || a == "--beta" ||
@@ -172,7 +186,7 @@ int main(int argc, char** argv) {
       ar_args.push_back(value());
     } else {
       std::fprintf(stderr, "usage: ar_bench [--size T,X,Y] [--part T,X,Y] [--order T,X,Y] [--seed N] [--dir DIR] "
-                           "[--cpu-threads N] [--disk-threads N] [--rounds N] [--no-fsync]\n");
+                           "[--cpu-threads N] [--disk-threads N] [--rounds N] [--no-fsync] [--omp-wavefront]\n");
       return 2;
     }
   }
@@ -190,16 +204,18 @@ int main(int argc, char** argv) {
   const std::string chiron_trace = dir + "/ar_chiron.jsonl", omp_trace = dir + "/ar_openmp.jsonl";
 
   std::printf("ar_bench: size %u×%u×%u (%.1f MB float32) part %u×%u×%u order %u×%u×%u seed %llu, %u cpu + %u disk "
-              "threads (chiron), %u OpenMP threads, fsync %s, %d round(s)\n",
+              "threads (chiron), %u OpenMP threads (%s), fsync %s, %d round(s)\n",
               chiron_cfg.size.t, chiron_cfg.size.x, chiron_cfg.size.y, chiron_cfg.size.volume() * 4 / 1e6,
               chiron_cfg.part.t, chiron_cfg.part.x, chiron_cfg.part.y, chiron_cfg.order.t, chiron_cfg.order.x,
               chiron_cfg.order.y, static_cast<unsigned long long>(chiron_cfg.seed), cpu, disk, cpu,
+              omp_mode == chiron::bench::OmpMode::kTasks ? "tasks with depend" : "wavefront omp for",
               chiron_cfg.fsync ? "on" : "off", rounds);
-  std::vector<double> t_chiron, t_omp;
+  std::vector<double> t_chiron, t_omp, cpu_chiron, cpu_omp;
   chiron::bench::OmpRun last_omp;
   for (int round = 0; round < rounds; ++round) {
     // Alternate the order so drift on a shared machine hits both alike.
     for (int which = 0; which < 2; ++which) {
+      const double cpu0 = cpu_seconds();
       if ((which == 0) == (round % 2 == 0)) {
         ChironRun r = run_chiron(chiron_cfg, cpu, disk, chiron_trace);
         if (r.exit_code != 0) {
@@ -207,16 +223,19 @@ int main(int argc, char** argv) {
           return 1;
         }
         t_chiron.push_back(r.seconds);
-        std::printf("round %d chiron  %.3f s  (%s)\n", round + 1, r.seconds, r.summary.c_str());
+        cpu_chiron.push_back(cpu_seconds() - cpu0);
+        std::printf("round %d chiron  %.3f s, cpu %.3f s  (%s)\n", round + 1, r.seconds, cpu_chiron.back(),
+                    r.summary.c_str());
       } else {
-        last_omp = chiron::bench::run_ar_openmp(omp_cfg, static_cast<int>(cpu));
+        last_omp = chiron::bench::run_ar_openmp(omp_cfg, static_cast<int>(cpu), omp_mode);
         if (!last_omp.status.ok()) {
           std::fprintf(stderr, "openmp run failed: %s\n", last_omp.status.message().c_str());
           return 1;
         }
         t_omp.push_back(last_omp.seconds);
-        std::printf("round %d openmp  %.3f s  (generate %.3f s, then write %.3f s)\n", round + 1, last_omp.seconds,
-                    last_omp.generate_seconds, last_omp.write_seconds);
+        cpu_omp.push_back(cpu_seconds() - cpu0);
+        std::printf("round %d openmp  %.3f s, cpu %.3f s  (generate %.3f s, then write %.3f s)\n", round + 1,
+                    last_omp.seconds, cpu_omp.back(), last_omp.generate_seconds, last_omp.write_seconds);
       }
       std::fflush(stdout);
     }
@@ -236,6 +255,8 @@ int main(int argc, char** argv) {
   const double mc = median(t_chiron), mo = median(t_omp);
   std::printf("median: chiron %.3f s, openmp %.3f s, openmp/chiron = %.3f (chiron takes %.1f %% less time)\n", mc, mo,
               mo / mc, 100.0 * (1 - mc / mo));
+  std::printf("median cpu time: chiron %.3f s, openmp %.3f s, openmp/chiron = %.3f\n", median(cpu_chiron),
+              median(cpu_omp), median(cpu_omp) / median(cpu_chiron));
 
   for (auto [jsonl, title] : {std::pair{chiron_trace, "chiron"}, std::pair{omp_trace, "openmp"}}) {
     const std::string svg = jsonl.substr(0, jsonl.size() - 6) + ".svg";

@@ -25,7 +25,7 @@ int64_t us_since(Clock::time_point t0) {
 
 }  // namespace
 
-OmpRun run_ar_openmp(const jobs::ar::Config& c, int threads) {
+OmpRun run_ar_openmp(const jobs::ar::Config& c, int threads, OmpMode mode) {
   using namespace jobs::ar;
   OmpRun run;
   const Clock::time_point t0 = Clock::now();
@@ -46,35 +46,61 @@ OmpRun run_ar_openmp(const jobs::ar::Config& c, int threads) {
   std::vector<char> out(c.size.volume() * sizeof(float));
   const auto g0 = Clock::now();
 
+  // Computes part (i, j, k) on the calling OpenMP thread and records its span.
+  auto compute = [&](int64_t i, int64_t j, int64_t k) {
+    const uint64_t pt0 = uint64_t(i) * part.t, px0 = uint64_t(j) * part.x, py0 = uint64_t(k) * part.y;
+    BoxRef br;
+    br.stride_t = static_cast<int64_t>(ex * ey);
+    br.stride_x = static_cast<int64_t>(ey);
+    br.origin = origin + pt0 * ex * ey + px0 * ey + py0;
+    br.t0 = pt0;
+    br.x0 = px0;
+    br.y0 = py0;
+    br.box = {static_cast<uint32_t>(std::min<uint64_t>(part.t, pd.t - pt0)),
+              static_cast<uint32_t>(std::min<uint64_t>(part.x, pd.x - px0)),
+              static_cast<uint32_t>(std::min<uint64_t>(part.y, pd.y - py0))};
+    const int me = omp_get_thread_num();
+    const int64_t sb = us_since(t0);
+    filter_box(*model, br);
+    spans[static_cast<size_t>(me)].push_back({me, sb, us_since(t0), "Generate", "cpu"});
+  };
+  const uint64_t nparts = grid.volume();
+  std::vector<char> dep(nparts + 1);  // dependence objects; dep[nparts]: "no predecessor"
+  [[maybe_unused]] char* dp = dep.data();  // used only in depend() clauses
+
 #pragma omp parallel num_threads(threads)
   {
-    const int me = omp_get_thread_num();
-    std::vector<OmpSpan>& mine = spans[static_cast<size_t>(me)];
-    // Wavefront d holds the parts with i + j + k = d; they depend only on earlier fronts.
-    const int64_t fronts = int64_t{grid.t} + grid.x + grid.y - 2;
-    for (int64_t d = 0; d < fronts; ++d) {
-      const int64_t ilo = std::max<int64_t>(0, d - (grid.x - 1) - (grid.y - 1)), ihi = std::min<int64_t>(grid.t - 1, d);
-      const int64_t n = (ihi - ilo + 1) * int64_t{grid.x};  // (i, j) pairs; k = d − i − j
+    if (mode == OmpMode::kTasks) {
+      // One task per part, depending on its three direct predecessors (the other four
+      // are their predecessors too): no barrier, the runtime starts a part when ready.
+#pragma omp single
+      for (int64_t i = 0; i < grid.t; ++i) {
+        for (int64_t j = 0; j < grid.x; ++j) {
+          for (int64_t k = 0; k < grid.y; ++k) {
+            const uint64_t p = (uint64_t(i) * grid.x + uint64_t(j)) * grid.y + uint64_t(k);
+            const uint64_t a = i > 0 ? p - uint64_t{grid.x} * grid.y : nparts;
+            const uint64_t b2 = j > 0 ? p - grid.y : nparts;
+            const uint64_t c2 = k > 0 ? p - 1 : nparts;
+#pragma omp task depend(in : dp[a], dp[b2], dp[c2]) depend(out : dp[p]) firstprivate(i, j, k)
+            compute(i, j, k);
+          }
+        }
+      }  // implicit barrier: every task is done
+    } else {
+      // Wavefront d holds the parts with i + j + k = d; they depend only on earlier fronts.
+      const int64_t fronts = int64_t{grid.t} + grid.x + grid.y - 2;
+      for (int64_t d = 0; d < fronts; ++d) {
+        const int64_t ilo = std::max<int64_t>(0, d - (grid.x - 1) - (grid.y - 1)), ihi = std::min<int64_t>(grid.t - 1, d);
+        const int64_t n = (ihi - ilo + 1) * int64_t{grid.x};  // (i, j) pairs; k = d − i − j
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t q = 0; q < n; ++q) {
-        const int64_t i = ilo + q / grid.x, j = q % grid.x, k = d - i - j;
-        if (k < 0 || k >= grid.y) continue;
-        const uint64_t pt0 = uint64_t(i) * part.t, px0 = uint64_t(j) * part.x, py0 = uint64_t(k) * part.y;
-        BoxRef br;
-        br.stride_t = static_cast<int64_t>(ex * ey);
-        br.stride_x = static_cast<int64_t>(ey);
-        br.origin = origin + pt0 * ex * ey + px0 * ey + py0;
-        br.t0 = pt0;
-        br.x0 = px0;
-        br.y0 = py0;
-        br.box = {static_cast<uint32_t>(std::min<uint64_t>(part.t, pd.t - pt0)),
-                  static_cast<uint32_t>(std::min<uint64_t>(part.x, pd.x - px0)),
-                  static_cast<uint32_t>(std::min<uint64_t>(part.y, pd.y - py0))};
-        const int64_t sb = us_since(t0);
-        filter_box(*model, br);
-        mine.push_back({me, sb, us_since(t0), "Generate", "cpu"});
+        for (int64_t q = 0; q < n; ++q) {
+          const int64_t i = ilo + q / grid.x, j = q % grid.x, k = d - i - j;
+          if (k >= 0 && k < grid.y) compute(i, j, k);
+        }
       }
     }
+    const int me = omp_get_thread_num();
+    std::vector<OmpSpan>& mine = spans[static_cast<size_t>(me)];
     // Trim: the padded surface → the contiguous t-major output (slabs of t).
     const int64_t slab = 256;
 #pragma omp for schedule(static)

@@ -88,11 +88,39 @@ bool known_frame_type(uint8_t type) {
   return type >= static_cast<uint8_t>(FrameType::kHello) && type <= static_cast<uint8_t>(FrameType::kError);
 }
 
-uint32_t crc32c(std::string_view data, uint32_t seed) {
+namespace {
+
+#if defined(__x86_64__)
+// SSE 4.2 has a CRC32C instruction (8 bytes per ~cycle, against ~1 byte per few cycles for
+// Boost's table). `reg` is the running register: the inverted CRC.
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t reg, const char* p, size_t n) {
+  uint64_t r = reg;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    r = __builtin_ia32_crc32di(r, v);
+  }
+  auto r32 = static_cast<uint32_t>(r);
+  for (; n > 0; ++p, --n) r32 = __builtin_ia32_crc32qi(r32, static_cast<unsigned char>(*p));
+  return r32;
+}
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
+}  // namespace
+
+uint32_t crc32c_portable(std::string_view data, uint32_t seed) {
   // The register holds the reflected, un-inverted CRC; a seed is a finished CRC to continue.
   Crc32c crc(reflect32(seed ^ 0xFFFFFFFFu));
   crc.process_bytes(data.data(), data.size());
   return crc.checksum();
+}
+
+uint32_t crc32c(std::string_view data, uint32_t seed) {
+#if defined(__x86_64__)
+  if (kHaveSse42) return ~crc32c_sse42(~seed, data.data(), data.size());
+#endif
+  return crc32c_portable(data, seed);
 }
 
 // ---- HMAC ----

@@ -78,7 +78,10 @@ struct Frame {
 };
 
 // CRC32C (Castagnoli), as in iSCSI/ext4; crc32c("123456789") == 0xE3069283.
+// `seed` is a previous result to continue from. Uses the SSE 4.2 instruction where the CPU
+// has it; crc32c_portable (Boost.CRC) is the reference it is tested against.
 uint32_t crc32c(std::string_view data, uint32_t seed = 0);
+uint32_t crc32c_portable(std::string_view data, uint32_t seed = 0);
 
 // Little-endian encoder.
 class ByteWriter {

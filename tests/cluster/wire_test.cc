@@ -60,6 +60,20 @@ TEST(Crc32cTest, ASeedContinuesAPreviousCrc) {
   EXPECT_EQ(crc32c("", crc32c("123456789")), 0xE3069283u);
 }
 
+TEST(Crc32cTest, TheFastPathAgreesWithBoostForEveryLengthAlignmentAndSeed) {
+  std::string data;
+  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>(i * 37 + (i >> 3)));
+  for (size_t off = 0; off < 9; ++off) {
+    for (size_t len = 0; off + len <= data.size(); len += 1 + len / 8) {
+      std::string_view s = std::string_view(data).substr(off, len);
+      for (uint32_t seed : {0u, 0xE3069283u, 0xFFFFFFFFu}) {
+        ASSERT_EQ(crc32c(s, seed), crc32c_portable(s, seed)) << off << "+" << len << " seed " << seed;
+      }
+    }
+  }
+  EXPECT_EQ(crc32c_portable("123456789"), 0xE3069283u);
+}
+
 TEST(FrameTypeTest, NamesAreStableAndUnknownsAreNamedByNumber) {
   EXPECT_EQ(frame_type_name(10), "KERNEL");
   EXPECT_EQ(frame_type_name(1), "HELLO");

@@ -1,6 +1,7 @@
 // A real multi-host `chiron node` cluster: 8 daemons in Linux network namespaces joined by a
 // bridge (created by the test, tests/lib/cluster.mjs + scripts/cluster-netns.sh; root), or on
-// loopback aliases 127.0.1.1…8 when namespaces are unavailable (the reason is printed).
+// loopback aliases 127.0.1.1…8 when namespaces are unavailable (the reason is printed;
+// CHIRON_CLUSTER_MODE=loopback|netns forces one). CHIRON_CLUSTER_WORK: rounds per part.
 //
 //  (a) fanout 2: every node's superior becomes its ideal one, link weights = threads behind them;
 //  (b) the checksum job failure-free gives C; with a subordinate killed (-9) while it runs
@@ -25,7 +26,7 @@ let C = null;  // checksum of the failure-free run
 
 before(async () => {
   cluster = await Cluster.create({
-    size: SIZE, extra: 1, fanout: FANOUT,
+    size: SIZE, extra: 1, fanout: FANOUT, mode: process.env.CHIRON_CLUSTER_MODE ?? 'auto',  // auto | netns | loopback
     nodeArgs: ['--threads', '1', '--heartbeat-ms', String(HEARTBEAT_MS), '--dead-after-ms', String(DEAD_AFTER_MS),
                '--scan-interval-ms', String(SCAN_MS), '--probe-timeout-ms', String(PROBE_MS), '--log-level', 'info'],
   });
@@ -95,6 +96,32 @@ test('(a) the tree converges to the ideal superiors; link weights are the thread
     for (let i = 1; i <= SIZE; i++) if (!known.has(i)) return false;
     return true;
   }, { timeoutMs: 10000, what: 'subordinate link weights = threads in the subtree, and the root knowing every node' });
+});
+
+test('(a2) killing a node with subordinates: they re-attach within the budget; its restart moves the tree back', async () => {
+  const victim = 2;
+  const orphans = [];
+  for (let c = 2; c <= SIZE; c++) if (idealSuperior(c, FANOUT) === victim) orphans.push(c);
+  await cluster.node(victim).kill();
+  const killedAt = Date.now();
+  const where = {};
+  await until(async () => {
+    const v = await cluster.views(orphans);
+    for (const c of orphans) {
+      const s = v[c]?.superior;
+      if (s == null || s === victim) return false;
+      where[c] = s;
+    }
+    return true;
+  }, { timeoutMs: REATTACH_MS + 5000, intervalMs: 50, what: `nodes ${orphans} to re-attach away from ${victim}` });
+  const ms = Date.now() - killedAt;
+  console.log(`# node ${victim} killed: ${JSON.stringify(where)} (superiors) after ≤ ${ms} ms`);
+  // The probe order of 4 and 5 (ideal 2): the rest of 2's layer (3) before the root.
+  for (const c of orphans) assert.equal(where[c], 3, `node ${c} re-attached to 3, the next in its probe order`);
+  assert.ok(ms <= REATTACH_MS, `re-attach took ${ms} ms > ${REATTACH_MS} ms`);
+  await cluster.node(victim).start();
+  const back = await cluster.waitConverged({ timeoutMs: REATTACH_MS + 8000, what: 'the tree to move back after the restart' });
+  console.log(`# back to the ideal tree ${back} ms after node ${victim} restarted`);
 });
 
 test('(b0) a small checksum job matches the reference computed here', async () => {

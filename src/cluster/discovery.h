@@ -50,7 +50,9 @@ class Discoverer {
   // Starts the walk (emits the first probe, unless self is the root).
   void start(int64_t now_us);
   // The answer to the probe of `peer`: accepted (it is now our superior) or not (refused,
-  // connection error, timeout).
+  // connection error, timeout). An answer to a probe no longer outstanding is ignored; if
+  // it was an acceptance, a kDetach for that peer is emitted (it took us in for nothing).
+  // Switching from a superior to the returned ideal one emits kDetach for the old one.
   void on_probe_result(uint64_t peer, bool accepted, int64_t now_us);
   // Our superior's link is gone.
   void on_superior_lost(int64_t now_us);
@@ -68,10 +70,16 @@ class Discoverer {
   const std::set<uint64_t>& subordinates() const;
   // A probe is outstanding (the peer, or nullopt).
   std::optional<uint64_t> probing() const;
-  // Changes of superior so far (for convergence measurements).
+  // Superiors adopted so far (for convergence measurements; losing one does not count).
   uint64_t changes() const;
+  // Whether we take `prober` as a subordinate: only higher positions (no cycle can form).
+  bool accepts(uint64_t prober) const;
 
  private:
+  void begin_walk(int64_t now_us);
+  void probe_next(int64_t now_us);
+  void adopt(uint64_t peer, int64_t now_us);
+
   uint64_t self_;
   DiscoveryOptions options_;
   std::vector<uint64_t> candidates_;
@@ -83,12 +91,14 @@ class Discoverer {
   std::set<uint64_t> subordinates_;
   std::vector<Action> actions_;
   uint64_t changes_ = 0;
+  bool started_ = false;
 };
 
 // What a node tells the others about itself.
 struct NodeRecord {
   uint64_t position = 0;
-  uint64_t uid = 0;          // random per process start (tells restarts apart)
+  uint64_t uid = 0;          // per process start, increasing: a restart has a higher uid
+                             // (e.g. start time in µs · 2^10 + random bits)
   std::string endpoint;      // cluster address, "10.0.0.3:7070"
   std::string http;          // monitoring page address, may be empty
   std::string hostname;
@@ -105,35 +115,49 @@ class NodeTable {
  public:
   explicit NodeTable(NodeRecord self);
 
-  // Replaces our own record (bumps its version); true if anything but the version changed.
+  // Replaces our own record; true if anything but the version changed — only then is the
+  // version bumped (to max(old, given) + 1) and the record must be sent to every link.
   bool update_self(NodeRecord self);
   const NodeRecord& self() const;
 
   // A record received over `link` (a neighbour's position). Returns true if it is new or
-  // newer (higher version, or another uid) — then it must be forwarded to the other links.
-  // Records about ourselves are ignored.
+  // newer (higher uid, or the same uid and a higher version) — then it must be forwarded to
+  // the other links. A lower uid (an earlier incarnation) is stale and ignored.
+  // The same record arriving over another link also returns true and moves it to that link
+  // when direction() points that way (its node re-attached elsewhere in the tree; a late
+  // remove() over the old link is then ignored). Records about ourselves and position 0 are
+  // ignored.
   bool apply(uint64_t link, const NodeRecord& record);
   // `position` left (announced over `link`). True if we knew it via that link.
   bool remove(uint64_t link, uint64_t position);
   // The link is gone: drops every record learned over it; returns their positions.
   std::vector<uint64_t> drop_link(uint64_t link);
 
-  // Threads behind a link (sum over the records learned over it).
+  // Threads behind a link (sum over the records learned over it). O(log links).
   uint64_t weight(uint64_t link) const;
   // The link a record was learned over, if known.
   std::optional<uint64_t> via(uint64_t position) const;
+  // The link towards `position` according to the superiors in the records: the subordinate
+  // whose subtree holds it, else our superior (self().superior; nullopt for a root). The
+  // owner must keep self().superior current (update_self) for this and apply() to be right.
+  std::optional<uint64_t> direction(uint64_t position) const;
   // Every record (ours first), sorted by position after ours.
   std::vector<NodeRecord> all() const;
   // What to send over `link` when it is new: ours plus every record not learned over it.
   std::vector<NodeRecord> records_for(uint64_t link) const;
+  // Records known, ours included.
+  size_t size() const;
 
  private:
+  void add_weight(uint64_t link, int64_t threads);
+
   NodeRecord self_;
   struct Entry {
     NodeRecord record;
     uint64_t link;
   };
   std::map<uint64_t, Entry> others_;
+  std::map<uint64_t, uint64_t> weights_;  // link → threads behind it (no zero entries)
 };
 
 }  // namespace chiron::cluster

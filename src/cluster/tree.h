@@ -28,13 +28,15 @@ struct IpAddress {
   std::array<uint8_t, 16> bytes{};  // network order; IPv4 uses the first 4
   bool v6 = false;
 
-  // "10.0.0.3", "fd00::3" (no brackets, no zone).
+  // "10.0.0.3", "fd00::3" (no brackets, no zone). Errors name the offending text (quoted,
+  // control bytes escaped); IPv4-mapped IPv6 ("::ffff:10.0.0.3") is refused.
   static Result<IpAddress> parse(std::string_view text);
   std::string to_string() const;
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 
-// Address + port. Text form "10.0.0.3:7070" or "[fd00::3]:7070".
+// Address + port (0..65535; 0 = pick when listening). Text form "10.0.0.3:7070" or
+// "[fd00::3]:7070"; an unbracketed IPv6 endpoint is refused as ambiguous.
 struct Endpoint {
   IpAddress ip;
   uint16_t port = 0;
@@ -50,7 +52,8 @@ struct Subnet {
   int prefix_len = 0;
 
   static Result<Subnet> parse(std::string_view text);
-  // The subnet of `ip` with this prefix length (the default cluster subnet of a node).
+  // The subnet of `ip` with this prefix length (the default cluster subnet of a node);
+  // prefix_len is clamped to 0..32 (IPv4) or 0..128 (IPv6).
   static Subnet of(const IpAddress& ip, int prefix_len);
   bool contains(const IpAddress& ip) const;
   std::string to_string() const;
@@ -59,7 +62,8 @@ struct Subnet {
 // Host part of ip in subnet (≥ 1). Errors: outside the subnet, the network address itself
 // (0), IPv4 broadcast, or a host part that does not fit 63 bits.
 Result<uint64_t> position_of(const Subnet& subnet, const IpAddress& ip);
-// Inverse of position_of.
+// Inverse of position_of. position must fit the host part (≤ max_position, or the IPv4
+// broadcast); anything larger is a broken invariant (CHIRON_CHECK).
 IpAddress address_of(const Subnet& subnet, uint64_t position);
 // The largest usable position (IPv4 /24 → 254; capped at 2^63 − 1).
 uint64_t max_position(const Subnet& subnet);
@@ -69,7 +73,8 @@ struct TreePlace {
   uint64_t offset = 0;  // 0-based within the layer
   friend bool operator==(const TreePlace&, const TreePlace&) = default;
 };
-// Layer and offset of position p ≥ 1 with fanout f ≥ 1.
+// Layer and offset of position p ≥ 1 with fanout f ≥ 1 (fanout 0 or position 0 is a broken
+// invariant: CHIRON_CHECK — validate --fanout before calling).
 TreePlace place_of(uint64_t position, uint64_t fanout);
 // Ideal superior; 0 for the root (p == 1).
 uint64_t ideal_superior(uint64_t position, uint64_t fanout);

@@ -1,6 +1,6 @@
 #pragma once
 // CONTRACT (owner: wire) — the cluster wire format and authenticated peer sessions
-// (docs/protocols.md "Cluster"). Sans I/O: bytes in, frames out; the node feeds sockets.
+// (docs/protocols.md "Cluster wire format"). Sans I/O: bytes in, frames out; the node feeds sockets.
 //
 // Frame (all integers little-endian):
 //   magic "CHRK" | version u8 (=1) | type u8 | flags u16 | seq u64 | length u32

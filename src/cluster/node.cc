@@ -156,9 +156,28 @@ std::string Node::cluster_address() const {
 }
 std::string Node::http_address() const {
   if (!impl_->http) return "";
-  return impl_->http->options().address + ":" + std::to_string(impl_->http->port());
+  return HostPort{impl_->http->options().address, impl_->http->port()}.to_string();
 }
 uint64_t Node::position() const { return impl_->self_position; }
+
+std::string Node::cluster_json() const {
+  return impl_->on_ctl([this] { return impl_->cluster_json(); });
+}
+
+std::string Node::job_json(uint64_t job) const {
+  return impl_->on_ctl([this, job] {
+    auto it = impl_->jobs.find(job);
+    return it == impl_->jobs.end() ? std::string() : impl_->job_json(it->second);
+  });
+}
+
+Result<uint64_t> Node::submit(const std::string& app, const std::vector<std::string>& args) {
+  return impl_->on_ctl([&]() -> Result<uint64_t> {
+    auto job = impl_->submit_job(app, args);
+    if (!job.ok()) return job.status();
+    return job->id;
+  });
+}
 
 Status Node::Impl::start() {
   std::error_code ec;
@@ -224,6 +243,7 @@ Status Node::Impl::start() {
 
 void Node::Impl::stop() {
   if (!runtime) return;
+  shutting_down.store(true);
   if (http) http->stop();
   if (runtime->running()) {
     std::promise<void> done;
@@ -316,6 +336,7 @@ void Node::Impl::run_local(RemoteKernel& k, bool inline_call) {
 }
 
 bool Node::Impl::cancelled(uint64_t job) const {
+  if (shutting_down.load(std::memory_order_relaxed)) return true;
   std::lock_guard lock(cancel_mu);
   return cancelled_jobs.count(job) != 0;
 }
@@ -460,11 +481,12 @@ void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<
   ret.status_code = static_cast<uint8_t>(k->result().code());
   ret.status_message = k->result().message();
   ret.kernel = to_blob(*k);
-  if (Peer* peer = link_peer(link); peer != nullptr && !stopping) {
+  if (shutting_down.load()) return;  // computed while being cancelled: the sender places it again
+  if (Peer* peer = link_peer(link); peer != nullptr) {
     send_frame(*peer, FrameType::kKernelReturn, encode(ret));
     return;
   }
-  if (!head.carries_parent || stopping) {
+  if (!head.carries_parent) {
     log::warn("cluster", "result of a kernel lost: the link it came from is gone",
               {{"link", std::to_string(link)}, {"job", std::to_string(head.job)}, {"type", ret.kernel.type}});
     return;
@@ -598,6 +620,11 @@ void Node::Impl::start_main(std::unique_ptr<RemoteKernel> main, JobInfo info) {
         j.state = exit_code == 0 ? "succeeded" : "failed";
       }
       if (!result.ok()) j.error = result.to_string();
+      if (shutting_down.load()) {
+        // Interrupted by the node's stop: the journal keeps it unfinished, so it resumes.
+        j.state = "interrupted";
+        return;
+      }
       const std::string summary_now = j.summary.empty() ? j.error : j.summary;
       // Journaled on the disk pipeline (fsync), never on the control thread.
       auto journal_end = [this, id, exit_code, summary_now, ended] {

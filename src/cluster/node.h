@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cluster/cluster.h"
 #include "common/result.h"
@@ -61,6 +62,12 @@ class Node {
   std::string cluster_address() const;  // "10.77.0.3:7070"
   std::string http_address() const;     // "127.0.0.1:7080" or "" when off
   uint64_t position() const;
+
+  // The bodies of GET /api/v1/cluster and GET /api/v1/jobs/:id ("" if unknown), and
+  // POST /api/v1/jobs without HTTP (tests, embedding). Not from the node's own threads.
+  std::string cluster_json() const;
+  std::string job_json(uint64_t job) const;
+  Result<uint64_t> submit(const std::string& app, const std::vector<std::string>& args);
 
   struct Impl;
 

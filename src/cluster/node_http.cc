@@ -41,7 +41,7 @@ json::object record_json(const NodeRecord& r) {
   return o;
 }
 
-json::object job_json(const JobInfo& j) {
+json::object job_object(const JobInfo& j) {
   json::object o;
   o["id"] = std::to_string(j.id);
   o["app"] = j.app;
@@ -65,6 +65,58 @@ net::Response json_response(int status, const json::value& v) { return net::Resp
 
 }  // namespace
 
+std::string Node::Impl::cluster_json() const {
+  json::object o;
+  o["self"] = record_json(table->self());
+  auto sup = discoverer->superior();
+  o["superior"] = sup ? json::value(*sup) : json::value(nullptr);
+  o["ideal_superior"] = discoverer->ideal() == 0 ? json::value(nullptr) : json::value(discoverer->ideal());
+  json::array subs;
+  for (uint64_t s : discoverer->subordinates()) subs.push_back(s);
+  o["subordinates"] = std::move(subs);
+  o["fanout"] = options.fanout;
+  o["subnet"] = subnet.to_string();
+  json::array nodes;
+  for (const NodeRecord& rec : table->all()) nodes.push_back(record_json(rec));
+  o["nodes"] = std::move(nodes);
+  SchedulerStats stats = scheduler->stats();
+  std::map<uint64_t, uint64_t> in_flight_by_link;
+  for (const auto& [id, f] : in_flight) ++in_flight_by_link[f.link];
+  json::array links_json;
+  for (const PlaceLoad& pl : stats.places) {
+    if (pl.place == kLocalPlace) {
+      o["local"] = json::object{{"threads", pl.threads}, {"in_flight", pl.in_flight}, {"capacity", pl.capacity}};
+      continue;
+    }
+    auto lp = links.find(pl.place);
+    if (lp == links.end()) continue;
+    json::object l;
+    l["peer"] = pl.place;
+    l["role"] = sup && *sup == pl.place ? "superior" : "subordinate";
+    l["weight"] = table->weight(pl.place);
+    l["in_flight"] = pl.in_flight;
+    l["capacity"] = pl.capacity;
+    l["sent"] = pl.sent_total;
+    links_json.push_back(std::move(l));
+  }
+  o["links"] = std::move(links_json);
+  json::object pend;
+  for (const auto& [job, n] : stats.pending_by_job) pend[std::to_string(job)] = n;
+  o["pending"] = std::move(pend);
+  o["counters"] = json::object{
+      {"kernels_sent", counters.kernels_sent.load()},
+      {"kernels_received", counters.kernels_received.load()},
+      {"kernels_recovered", counters.kernels_recovered.load()},
+      {"parents_resumed", counters.kernels_resumed_parents.load()},
+      {"local_acts", counters.local_acts.load()},
+      {"frames_refused", counters.frames_refused.load()},
+      {"superior_changes", counters.superior_changes.load()},
+  };
+  return json::serialize(o);
+}
+
+std::string Node::Impl::job_json(const JobInfo& j) const { return json::serialize(job_object(j)); }
+
 Status Node::Impl::start_http() {
   auto hp = parse_host_port(options.http);
   if (!hp.ok()) return std::move(hp).status();
@@ -77,55 +129,7 @@ Status Node::Impl::start_http() {
     return given.size() == token.size() && CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
   };
 
-  r.get("/api/v1/cluster", [this](const net::Request&) {
-    json::object o;
-    o["self"] = record_json(table->self());
-    auto sup = discoverer->superior();
-    o["superior"] = sup ? json::value(*sup) : json::value(nullptr);
-    o["ideal_superior"] = discoverer->ideal() == 0 ? json::value(nullptr) : json::value(discoverer->ideal());
-    json::array subs;
-    for (uint64_t s : discoverer->subordinates()) subs.push_back(s);
-    o["subordinates"] = std::move(subs);
-    o["fanout"] = options.fanout;
-    o["subnet"] = subnet.to_string();
-    json::array nodes;
-    for (const NodeRecord& rec : table->all()) nodes.push_back(record_json(rec));
-    o["nodes"] = std::move(nodes);
-    SchedulerStats stats = scheduler->stats();
-    std::map<uint64_t, uint64_t> in_flight_by_link;
-    for (const auto& [id, f] : in_flight) ++in_flight_by_link[f.link];
-    json::array links_json;
-    for (const PlaceLoad& pl : stats.places) {
-      if (pl.place == kLocalPlace) {
-        o["local"] = json::object{{"threads", pl.threads}, {"in_flight", pl.in_flight}, {"capacity", pl.capacity}};
-        continue;
-      }
-      auto lp = links.find(pl.place);
-      if (lp == links.end()) continue;
-      json::object l;
-      l["peer"] = pl.place;
-      l["role"] = sup && *sup == pl.place ? "superior" : "subordinate";
-      l["weight"] = table->weight(pl.place);
-      l["in_flight"] = pl.in_flight;
-      l["capacity"] = pl.capacity;
-      l["sent"] = pl.sent_total;
-      links_json.push_back(std::move(l));
-    }
-    o["links"] = std::move(links_json);
-    json::object pend;
-    for (const auto& [job, n] : stats.pending_by_job) pend[std::to_string(job)] = n;
-    o["pending"] = std::move(pend);
-    o["counters"] = json::object{
-        {"kernels_sent", counters.kernels_sent.load()},
-        {"kernels_received", counters.kernels_received.load()},
-        {"kernels_recovered", counters.kernels_recovered.load()},
-        {"parents_resumed", counters.kernels_resumed_parents.load()},
-        {"local_acts", counters.local_acts.load()},
-        {"frames_refused", counters.frames_refused.load()},
-        {"superior_changes", counters.superior_changes.load()},
-    };
-    return json_response(200, o);
-  });
+  r.get("/api/v1/cluster", [this](const net::Request&) { return net::Response::json(200, cluster_json()); });
 
   r.get("/api/v1/apps", [](const net::Request&) {
     json::array a;
@@ -135,7 +139,7 @@ Status Node::Impl::start_http() {
 
   r.get("/api/v1/jobs", [this](const net::Request&) {
     json::array a;
-    for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) a.push_back(job_json(it->second));
+    for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) a.push_back(job_object(it->second));
     return json_response(200, json::object{{"jobs", std::move(a)}});
   });
 
@@ -149,7 +153,7 @@ Status Node::Impl::start_http() {
   r.get("/api/v1/jobs/:id", [find_job](const net::Request& req) {
     JobInfo* j = find_job(req);
     if (j == nullptr) return net::Response::error(404, "not_found", "no such job on this node");
-    return json_response(200, job_json(*j));
+    return json_response(200, job_object(*j));
   });
 
   r.post("/api/v1/jobs", [this, authorized](const net::Request& req) {
@@ -171,7 +175,7 @@ Status Node::Impl::start_http() {
     auto job = submit_job(std::string(app->as_string()), args);
     if (!job.ok()) return net::Response::from_status(job.status());
     log::info("cluster", "job submitted", {{"job", std::to_string(job->id)}, {"app", job->app}, {"from", req.remote_address}});
-    return json_response(201, job_json(*job));
+    return json_response(201, job_object(*job));
   });
 
   r.del("/api/v1/jobs/:id", [this, authorized, find_job](const net::Request& req) {
@@ -182,7 +186,7 @@ Status Node::Impl::start_http() {
       cancel_job_local(j->id, true);
       log::info("cluster", "job cancelled", {{"job", std::to_string(j->id)}, {"from", req.remote_address}});
     }
-    return json_response(200, job_json(*j));
+    return json_response(200, job_object(*j));
   });
 
   auto job_trace = [this, find_job](const net::Request& req, std::string& error) -> std::optional<kernel::TraceFile> {

@@ -4,11 +4,13 @@
 // only on the control thread (the runtime's single net thread).
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -136,8 +138,13 @@ struct Node::Impl final : Placement {
   static uint64_t peer_position(const Peer& peer);
   NodeRecord make_self_record() const;
 
-  // ---- HTTP (node_http.cc)
+  // ---- HTTP (node_http.cc) [ctl]
   Status start_http();
+  std::string cluster_json() const;
+  std::string job_json(const JobInfo& j) const;
+  // Runs fn on the control thread and waits for it (not from a runtime thread).
+  template <class F>
+  auto on_ctl(F&& fn) const -> decltype(fn());
 
   // config
   NodeOptions options;
@@ -175,9 +182,19 @@ struct Node::Impl final : Placement {
   mutable std::mutex cancel_mu;
   std::set<uint64_t> cancelled_jobs;  // Guarded by cancel_mu
   std::atomic<int64_t> local_running{0};
+  // stop() began: kernels finish as cancelled and jobs stay unfinished in the journal.
+  std::atomic<bool> shutting_down{false};
   Counters counters;
 };
 
 int64_t steady_us();
+
+template <class F>
+auto Node::Impl::on_ctl(F&& fn) const -> decltype(fn()) {
+  std::packaged_task<decltype(fn())()> task(std::forward<F>(fn));
+  auto result = task.get_future();
+  boost::asio::post(*ctl, [&task] { task(); });
+  return result.get();
+}
 
 }  // namespace chiron::cluster

@@ -9,6 +9,7 @@
 
 #include "cluster/node_impl.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace chiron::cluster {
 
@@ -75,6 +76,11 @@ struct Peer : std::enable_shared_from_this<Peer> {
       if (!st.ok()) {
         self->node.counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
         log::warn("cluster", "refused a peer", {{"peer", self->remote_ip}, {"error", st.to_string()}});
+        // Best effort: the session queued an ERROR with the reason; a small synchronous write
+        // lands in the kernel's buffer before the close.
+        std::string reason = self->session.take_output();
+        boost::system::error_code wec;
+        if (!reason.empty()) asio::write(self->socket, asio::buffer(reason), wec);
         return self->node.peer_closed(*self, "refused: " + st.message());
       }
       if (self->state == State::kClosed) return;
@@ -378,7 +384,7 @@ NodeRecord Node::Impl::make_self_record() const {
   r.position = self_position;
   r.uid = uid;
   r.endpoint = hello.endpoint;
-  r.http = http ? http->options().address + ":" + std::to_string(http->port()) : "";
+  r.http = http ? HostPort{http->options().address, http->port()}.to_string() : "";
   r.hostname = hostname;
   r.superior = discoverer ? discoverer->superior().value_or(0) : 0;
   r.threads = runtime ? runtime->threads(kernel::Device::kCpu) : 0;

@@ -13,8 +13,10 @@
 // Reproducibility: ε(t,x,y) is a counter-based draw keyed by (seed, padded t, x, y) —
 // splitmix64 → Box–Muller — and every point sums its terms in one fixed order
 // (filter_box), so the output bytes do not depend on how the domain is cut into parts,
-// on which node or thread a part ran, or on the parallel implementation (tests/jobs and
-// bench/ar_openmp.cc check this).
+// on which thread a part ran, or on the parallel implementation (tests/jobs and
+// bench/ar_openmp.cc check this). Across nodes the same holds for the same binary on the
+// same kind of CPU: the noise uses libm log/cos, whose glibc variants (FMA or not) are
+// picked per CPU and are not guaranteed to round alike.
 //
 // This header: pure functions (thread-safe) plus make_main() for the kernel tree in
 // ar_app.cc (main → coefficients → variance → generator → parts + disk writes).

@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     std::printf("mapreduce (%u map slots, %u reduces, io.sort.mb=%" PRIu64 "): spectra=%" PRIu64 " groups=%zu checksum=%016" PRIx64
                 "\n",
                 cores, reduces, sort_mb, mr.spectra, mr.groups.size(), mr.checksum);
-    std::printf("mapreduce time %.3f s (map %.3f s, shuffle+reduce %.3f s)  %.0f spectra/s  map_tasks=%" PRIu64
+    std::printf("mapreduce time %.3f s (last run: map %.3f s, shuffle+reduce %.3f s)  %.0f spectra/s  map_tasks=%" PRIu64
                 " spills=%" PRIu64 " spilled_records=%" PRIu64 " spilled=%.1f MB reduce_calls=%" PRIu64 "\n",
                 tm, mr.map_seconds, mr.reduce_seconds, mr.spectra / tm, mr.map_tasks, mr.spills, mr.spilled_records,
                 mr.spilled_bytes / 1e6, mr.reduce_calls);

@@ -85,10 +85,11 @@ void upstream(kernel::Kernel& principal, std::unique_ptr<RemoteKernel> child) {
   if (placement == nullptr) placement = placement_of(principal.runtime());
   if (remote_principal != nullptr) {
     child->job_id_ = remote_principal->job_id_;
-    if (child->carries_parent_) child->carried_parent_ = std::make_unique<KernelBlob>(to_blob(*remote_principal));
+    if (child->carries_parent_) child->carried_parent_ = std::make_shared<const KernelBlob>(to_blob(*remote_principal));
   }
   child->placement_ = placement;
   child->placeable_ = placement != nullptr;
+  if (placement != nullptr) placement->assign(*child);
   principal.upstream(std::move(child));
 }
 

@@ -25,6 +25,7 @@
 //
 // Thread-safety: registries are filled at start-up (register_*), then read-only.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -48,7 +49,11 @@ class RemoteKernel;
 class Placement {
  public:
   virtual ~Placement() = default;
-  // The kernel is due: run k.act() here (now, on this thread), send it, or queue it.
+  // The kernel is being upstreamed (on its principal's thread, before the runtime has it):
+  // take a slot for it here or on a link, or queue it — the scheduler's capacity counts
+  // kernels from this moment, so kernels waiting in the runtime's queues count as load.
+  virtual void assign(RemoteKernel& k) = 0;
+  // The kernel is due (its run()): act() here now, send it, or wait for its slot.
   virtual void place(RemoteKernel& k) = 0;
   virtual bool cancelled(uint64_t job) const = 0;
   virtual void checkpoint(const RemoteKernel& main) = 0;
@@ -112,7 +117,10 @@ class RemoteKernel : public kernel::Kernel {
   std::unique_ptr<RemoteKernel> resume_child_;  // carries-parent recovery
   // carries_parent(): the principal's state, written by cluster::upstream on the
   // principal's own thread (it must not be read while the principal runs).
-  std::unique_ptr<KernelBlob> carried_parent_;
+  std::shared_ptr<const KernelBlob> carried_parent_;
+  // Where the node put it: 0 = not decided, 1 = run() is waiting for the decision,
+  // 2 + place (0 = here, else a link), or kPlaceCancelled / kPlaceNoSlot (see node.cc).
+  std::atomic<uint64_t> place_state_{0};
 };
 
 // Schedules `child` as a subordinate of `principal` anywhere in the cluster (see above).

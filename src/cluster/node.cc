@@ -22,6 +22,15 @@ namespace asio = boost::asio;
 int64_t steady_us() { return Clock::system().steady_us(); }
 
 namespace {
+constexpr uint64_t kUndecided = 0;
+constexpr uint64_t kRunWaiting = 1;
+constexpr uint64_t kPlaceCancelled = UINT64_MAX;      // the job was cancelled while waiting
+constexpr uint64_t kPlaceNoSlot = UINT64_MAX - 1;     // the job's queue was full: run here, no slot
+uint64_t state_of(uint64_t where) { return where >= kPlaceNoSlot ? where : where + 2; }
+uint64_t where_of(uint64_t state) { return state >= kPlaceNoSlot ? state : state - 2; }
+}  // namespace
+
+namespace {
 
 uint64_t random_u64() {
   uint64_t v = 0;
@@ -134,7 +143,8 @@ Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   auto pos = position_of(impl->subnet, impl->listen.ip);
   if (!pos.ok()) return std::move(pos).status().context("--listen " + impl->options.listen + " in subnet " + impl->subnet.to_string());
   impl->self_position = *pos;
-  impl->uid = random_u64();
+  // Higher for every start (NodeTable treats a lower uid as a stale copy of an earlier process).
+  impl->uid = (static_cast<uint64_t>(Clock::system().unix_ms()) * 1000 << 10) | (random_u64() & 1023);
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   impl->hostname = host;
@@ -262,6 +272,12 @@ void Node::Impl::stop() {
     });
     done.get_future().wait();
   }
+  // Kernels waiting for a slot finish as cancelled (their jobs stay in the journal).
+  if (scheduler) {
+    for (const auto& [job, n] : scheduler->stats().pending_by_job) {
+      for (auto& d : scheduler->cancel_job(job)) d(kPlaceCancelled);
+    }
+  }
   attach_placement(*runtime, nullptr);
   // Kernels still waiting for a remote result are given back as cancelled so the runtime
   // can drain; their jobs stay unfinished in the journal and resume after a restart.
@@ -283,37 +299,52 @@ void Node::Impl::stop() {
 }
 
 // ---------------------------------------------------------------- placement
+//
+// A placeable kernel gets its place when it is upstreamed (assign) — so kernels waiting in
+// the runtime's queues hold local slots and the scheduler sees them as load — and acts on
+// it when the runtime runs it (place). The two meet through the kernel's place_state_:
+//   0 (undecided) ──assign's dispatch──▶ 2 + place ──run()──▶ perform
+//   0 ──run() first──▶ 1 (waiting) ──dispatch (a slot freed)──▶ perform
+
+void Node::Impl::assign(RemoteKernel& k) {
+  NodeAccess::place_state(k).store(kUndecided, std::memory_order_relaxed);
+  RemoteKernel* kp = &k;
+  Status st = scheduler->submit(k.job_id(), NodeAccess::exclude(k), [this, kp](uint64_t where) { on_assigned(*kp, where); });
+  if (!st.ok()) NodeAccess::place_state(k).store(kPlaceNoSlot, std::memory_order_release);
+}
+
+void Node::Impl::on_assigned(RemoteKernel& k, uint64_t where) {
+  std::atomic<uint64_t>& state = NodeAccess::place_state(k);
+  uint64_t expected = kUndecided;
+  if (state.compare_exchange_strong(expected, state_of(where), std::memory_order_acq_rel)) return;  // run() acts on it
+  // run() came first and is waiting (or a recovery re-placed a kernel that already ran).
+  perform(k, where, false);
+}
 
 void Node::Impl::place(RemoteKernel& k) {
   // On the kernel's cpu thread, inside the runtime's act slot.
-  KernelBlob blob = to_blob(k);
-  auto parent = std::shared_ptr<KernelBlob>(NodeAccess::take_carried_parent(k).release());
-  const std::thread::id here = std::this_thread::get_id();
-  RemoteKernel* kp = &k;
-  auto shared_blob = std::make_shared<KernelBlob>(std::move(blob));
-  Status st = scheduler->submit(k.job_id(), NodeAccess::exclude(k), [this, kp, here, shared_blob, parent](uint64_t where) {
-    if (where == kLocalPlace) {
-      run_local(*kp, std::this_thread::get_id() == here);
-      return;
-    }
-    if (where == UINT64_MAX) {  // cancelled while waiting
-      kp->commit(Status::cancelled("job cancelled"));
-      return;
-    }
-    std::unique_ptr<KernelBlob> p = parent ? std::make_unique<KernelBlob>(*parent) : nullptr;
-    auto blob_copy = std::make_shared<KernelBlob>(*shared_blob);
-    asio::post(*ctl, [this, kp, where, blob_copy, p = std::shared_ptr<KernelBlob>(p.release())]() mutable {
-      send_kernel(kp, where, std::move(*blob_copy), p ? std::make_unique<KernelBlob>(*p) : nullptr);
-    });
-  });
-  if (!st.ok()) {
-    // The job's queue is full: run it here (the runtime's own queues push back on the job).
-    run_local(k, true);
+  std::atomic<uint64_t>& state = NodeAccess::place_state(k);
+  uint64_t s = state.load(std::memory_order_acquire);
+  if (s == kUndecided && state.compare_exchange_strong(s, kRunWaiting, std::memory_order_acq_rel)) return;
+  perform(k, where_of(s), true);
+}
+
+void Node::Impl::perform(RemoteKernel& k, uint64_t where, bool inline_call) {
+  if (where == kLocalPlace || where == kPlaceNoSlot) {
+    run_local(k, inline_call, where == kLocalPlace);
+  } else if (where == kPlaceCancelled) {
+    k.commit(Status::cancelled("job cancelled"));
+  } else {
+    // Written here, where the kernel is not running anywhere; sent from the control thread.
+    auto blob = std::make_shared<KernelBlob>(to_blob(k));
+    auto parent = NodeAccess::carried_parent(k);
+    RemoteKernel* kp = &k;
+    asio::post(*ctl, [this, kp, where, blob, parent] { send_kernel(kp, where, std::move(*blob), parent); });
   }
 }
 
-void Node::Impl::run_local(RemoteKernel& k, bool inline_call) {
-  auto body = [this, &k] {
+void Node::Impl::run_local(RemoteKernel& k, bool inline_call, bool holds_slot) {
+  auto body = [this, &k, holds_slot] {
     local_running.fetch_add(1, std::memory_order_relaxed);
     counters.local_acts.fetch_add(1, std::memory_order_relaxed);
     try {
@@ -326,11 +357,12 @@ void Node::Impl::run_local(RemoteKernel& k, bool inline_call) {
       k.commit(Status::internal(std::string("act threw: ") + e.what()));
     }
     local_running.fetch_sub(1, std::memory_order_relaxed);
-    scheduler->release(kLocalPlace);
+    if (holds_slot) scheduler->release(kLocalPlace);
   };
   if (inline_call) {
     body();
   } else if (!runtime->post(k.device(), body)) {
+    if (holds_slot) scheduler->release(kLocalPlace);
     k.commit(Status::cancelled("node stopping"));
   }
 }
@@ -366,7 +398,7 @@ void Node::Impl::summary(uint64_t job, std::string s) {
 
 // ---------------------------------------------------------------- kernels over links
 
-void Node::Impl::send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, std::unique_ptr<KernelBlob> parent) {
+void Node::Impl::send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, std::shared_ptr<const KernelBlob> parent) {
   Peer* peer = link_peer(link);
   if (peer == nullptr || stopping) {
     // The link died between the decision and now: place it again.
@@ -382,7 +414,7 @@ void Node::Impl::send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, st
   msg.kernel = std::move(blob);
   if (parent) {
     msg.carries_parent = true;
-    msg.parent = std::move(*parent);
+    msg.parent = *parent;
   }
   in_flight[msg.id] = InFlight{k, link, msg.job};
   counters.kernels_sent.fetch_add(1, std::memory_order_relaxed);
@@ -390,21 +422,10 @@ void Node::Impl::send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, st
 }
 
 void Node::Impl::redispatch(RemoteKernel* k) {
-  // Back through the scheduler, with the same exclusion; the carried parent (if any) was
-  // already consumed, which only matters if this node dies too.
-  KernelBlob blob = to_blob(*k);
-  auto shared_blob = std::make_shared<KernelBlob>(std::move(blob));
-  Status st = scheduler->submit(k->job_id(), NodeAccess::exclude(*k), [this, k, shared_blob](uint64_t where) {
-    if (where == kLocalPlace) {
-      run_local(*k, false);
-    } else if (where == UINT64_MAX) {
-      k->commit(Status::cancelled("job cancelled"));
-    } else {
-      auto copy = std::make_shared<KernelBlob>(*shared_blob);
-      asio::post(*ctl, [this, k, where, copy] { send_kernel(k, where, std::move(*copy), nullptr); });
-    }
-  });
-  if (!st.ok()) run_local(*k, false);
+  // It already ran (was sent): mark it waiting, so its new place is acted on at once.
+  NodeAccess::place_state(*k).store(kRunWaiting, std::memory_order_release);
+  Status st = scheduler->submit(k->job_id(), NodeAccess::exclude(*k), [this, k](uint64_t where) { on_assigned(*k, where); });
+  if (!st.ok()) run_local(*k, false, false);
 }
 
 void Node::Impl::recover_link(uint64_t link) {
@@ -462,6 +483,7 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   }
   std::unique_ptr<RemoteKernel> k = std::move(*child);
   NodeAccess::adopt(*k, this, msg->job, link);
+  assign(*k);
   KernelMsg head;
   head.id = msg->id;
   head.job = msg->job;
@@ -555,7 +577,7 @@ void Node::Impl::cancel_job_local(uint64_t job, bool propagate) {
     std::lock_guard lock(cancel_mu);
     if (!cancelled_jobs.insert(job).second) return;
   }
-  for (auto& d : scheduler->cancel_job(job)) d(UINT64_MAX);
+  for (auto& d : scheduler->cancel_job(job)) d(kPlaceCancelled);
   if (propagate) broadcast(FrameType::kCancelJob, encode(CancelJobMsg{job}), 0);
 }
 

@@ -50,7 +50,8 @@ struct NodeAccess {
     parent.resume_child_ = std::move(child);
   }
   static uint64_t exclude(const RemoteKernel& k) { return k.exclude_link_; }
-  static std::unique_ptr<KernelBlob> take_carried_parent(RemoteKernel& k) { return std::move(k.carried_parent_); }
+  static std::shared_ptr<const KernelBlob> carried_parent(const RemoteKernel& k) { return k.carried_parent_; }
+  static std::atomic<uint64_t>& place_state(RemoteKernel& k) { return k.place_state_; }
 };
 
 struct Peer;
@@ -92,6 +93,7 @@ struct Node::Impl final : Placement {
   ~Impl() override;
 
   // ---- Placement (runtime threads)
+  void assign(RemoteKernel& k) override;
   void place(RemoteKernel& k) override;
   bool cancelled(uint64_t job) const override;
   void checkpoint(const RemoteKernel& main) override;
@@ -104,8 +106,10 @@ struct Node::Impl final : Placement {
   void stop();
 
   // ---- kernels (node.cc) [ctl unless noted]
-  void run_local(RemoteKernel& k, bool inline_call);  // any thread
-  void send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, std::unique_ptr<KernelBlob> parent);
+  void on_assigned(RemoteKernel& k, uint64_t where);   // any thread (scheduler callback)
+  void perform(RemoteKernel& k, uint64_t where, bool inline_call);  // any thread
+  void run_local(RemoteKernel& k, bool inline_call, bool holds_slot);  // any thread
+  void send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, std::shared_ptr<const KernelBlob> parent);
   void on_kernel(Peer& peer, std::string_view payload);
   void on_kernel_return(Peer& peer, std::string_view payload);
   void on_inbound_done(uint64_t link, KernelMsg msg_head, std::unique_ptr<kernel::Kernel> child);

@@ -21,11 +21,12 @@
 // the 0.01 factor of the authors' program and of public readers of these files (e.g.
 // matNOAA-NDBC readNDBCwavespectra.m). The directional spectrum is NDBC's
 //   S(f,θ) = E(f)·D(f,θ),  D = (1/π)·(½ + r1·cos(θ−α1) + r2·cos(2(θ−α2)))
-// with ∫₀^{2π} D dθ = 1. It is evaluated on n_theta uniform directions θ_j = 2πj/n_theta
-// (Δθ = 2π/n_theta ≥ 4; the periodic trapezoid rule is exact for trigonometric polynomials of
-// degree < n_theta: S is degree 2, S·cos θ and S·sin θ degree 3) and the file's non-uniform frequencies with band widths Δf_i (the cell
-// between the midpoints to the neighbouring frequencies; the two end cells are symmetric
-// about their frequency, the lower edge clamped at 0). So Σ_j S(f_i,θ_j)Δθ = E(f_i) and
+// with ∫₀^{2π} D dθ = 1. It is evaluated on n_theta ≥ 4 uniform directions θ_j = 2πj/n_theta
+// (Δθ = 2π/n_theta; the periodic trapezoid rule is exact for trigonometric polynomials of
+// degree < n_theta: S is degree 2, S·cos θ and S·sin θ degree 3) and the file's non-uniform
+// frequencies with band widths Δf_i (the cell between the midpoints to the neighbouring
+// frequencies; the two end cells are symmetric about their frequency, the lower edge clamped
+// at 0). So Σ_j S(f_i,θ_j)Δθ = E(f_i) and
 // m0 = Σ_i Σ_j S Δf_i Δθ = Σ_i E(f_i) Δf_i.
 //
 // Join. The five files of a (station, year) are joined on the timestamp, ascending. A

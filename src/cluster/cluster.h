@@ -19,6 +19,11 @@
 // is gone when it finishes, the principal is rebuilt where the child ran and continues
 // there (resume(child)) — one subordinate at a time, as in the paper.
 //
+// A kernel's device is part of its type: set it in the default constructor (the receiving
+// node builds the kernel with it and read()s the state; the device is not on the wire).
+// Paths in a job's arguments should be absolute and exist on every node that may run its
+// kernels (a shared file system, as in the paper); they are resolved on the node.
+//
 // Jobs: an App makes the main kernel of a job from its arguments. The node journals the
 // job (journal.h) and the main kernel's checkpoint()s, so after a full-cluster restart the
 // main kernel is rebuilt from its last checkpoint and run again with resumed() == true.
@@ -92,7 +97,8 @@ class RemoteKernel : public kernel::Kernel {
   // True for a main kernel rebuilt from the journal after a restart (see checkpoint()).
   bool resumed() const { return resumed_; }
   // Main kernel only: journal the current state (write()) so a restart resumes from here.
-  // Blocks on the disk (fsync): call it where that is acceptable (a react between steps).
+  // Blocks on the disk (fsync): call it where that is acceptable — a main kernel that
+  // checkpoints often belongs on Device::kDisk.
   // No-op outside a node.
   void checkpoint();
   // Main kernel only: progress shown by `chiron job status` and the monitoring page.

@@ -309,7 +309,9 @@ void Node::Impl::stop() {
 void Node::Impl::assign(RemoteKernel& k) {
   NodeAccess::place_state(k).store(kUndecided, std::memory_order_relaxed);
   RemoteKernel* kp = &k;
-  Status st = scheduler->submit(k.job_id(), NodeAccess::exclude(k), [this, kp](uint64_t where) { on_assigned(*kp, where); });
+  Status st = scheduler->submit(
+      k.job_id(), NodeAccess::exclude(k), [this, kp](uint64_t where) { on_assigned(*kp, where); },
+      NodeAccess::carried_parent(k) != nullptr);
   if (!st.ok()) NodeAccess::place_state(k).store(kPlaceNoSlot, std::memory_order_release);
 }
 
@@ -533,7 +535,22 @@ void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<
   info.home = self_position;
   info.resumed = true;
   info.submitted_ms = info.started_ms = Clock::system().unix_ms();
-  start_main(std::move(p), std::move(info));
+  // This node is the job's home now: journal it (on the disk pipeline) before it goes on,
+  // so a restart of this node resumes it too.
+  JournalJob jj;
+  jj.job = info.id;
+  jj.app = info.app;
+  jj.submitted_unix_ms = info.submitted_ms;
+  jj.main = head.parent;
+  auto shared_main = std::make_shared<std::unique_ptr<RemoteKernel>>(std::move(p));
+  auto shared_info = std::make_shared<JobInfo>(std::move(info));
+  auto go = [this, jj = std::move(jj), shared_main, shared_info] {
+    if (Status st = journal->start(jj); !st.ok()) {
+      log::error("cluster", "cannot journal a recovered job", {{"job", std::to_string(jj.job)}, {"error", st.to_string()}});
+    }
+    asio::post(*ctl, [this, shared_main, shared_info] { start_main(std::move(*shared_main), std::move(*shared_info)); });
+  };
+  if (!runtime->post(kernel::Device::kDisk, go)) log::warn("cluster", "node stopping: a recovered job is dropped");
 }
 
 void Node::Impl::on_kernel_return(Peer& peer, std::string_view payload) {

@@ -60,6 +60,7 @@ struct ClusterScheduler::Impl {
   struct Waiting {
     uint64_t exclude;
     Dispatch dispatch;
+    bool prefer_link = false;
   };
 
   explicit Impl(SchedulerOptions o) : options(o) { places[kLocalPlace].threads = o.local_threads; }
@@ -68,11 +69,19 @@ struct ClusterScheduler::Impl {
 
   // The free place with the lowest in_flight/threads, local on ties (it is first in the
   // map), then the lower position; never `exclude` (a link; kLocalPlace excludes nothing).
-  std::optional<uint64_t> pick(uint64_t exclude) const {
+  std::optional<uint64_t> pick(uint64_t exclude, bool prefer_link = false) const {
+    if (prefer_link) {
+      if (auto link = pick_among(exclude, /*links_only=*/true)) return link;
+    }
+    return pick_among(exclude, false);
+  }
+
+  std::optional<uint64_t> pick_among(uint64_t exclude, bool links_only) const {
     std::optional<uint64_t> best;
     const Place* bp = nullptr;
     for (const auto& [id, p] : places) {
       if (id != kLocalPlace && id == exclude) continue;
+      if (links_only && id == kLocalPlace) continue;
       if (p.in_flight >= capacity(p)) continue;
       // p.in_flight / p.threads < bp->in_flight / bp->threads, without division.
       if (bp == nullptr || static_cast<unsigned __int128>(p.in_flight) * bp->threads <
@@ -106,7 +115,7 @@ struct ClusterScheduler::Impl {
     while (!queues.empty() && stalled < queues.size()) {
       if (it == queues.end()) it = queues.begin();
       std::deque<Waiting>& q = it->second;
-      std::optional<uint64_t> place = pick(q.front().exclude);
+      std::optional<uint64_t> place = pick(q.front().exclude, q.front().prefer_link);
       if (!place) {
         ++stalled;
         ++it;
@@ -132,7 +141,7 @@ struct ClusterScheduler::Impl {
 
 ClusterScheduler::ClusterScheduler(SchedulerOptions options) : impl_(std::make_shared<Impl>(options)) {}
 
-Status ClusterScheduler::submit(uint64_t job, uint64_t exclude, Dispatch dispatch) {
+Status ClusterScheduler::submit(uint64_t job, uint64_t exclude, Dispatch dispatch, bool prefer_link) {
   std::vector<Ready> ready;
   {
     std::lock_guard lock(impl_->mu);
@@ -140,7 +149,7 @@ Status ClusterScheduler::submit(uint64_t job, uint64_t exclude, Dispatch dispatc
     if (it == impl_->queues.end()) {
       // Nothing of this job waits: a free slot now is one no waiting kernel can use
       // (pump() runs whenever capacity appears), so taking it is fair.
-      if (std::optional<uint64_t> place = impl_->pick(exclude)) {
+      if (std::optional<uint64_t> place = impl_->pick(exclude, prefer_link)) {
         impl_->take(*place);
         impl_->last_served = job;
         ready.push_back({std::move(dispatch), *place});
@@ -152,7 +161,7 @@ Status ClusterScheduler::submit(uint64_t job, uint64_t exclude, Dispatch dispatc
         return Status::resource_exhausted("job " + std::to_string(job) + " has " + std::to_string(waiting) +
                                           " kernels waiting for a slot");
       }
-      impl_->queues[job].push_back({exclude, std::move(dispatch)});
+      impl_->queues[job].push_back({exclude, std::move(dispatch), prefer_link});
     }
   }
   run_ready(std::move(ready));

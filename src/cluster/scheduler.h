@@ -57,7 +57,9 @@ class ClusterScheduler {
   // A kernel of `job` is ready. `dispatch` is called with its place at once (on this
   // thread) if a slot is free, else later from release()/set_link() in fair order.
   // resource_exhausted when the job's queue is full (the kernel is not taken).
-  Status submit(uint64_t job, uint64_t exclude, Dispatch dispatch);
+  // prefer_link: a link with a free slot wins over this node (a kernel carrying its
+  // parent protects the principal only if it runs on another node).
+  Status submit(uint64_t job, uint64_t exclude, Dispatch dispatch, bool prefer_link = false);
   // A kernel placed at `place` finished (returned, failed or was moved): frees its slot
   // and dispatches waiting kernels.
   void release(uint64_t place);

@@ -178,5 +178,32 @@ TEST_F(NodeTest, JobResumesFromTheJournalAfterARestart) {
   EXPECT_EQ(std::string(j.at("summary").as_string()).substr(0, 25), expected);
 }
 
+TEST_F(NodeTest, CarriedParentContinuesWhenThePrincipalsNodeDies) {
+  start(1);
+  start(2);
+  ASSERT_TRUE(eventually([&] { return superior(*nodes_[2]) == 1 && cluster(*nodes_[1]).at("nodes").as_array().size() == 2; }));
+  const std::vector<std::string> args = {"--stages", "3", "--parts", "6", "--work", "4000000", "--seed", "11"};
+  auto clean = nodes_[2]->submit("checksum", args);
+  ASSERT_TRUE(clean.ok());
+  const std::string expected = std::string(finish(*nodes_[2], *clean).at("summary").as_string()).substr(0, 25);
+
+  // The main kernel runs on node 2; each stage carries it and prefers another node (1).
+  const uint64_t received_before = counter(*nodes_[1], "kernels_received");
+  auto job = nodes_[2]->submit("checksum", args);
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(eventually([&] { return counter(*nodes_[1], "kernels_received") > received_before; }));
+  nodes_[2]->stop();  // the principal's node goes away while its stage runs on node 1
+  std::string found;
+  ASSERT_TRUE(eventually([&] {
+    found = nodes_[1]->job_json(*job);
+    return !found.empty() && json::parse(found).at("state").as_string() != "running";
+  }, 60s)) << found;
+  json::object j = json::parse(found).as_object();
+  EXPECT_EQ(j.at("state").as_string(), "succeeded") << found;
+  EXPECT_TRUE(j.at("resumed").as_bool());
+  EXPECT_EQ(std::string(j.at("summary").as_string()).substr(0, 25), expected);
+  EXPECT_EQ(counter(*nodes_[1], "parents_resumed"), 1u);
+}
+
 }  // namespace
 }  // namespace chiron::cluster

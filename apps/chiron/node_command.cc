@@ -1,11 +1,14 @@
 // chiron node: the cluster daemon (src/cluster/node.h). `chiron node keygen` prints a new
 // cluster key, `chiron node token` the job API token of a key file.
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "chiron/commands.h"
@@ -43,14 +46,21 @@ Status drop_privileges(const std::string& user, const std::filesystem::path& dat
   struct passwd* pw = getpwnam(user.c_str());
   if (pw == nullptr) return Status::not_found("no such user: " + user);
   if (pw->pw_uid == 0) return Status::invalid_argument("--user must not be root");
+  // Hand the user the node's own directories and journal files — by name, never a
+  // recursive walk (a symlink planted in a directory the user owns must not redirect a
+  // chown made as root), and never following symlinks.
   std::error_code ec;
-  std::filesystem::create_directories(data, ec);
-  if (ec) return Status::io_error("cannot create " + data.string() + ": " + ec.message());
-  for (auto it = std::filesystem::recursive_directory_iterator(data, ec); !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (lchown(it->path().c_str(), pw->pw_uid, pw->pw_gid) != 0) return Status::io_error("cannot chown " + it->path().string());
+  for (const char* sub : {"", "journal", "jobs"}) {
+    const std::filesystem::path dir = sub[0] == 0 ? data : data / sub;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::io_error("cannot create " + dir.string() + ": " + ec.message());
   }
-  if (chown(data.c_str(), pw->pw_uid, pw->pw_gid) != 0) return Status::io_error("cannot chown " + data.string());
+  for (const char* rel : {"", "journal", "jobs", "journal/jobs.log", "journal/LOCK"}) {
+    const std::filesystem::path path = rel[0] == 0 ? data : data / rel;
+    if (fchownat(AT_FDCWD, path.c_str(), pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != ENOENT) {
+      return Status::io_error("cannot chown " + path.string() + ": " + std::strerror(errno));
+    }
+  }
   if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
     return Status::permission_denied("cannot switch to user " + user);
   }

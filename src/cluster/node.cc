@@ -459,6 +459,23 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   }
   counters.kernels_received.fetch_add(1, std::memory_order_relaxed);
   const uint64_t link = peer_position(peer);
+  // An honest sender keeps at most weight × slots kernels on a link (its view of the
+  // threads behind it, which is at most what this node reports); refuse floods.
+  uint64_t behind = table->self().threads;
+  for (const auto& [pos, l] : links) behind += pos == link ? 0 : table->weight(pos);
+  const uint64_t limit = std::max<uint64_t>(64, 4 * behind);
+  if (inbound_by_link[link] >= limit) {
+    counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
+    log::warn("cluster", "refused a kernel: too many in flight from this link", {{"peer", std::to_string(link)}});
+    KernelReturnMsg ret;
+    ret.id = msg->id;
+    ret.job = msg->job;
+    ret.status_code = static_cast<uint8_t>(StatusCode::kResourceExhausted);
+    ret.status_message = "too many kernels in flight on this link";
+    ret.kernel = msg->kernel;
+    send_frame(peer, FrameType::kKernelReturn, encode(ret));
+    return;
+  }
   auto child = from_blob(msg->kernel);
   if (!child.ok()) {
     // Never executed: answer with the error so the sender's principal learns why.
@@ -492,11 +509,15 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   head.origin = msg->origin;
   head.carries_parent = msg->carries_parent;
   head.parent = std::move(msg->parent);
+  ++inbound_by_link[link];
   auto root = std::make_unique<Inbound>(*this, link, std::move(head), std::move(k));
   runtime->submit(std::move(root), [](std::unique_ptr<kernel::Kernel>) {});
 }
 
 void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<kernel::Kernel> child) {
+  if (auto it = inbound_by_link.find(link); it != inbound_by_link.end() && it->second > 0 && --it->second == 0) {
+    inbound_by_link.erase(it);
+  }
   auto* k = static_cast<RemoteKernel*>(child.get());
   KernelReturnMsg ret;
   ret.id = head.id;
@@ -516,7 +537,12 @@ void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<
     return;
   }
   // The principal's node is gone: rebuild the principal from the copy it sent along and
-  // let it continue here, as the job's new main kernel.
+  // let it continue here, as the job's new main kernel — unless this node already knows the
+  // job (a second copy, or a forged id colliding with a job here).
+  if (jobs.count(head.job) != 0) {
+    log::warn("cluster", "carried parent of a job already known here: dropped", {{"job", std::to_string(head.job)}});
+    return;
+  }
   auto parent = from_blob(head.parent);
   if (!parent.ok()) {
     log::error("cluster", "cannot rebuild a carried parent", {{"error", parent.status().to_string()}});
@@ -593,6 +619,7 @@ void Node::Impl::cancel_job_local(uint64_t job, bool propagate) {
   {
     std::lock_guard lock(cancel_mu);
     if (!cancelled_jobs.insert(job).second) return;
+    if (cancelled_jobs.size() > 100'000) cancelled_jobs.erase(cancelled_jobs.begin());  // oldest ids first
   }
   for (auto& d : scheduler->cancel_job(job)) d(kPlaceCancelled);
   if (propagate) broadcast(FrameType::kCancelJob, encode(CancelJobMsg{job}), 0);

@@ -175,6 +175,7 @@ struct Node::Impl final : Placement {
   std::map<uint64_t, std::shared_ptr<Peer>> links;  // superior + subordinates by position
   std::set<std::shared_ptr<Peer>> pending;          // handshaking / probing connections
   std::map<KernelId, InFlight> in_flight;
+  std::map<uint64_t, uint64_t> inbound_by_link;     // kernels received and not yet returned
   std::map<uint64_t, JobInfo> jobs;
   int64_t last_self_refresh_us = 0;
   uint64_t next_peer_generation = 1;

@@ -16,6 +16,11 @@ namespace chiron::cluster {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// A peer that lets this much pile up unread is closed (its kernels are placed again).
+constexpr size_t kMaxQueuedBytes = size_t{256} << 20;
+constexpr size_t kMaxPendingPerAddress = 8;
+constexpr uint32_t kMaxRecordThreads = 1 << 16;
+
 struct Peer : std::enable_shared_from_this<Peer> {
   enum class State { kConnecting, kHandshake, kProbing, kAwaitAttach, kSuperior, kSubordinate, kClosed };
 
@@ -38,12 +43,19 @@ struct Peer : std::enable_shared_from_this<Peer> {
   std::array<char, 64 * 1024> rbuf{};
   int64_t started_us = 0, last_rx_us = 0, last_tx_us = 0;
   std::string remote_ip;
+  std::string refused;        // set when we refused the peer: closing after the ERROR
+  int64_t close_by_us = 0;    // close at the latest then (0 = not closing)
+  size_t queued_bytes = 0;
 
   void flush() {
     std::string out = session.take_output();
     if (!out.empty()) {
+      queued_bytes += out.size();
       queue.push_back(std::move(out));
       last_tx_us = steady_us();
+    }
+    if (queued_bytes > kMaxQueuedBytes) {
+      return node.peer_closed(*this, "peer does not read (" + std::to_string(queued_bytes >> 20) + " MiB queued)");
     }
     write_next();
   }
@@ -55,6 +67,7 @@ struct Peer : std::enable_shared_from_this<Peer> {
       self->writing = false;
       if (self->state == State::kClosed) return;
       if (ec) return self->node.peer_closed(*self, "write: " + ec.message());
+      self->queued_bytes -= self->queue.front().size();
       self->queue.pop_front();
       self->write_next();
     });
@@ -76,12 +89,18 @@ struct Peer : std::enable_shared_from_this<Peer> {
       if (!st.ok()) {
         self->node.counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
         log::warn("cluster", "refused a peer", {{"peer", self->remote_ip}, {"error", st.to_string()}});
-        // Best effort: the session queued an ERROR with the reason; a small synchronous write
-        // lands in the kernel's buffer before the close.
-        std::string reason = self->session.take_output();
-        boost::system::error_code wec;
-        if (!reason.empty()) asio::write(self->socket, asio::buffer(reason), wec);
-        return self->node.peer_closed(*self, "refused: " + st.message());
+        // The session queued an ERROR with the reason: send it (never blocking the control
+        // thread), then close; the ticker closes it anyway after a second.
+        self->refused = "refused: " + st.message();
+        self->close_by_us = steady_us() + 1'000'000;
+        auto reason = std::make_shared<std::string>(self->session.take_output());
+        if (reason->empty() || self->writing) return self->node.peer_closed(*self, self->refused);
+        self->writing = true;
+        asio::async_write(self->socket, asio::buffer(*reason), [self, reason](boost::system::error_code, size_t) {
+          self->writing = false;
+          self->node.peer_closed(*self, self->refused);
+        });
+        return;
       }
       if (self->state == State::kClosed) return;
       self->flush();
@@ -128,7 +147,14 @@ void Node::Impl::accept_next() {
       auto remote = peer->socket.remote_endpoint(ec2);
       peer->remote_ip = ec2 ? "?" : remote.address().to_string();
       peer->state = Peer::State::kHandshake;
-      if (pending.size() >= 256) {
+      size_t same_address = 0;
+      for (const auto& other : pending) same_address += other->remote_ip == peer->remote_ip ? 1 : 0;
+      auto ip = IpAddress::parse(peer->remote_ip);
+      if (!ip.ok() || !subnet.contains(*ip)) {
+        counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
+        log::warn("cluster", "refused a connection from outside the cluster subnet", {{"peer", peer->remote_ip}});
+        peer->socket.close(ec2);
+      } else if (pending.size() >= 256 || same_address >= kMaxPendingPerAddress) {
         log::warn("cluster", "too many unauthenticated connections; refusing", {{"peer", peer->remote_ip}});
         peer->socket.close(ec2);
       } else {
@@ -273,7 +299,15 @@ void Node::Impl::peer_frame(const std::shared_ptr<Peer>& p, Frame frame) {
         return peer_closed(*p, "bad RECORDS: " + records.status().message());
       }
       std::vector<NodeRecord> changed;
+      const uint64_t max_pos = max_position(subnet);
       for (const NodeRecord& r : *records) {
+        // Only nodes that can exist in this subnet, with sane sizes; never ourselves.
+        if (r.position == 0 || r.position > max_pos || r.threads > kMaxRecordThreads || r.position == self_position) {
+          counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
+          log::warn("cluster", "ignored an implausible node record", {{"peer", std::to_string(p->position)},
+                                                                     {"position", std::to_string(r.position)}});
+          continue;
+        }
         if (table->apply(p->position, r)) changed.push_back(r);
       }
       if (!changed.empty()) {
@@ -422,10 +456,18 @@ void Node::Impl::on_tick() {
     }
   }
   for (auto& peer : dead) peer_closed(*peer, "missed heartbeats");
+  std::vector<std::shared_ptr<Peer>> closing;
+  for (auto& [pos, peer] : links) {
+    if (peer->close_by_us != 0 && now > peer->close_by_us) closing.push_back(peer);
+  }
+  for (const auto& peer : pending) {
+    if (peer->close_by_us != 0 && now > peer->close_by_us) closing.push_back(peer);
+  }
+  for (auto& peer : closing) peer_closed(*peer, peer->refused);
   const int64_t probe_us = options.probe_timeout_ms * 1000;
   std::vector<std::shared_ptr<Peer>> slow;
   for (const auto& peer : pending) {
-    const int64_t limit = peer->inbound ? std::max<int64_t>(probe_us, 5'000'000) : probe_us;
+    const int64_t limit = peer->inbound ? std::max<int64_t>(probe_us, 2'000'000) : probe_us;
     if (now - peer->started_us > limit) slow.push_back(peer);
   }
   for (auto& peer : slow) peer_closed(*peer, peer->inbound ? "handshake timeout" : "probe timeout");

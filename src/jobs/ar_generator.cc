@@ -327,6 +327,11 @@ void ArGenerator::on_part(ArPart& part) {
            static_cast<uint32_t>(std::min<uint64_t>(b.y, pd.y - g.y0))};
   g.size = config_.size;
   g.padding = config_.padding;
+  // The values come back from wherever the part ran: they must fill its box exactly.
+  if (values->size() != uint64_t{g.box.t} * g.box.x * g.box.y) {
+    return fail_once(Status::internal("ar.generator: part " + std::to_string(p) + " returned " +
+                                      std::to_string(values->size()) + " values for its box"));
+  }
   upstream(std::make_unique<ArWrite>(fd_, values, g));  // local disk pipeline: the file is here
   if (succ_left_[p] > 0) values_[p] = std::move(values);
   for (uint32_t di = 0; di <= (i + 1 < grid_.t); ++di) {

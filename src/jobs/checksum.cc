@@ -101,13 +101,20 @@ class Stage final : public cluster::RemoteKernel {
   }
   void act() override {
     values_.assign(parts_, 0);
+    seen_.assign(parts_, false);
     returned_ = 0;
     remote_parts_ = 0;
     for (uint32_t i = 0; i < parts_; ++i) cluster::upstream(*this, std::make_unique<Part>(seed_, stage_, i, work_));
   }
   void react(std::unique_ptr<kernel::Kernel> child) override {
-    auto* part = static_cast<Part*>(child.get());
+    auto* part = dynamic_cast<Part*>(child.get());
+    if (part == nullptr) return fail_once(Status::internal("checksum.stage: unexpected child"));
     if (!part->result().ok()) return fail_once(part->result());
+    // A part's state comes back from wherever it ran: trust nothing in it.
+    if (part->index() >= parts_ || seen_[part->index()]) {
+      return fail_once(Status::internal("checksum.stage: part index out of range or returned twice"));
+    }
+    seen_[part->index()] = true;
     values_[part->index()] = part->value();
     if (part->where() != node_position()) ++remote_parts_;
     if (++returned_ == parts_) {
@@ -137,6 +144,7 @@ class Stage final : public cluster::RemoteKernel {
   uint32_t remote_parts_ = 0;
   bool failed_ = false;
   std::vector<uint64_t> values_;
+  std::vector<bool> seen_;
 };
 
 class Main final : public cluster::RemoteKernel {
@@ -205,8 +213,10 @@ class Main final : public cluster::RemoteKernel {
 
   void act() override { next(); }
   void react(std::unique_ptr<kernel::Kernel> child) override {
-    auto* stage = static_cast<Stage*>(child.get());
+    auto* stage = dynamic_cast<Stage*>(child.get());
+    if (stage == nullptr) return commit(Status::internal("checksum.main: unexpected child"));
     if (!stage->result().ok()) return commit(stage->result());
+    if (stage->stage() != done_) return commit(Status::internal("checksum.main: a stage returned out of order"));
     folded_ = mix(folded_ ^ stage->folded());
     remote_parts_ += stage->remote_parts();
     ++done_;

@@ -44,7 +44,8 @@ void write_result(cluster::ByteWriter& out, const GroupResult& g) {
   out.f64(g.sum_m_sin);
 }
 
-Status read_result(cluster::ByteReader& in, GroupResult& g) {
+// `filled`: the result must name a station-year (a group not yet run sends an empty one).
+Status read_result(cluster::ByteReader& in, GroupResult& g, bool filled = true) {
   g.station = in.str();
   g.year = static_cast<int>(in.u32());
   g.spectra = in.u64();
@@ -56,7 +57,7 @@ Status read_result(cluster::ByteReader& in, GroupResult& g) {
   g.sum_hm0 = in.f64();
   g.sum_m_cos = in.f64();
   g.sum_m_sin = in.f64();
-  if (in.ok() && (!valid_station(g.station) || g.year < 0 || g.year > 9999)) {
+  if (in.ok() && filled && (!valid_station(g.station) || g.year < 0 || g.year > 9999)) {
     return Status::invalid_argument("bad ndbc group result");
   }
   return in.status(false);
@@ -105,7 +106,7 @@ class Group final : public cluster::RemoteKernel {
     directions_ = static_cast<int>(in.u32());
     index_ = in.u32();
     done_ = in.boolean();
-    Status st = read_result(in, result_);
+    Status st = read_result(in, result_, done_);
     if (!st.ok()) return st;
     error_ = in.str();
     if (in.ok() && (dir_.empty() || dir_.size() > kMaxPath || !valid_station(station_) || year_ < 0 || year_ > 9999 ||
@@ -126,7 +127,13 @@ class Group final : public cluster::RemoteKernel {
     }
   }
   void react(std::unique_ptr<kernel::Kernel> child) override {
-    auto* f = static_cast<FileRead*>(child.get());
+    auto* f = dynamic_cast<FileRead*>(child.get());
+    if (f == nullptr) {
+      failed_ = true;
+      error_ = "unexpected child";
+      if (++returned_ < kVariables) return;
+      return commit(Status::internal("ndbc.group: unexpected child"));
+    }
     if (!f->result().ok() && !failed_) {
       failed_ = true;
       error_ = f->result().message().substr(0, kMaxError);
@@ -271,8 +278,12 @@ class Main final : public cluster::RemoteKernel {
   }
 
   void react(std::unique_ptr<kernel::Kernel> child) override {
-    auto* g = static_cast<Group*>(child.get());
+    auto* g = dynamic_cast<Group*>(child.get());
     if (failed_) return;
+    if (g == nullptr) {
+      failed_ = true;
+      return commit(Status::internal("ndbc.main: unexpected child"));
+    }
     if (!g->result().ok()) {
       failed_ = true;
       return commit(g->result());

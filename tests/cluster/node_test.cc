@@ -11,6 +11,7 @@
 
 #include "cluster/node.h"
 #include "jobs/jobs.h"
+#include "jobs/ndbc_synth.h"
 
 namespace chiron::cluster {
 namespace {
@@ -203,6 +204,56 @@ TEST_F(NodeTest, CarriedParentContinuesWhenThePrincipalsNodeDies) {
   EXPECT_TRUE(j.at("resumed").as_bool());
   EXPECT_EQ(std::string(j.at("summary").as_string()).substr(0, 25), expected);
   EXPECT_EQ(counter(*nodes_[1], "parents_resumed"), 1u);
+}
+
+// The shipped apps give the same result on one node and spread over three (their kernels
+// cross the wire both ways).
+TEST_F(NodeTest, ShippedAppsGiveTheSameResultOnOneAndThreeNodes) {
+  jobs::ndbc::SynthOptions so;
+  so.stations = 3;
+  so.years = 1;
+  so.hours_step = 24;
+  so.seed = 9;
+  ASSERT_TRUE(jobs::ndbc::write_synthetic_dataset(dir_ / "ndbc", so).ok());
+  auto run_all = [&](Node& n, const std::string& tag) {
+    std::vector<std::string> out;
+    const std::vector<std::vector<std::string>> jobs_args = {
+        {"ndbc-spectra", "--input", (dir_ / "ndbc").string(), "--out", (dir_ / ("ndbc-" + tag + ".csv")).string()},
+        {"ar-waves", "--size", "96,24,24", "--part", "16,8,8", "--out", (dir_ / ("ar-" + tag + ".f32")).string()},
+    };
+    for (const auto& a : jobs_args) {
+      auto job = n.submit(a[0], std::vector<std::string>(a.begin() + 1, a.end()));
+      EXPECT_TRUE(job.ok()) << job.status().to_string();
+      if (!job.ok()) return out;
+      json::object j = finish(n, *job);
+      EXPECT_EQ(j.at("state").as_string(), "succeeded") << json::serialize(j);
+      out.push_back(std::string(j.at("summary").as_string()));
+    }
+    return out;
+  };
+  start(1);
+  const auto alone = run_all(*nodes_[1], "alone");
+  start(2);
+  start(3);
+  ASSERT_TRUE(eventually([&] { return cluster(*nodes_[1]).at("nodes").as_array().size() == 3; }));
+  const uint64_t sent_before = counter(*nodes_[1], "kernels_sent");
+  const auto spread = run_all(*nodes_[1], "spread");
+  EXPECT_GT(counter(*nodes_[1], "kernels_sent"), sent_before);
+  ASSERT_EQ(alone.size(), 2u);
+  ASSERT_EQ(spread.size(), 2u);
+  // Summaries may name where parts ran; the results must agree.
+  auto result_of = [](const std::string& summary) {
+    std::string kept;
+    for (const char* key : {"spectra=", "checksum=", "sha256="}) {
+      auto at = summary.find(key);
+      if (at != std::string::npos) kept += summary.substr(at, summary.find(' ', at) - at) + " ";
+    }
+    return kept;
+  };
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_FALSE(result_of(alone[i]).empty()) << alone[i];
+    EXPECT_EQ(result_of(alone[i]), result_of(spread[i])) << alone[i] << " vs " << spread[i];
+  }
 }
 
 }  // namespace

@@ -79,6 +79,13 @@ void RemoteKernel::run() {
   act();
 }
 
+void RemoteKernel::finished() {
+  if (holds_local_slot_ && placement_ != nullptr) {
+    holds_local_slot_ = false;
+    placement_->finished_here(*this);
+  }
+}
+
 void upstream(kernel::Kernel& principal, std::unique_ptr<RemoteKernel> child) {
   auto* remote_principal = dynamic_cast<RemoteKernel*>(&principal);
   Placement* placement = remote_principal != nullptr ? remote_principal->placement_ : nullptr;
@@ -89,7 +96,7 @@ void upstream(kernel::Kernel& principal, std::unique_ptr<RemoteKernel> child) {
   }
   child->placement_ = placement;
   child->placeable_ = placement != nullptr;
-  if (placement != nullptr) placement->assign(*child);
+  if (placement != nullptr) placement->assign(*child, principal);
   principal.upstream(std::move(child));
 }
 

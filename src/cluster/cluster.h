@@ -57,7 +57,7 @@ class Placement {
   // The kernel is being upstreamed (on its principal's thread, before the runtime has it):
   // take a slot for it here or on a link, or queue it — the scheduler's capacity counts
   // kernels from this moment, so kernels waiting in the runtime's queues count as load.
-  virtual void assign(RemoteKernel& k) = 0;
+  virtual void assign(RemoteKernel& k, const kernel::Kernel& principal) = 0;
   // The kernel is due (its run()): act() here now, send it, or wait for its slot.
   virtual void place(RemoteKernel& k) = 0;
   virtual bool cancelled(uint64_t job) const = 0;
@@ -65,6 +65,8 @@ class Placement {
   virtual void progress(uint64_t job, uint64_t done, uint64_t total) = 0;
   virtual void summary(uint64_t job, std::string summary) = 0;
   virtual uint64_t position() const = 0;
+  // A kernel that ran here holding a local slot is done (with its whole subtree).
+  virtual void finished_here(RemoteKernel& k) = 0;
 };
 // Registers the node of a runtime (nullptr to remove). Kernels upstreamed from a plain
 // kernel::Kernel principal find their node here.
@@ -110,9 +112,11 @@ class RemoteKernel : public kernel::Kernel {
 
  protected:
   void run() override;
+  void finished() override;
 
  private:
   friend struct NodeAccess;  // node.cc
+  friend class Placement;
   friend void upstream(kernel::Kernel& principal, std::unique_ptr<RemoteKernel> child);
   bool carries_parent_ = false;
   bool placeable_ = false;   // set by cluster::upstream: the node may send it elsewhere
@@ -127,6 +131,9 @@ class RemoteKernel : public kernel::Kernel {
   // Where the node put it: 0 = not decided, 1 = run() is waiting for the decision,
   // 2 + place (0 = here, else a link), or kPlaceCancelled / kPlaceNoSlot (see node.cc).
   std::atomic<uint64_t> place_state_{0};
+  // It acts here and holds a local slot until it is finished (subtree included), so the
+  // scheduler compares like with like: a kernel sent away holds its link's slot as long.
+  bool holds_local_slot_ = false;
 };
 
 // Schedules `child` as a subordinate of `principal` anywhere in the cluster (see above).

@@ -306,8 +306,16 @@ void Node::Impl::stop() {
 //   0 (undecided) ──assign's dispatch──▶ 2 + place ──run()──▶ perform
 //   0 ──run() first──▶ 1 (waiting) ──dispatch (a slot freed)──▶ perform
 
-void Node::Impl::assign(RemoteKernel& k) {
+void Node::Impl::assign(RemoteKernel& k, const kernel::Kernel& principal) {
   NodeAccess::place_state(k).store(kUndecided, std::memory_order_relaxed);
+  // A principal holding a local slot waits for its subordinates without using a thread. If
+  // no slot is free anywhere, its children run here without one: waiting for slots that
+  // only waiting principals hold would never end.
+  auto* rp = dynamic_cast<const RemoteKernel*>(&principal);
+  if (rp != nullptr && NodeAccess::holds_local_slot(*rp) && !scheduler->has_free_slot(NodeAccess::exclude(k))) {
+    NodeAccess::place_state(k).store(kPlaceNoSlot, std::memory_order_release);
+    return;
+  }
   RemoteKernel* kp = &k;
   Status st = scheduler->submit(
       k.job_id(), NodeAccess::exclude(k), [this, kp](uint64_t where) { on_assigned(*kp, where); },
@@ -345,8 +353,12 @@ void Node::Impl::perform(RemoteKernel& k, uint64_t where, bool inline_call) {
   }
 }
 
+void Node::Impl::finished_here(RemoteKernel&) { scheduler->release(kLocalPlace); }
+
 void Node::Impl::run_local(RemoteKernel& k, bool inline_call, bool holds_slot) {
-  auto body = [this, &k, holds_slot] {
+  // The slot is given back by finished_here() when the kernel and its subtree are done.
+  NodeAccess::set_holds_local_slot(k, holds_slot);
+  auto body = [this, &k] {
     local_running.fetch_add(1, std::memory_order_relaxed);
     counters.local_acts.fetch_add(1, std::memory_order_relaxed);
     try {
@@ -359,12 +371,10 @@ void Node::Impl::run_local(RemoteKernel& k, bool inline_call, bool holds_slot) {
       k.commit(Status::internal(std::string("act threw: ") + e.what()));
     }
     local_running.fetch_sub(1, std::memory_order_relaxed);
-    if (holds_slot) scheduler->release(kLocalPlace);
   };
   if (inline_call) {
     body();
   } else if (!runtime->post(k.device(), body)) {
-    if (holds_slot) scheduler->release(kLocalPlace);
     k.commit(Status::cancelled("node stopping"));
   }
 }
@@ -502,7 +512,7 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   }
   std::unique_ptr<RemoteKernel> k = std::move(*child);
   NodeAccess::adopt(*k, this, msg->job, link);
-  assign(*k);
+  RemoteKernel* received = k.get();
   KernelMsg head;
   head.id = msg->id;
   head.job = msg->job;
@@ -511,6 +521,7 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   head.parent = std::move(msg->parent);
   ++inbound_by_link[link];
   auto root = std::make_unique<Inbound>(*this, link, std::move(head), std::move(k));
+  assign(*received, *root);
   runtime->submit(std::move(root), [](std::unique_ptr<kernel::Kernel>) {});
 }
 

@@ -50,6 +50,8 @@ struct NodeAccess {
     parent.resume_child_ = std::move(child);
   }
   static uint64_t exclude(const RemoteKernel& k) { return k.exclude_link_; }
+  static void set_holds_local_slot(RemoteKernel& k, bool on) { k.holds_local_slot_ = on; }
+  static bool holds_local_slot(const RemoteKernel& k) { return k.holds_local_slot_; }
   static std::shared_ptr<const KernelBlob> carried_parent(const RemoteKernel& k) { return k.carried_parent_; }
   static std::atomic<uint64_t>& place_state(RemoteKernel& k) { return k.place_state_; }
 };
@@ -93,13 +95,14 @@ struct Node::Impl final : Placement {
   ~Impl() override;
 
   // ---- Placement (runtime threads)
-  void assign(RemoteKernel& k) override;
+  void assign(RemoteKernel& k, const kernel::Kernel& principal) override;
   void place(RemoteKernel& k) override;
   bool cancelled(uint64_t job) const override;
   void checkpoint(const RemoteKernel& main) override;
   void progress(uint64_t job, uint64_t done, uint64_t total) override;
   void summary(uint64_t job, std::string s) override;
   uint64_t position() const override { return self_position; }
+  void finished_here(RemoteKernel& k) override;
 
   // ---- lifecycle (node.cc)
   Status start();

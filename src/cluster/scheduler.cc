@@ -168,6 +168,11 @@ Status ClusterScheduler::submit(uint64_t job, uint64_t exclude, Dispatch dispatc
   return {};
 }
 
+bool ClusterScheduler::has_free_slot(uint64_t exclude) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->pick(exclude).has_value();
+}
+
 void ClusterScheduler::release(uint64_t place) {
   std::vector<Ready> ready;
   {

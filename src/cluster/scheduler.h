@@ -74,6 +74,10 @@ class ClusterScheduler {
   // finishes them as cancelled).
   std::vector<Dispatch> cancel_job(uint64_t job);
 
+  // Some place other than `exclude` has a free slot right now (a hint: it may be taken
+  // by the time submit() runs).
+  bool has_free_slot(uint64_t exclude) const;
+
   SchedulerStats stats() const;
 
  private:

@@ -127,6 +127,10 @@ class Kernel {
   // kernel to another node and commits it when it returns) or to resume a recovered kernel.
   // The act()/react() ordering rules apply to whatever it does.
   virtual void run() { act(); }
+  // Called by the runtime once the kernel is done — committed and every subordinate
+  // returned — just before it goes to its principal's react() (or ends its job), on
+  // whatever thread finished it. Keep it short. Default: nothing.
+  virtual void finished() {}
 
  private:
   friend class internal::Scheduler;

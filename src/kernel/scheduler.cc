@@ -213,6 +213,11 @@ void Scheduler::fail(Kernel* k, const char* where, const std::string& what) {
 
 void Scheduler::deliver(Kernel* k, bool traced) {
   if (!traced) trace(k->result_.ok() ? TraceKind::kCommitted : TraceKind::kFailed, k);
+  try {
+    k->finished();
+  } catch (...) {
+    log::error("kernel", "finished() threw; ignored");
+  }
   Kernel* p = k->principal_;
   if (p == nullptr) {
     finish_root(k);

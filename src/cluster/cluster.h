@@ -134,6 +134,10 @@ class RemoteKernel : public kernel::Kernel {
   // It acts here and holds a local slot until it is finished (subtree included), so the
   // scheduler compares like with like: a kernel sent away holds its link's slot as long.
   bool holds_local_slot_ = false;
+  // The result of a run elsewhere, committed by the next run() (all commits happen on the
+  // kernel's own executor).
+  Status returned_status_;
+  int returned_exit_ = 0;
 };
 
 // Schedules `child` as a subordinate of `principal` anywhere in the cluster (see above).

@@ -23,9 +23,11 @@ int64_t steady_us() { return Clock::system().steady_us(); }
 
 namespace {
 constexpr uint64_t kUndecided = 0;
-constexpr uint64_t kRunWaiting = 1;
-constexpr uint64_t kPlaceCancelled = UINT64_MAX;      // the job was cancelled while waiting
-constexpr uint64_t kPlaceNoSlot = UINT64_MAX - 1;     // the job's queue was full: run here, no slot
+constexpr uint64_t kRunWaiting = 1;                // run() came first: suspended until decided
+constexpr uint64_t kPlaceCancelled = UINT64_MAX;   // the job was cancelled while waiting
+constexpr uint64_t kPlaceNoSlot = UINT64_MAX - 1;  // run here without a slot
+constexpr uint64_t kSent = UINT64_MAX - 2;         // running elsewhere; suspended here
+constexpr uint64_t kReturned = UINT64_MAX - 3;     // result stored: commit on the next run()
 uint64_t state_of(uint64_t where) { return where >= kPlaceNoSlot ? where : where + 2; }
 uint64_t where_of(uint64_t state) { return state >= kPlaceNoSlot ? state : state - 2; }
 }  // namespace
@@ -171,10 +173,12 @@ std::string Node::http_address() const {
 uint64_t Node::position() const { return impl_->self_position; }
 
 std::string Node::cluster_json() const {
+  if (!impl_->runtime || impl_->shutting_down.load()) return "{}";
   return impl_->on_ctl([this] { return impl_->cluster_json(); });
 }
 
 std::string Node::job_json(uint64_t job) const {
+  if (!impl_->runtime || impl_->shutting_down.load()) return "";
   return impl_->on_ctl([this, job] {
     auto it = impl_->jobs.find(job);
     return it == impl_->jobs.end() ? std::string() : impl_->job_json(it->second);
@@ -182,6 +186,7 @@ std::string Node::job_json(uint64_t job) const {
 }
 
 Result<uint64_t> Node::submit(const std::string& app, const std::vector<std::string>& args) {
+  if (!impl_->runtime || impl_->shutting_down.load()) return Status::unavailable("node not running");
   return impl_->on_ctl([&]() -> Result<uint64_t> {
     auto job = impl_->submit_job(app, args);
     if (!job.ok()) return job.status();
@@ -219,6 +224,13 @@ Status Node::Impl::start() {
   table = std::make_unique<NodeTable>(make_self_record());
   attach_placement(*runtime, this);
 
+  // The HTTP server first: the control thread reads its address for our node record.
+  if (options.http != "off") {
+    if (Status st = start_http(); !st.ok()) {
+      stop();
+      return st.context("--http");
+    }
+  }
   // Listeners and discovery start on the control thread; wait for the result.
   std::promise<Status> started;
   asio::post(*ctl, [this, &started] {
@@ -237,12 +249,6 @@ Status Node::Impl::start() {
   if (Status st = started.get_future().get(); !st.ok()) {
     stop();
     return st;
-  }
-  if (options.http != "off") {
-    if (Status st = start_http(); !st.ok()) {
-      stop();
-      return st.context("--http");
-    }
   }
   resume_journal();
   log::info("cluster", "node started",
@@ -286,7 +292,7 @@ void Node::Impl::stop() {
     asio::post(*ctl, [this, &done] {
       auto waiting = std::move(in_flight);
       in_flight.clear();
-      for (auto& [id, f] : waiting) f.kernel->commit(Status::cancelled("node stopping"));
+      for (auto& [id, f] : waiting) finish_remote(*f.kernel, Status::cancelled("node stopping"), 1);
       done.set_value();
     });
     done.get_future().wait();
@@ -301,53 +307,75 @@ void Node::Impl::stop() {
 // ---------------------------------------------------------------- placement
 //
 // A placeable kernel gets its place when it is upstreamed (assign) — so kernels waiting in
-// the runtime's queues hold local slots and the scheduler sees them as load — and acts on
-// it when the runtime runs it (place). The two meet through the kernel's place_state_:
-//   0 (undecided) ──assign's dispatch──▶ 2 + place ──run()──▶ perform
-//   0 ──run() first──▶ 1 (waiting) ──dispatch (a slot freed)──▶ perform
+// the runtime's queues hold slots and the scheduler sees them as load — and acts on it when
+// the runtime runs it (place, inside its run()). Everything that touches the kernel's
+// user state — act(), read() of a returned state, commit() — happens inside a run() on the
+// kernel's own executor: when the kernel must wait (for a slot, or for its remote run) it
+// is suspended and resumed, never acted on from another thread. place_state_:
+//   0 ──assign's dispatch──▶ 2+place ──run()──▶ perform        (decided before it ran)
+//   0 ──run()──▶ 1 suspended ──dispatch──▶ 2+place, resume ──run()──▶ perform
+//   perform(link) ──▶ kSent, suspended ──KERNEL_RETURN──▶ kReturned, resume ──run()──▶ commit
+//   kSent ──link lost──▶ 1 ──dispatch──▶ 2+place, resume ──run()──▶ perform  (recovery)
 
 void Node::Impl::assign(RemoteKernel& k, const kernel::Kernel& principal) {
-  NodeAccess::place_state(k).store(kUndecided, std::memory_order_relaxed);
+  std::atomic<uint64_t>& state = NodeAccess::place_state(k);
+  if (shutting_down.load(std::memory_order_relaxed)) {
+    state.store(kPlaceCancelled, std::memory_order_relaxed);
+    return;
+  }
+  state.store(kUndecided, std::memory_order_relaxed);
   // A principal holding a local slot waits for its subordinates without using a thread. If
   // no slot is free anywhere, its children run here without one: waiting for slots that
   // only waiting principals hold would never end.
   auto* rp = dynamic_cast<const RemoteKernel*>(&principal);
   if (rp != nullptr && NodeAccess::holds_local_slot(*rp) && !scheduler->has_free_slot(NodeAccess::exclude(k))) {
-    NodeAccess::place_state(k).store(kPlaceNoSlot, std::memory_order_release);
+    state.store(kPlaceNoSlot, std::memory_order_release);
     return;
   }
   RemoteKernel* kp = &k;
   Status st = scheduler->submit(
       k.job_id(), NodeAccess::exclude(k), [this, kp](uint64_t where) { on_assigned(*kp, where); },
       NodeAccess::carried_parent(k) != nullptr);
-  if (!st.ok()) NodeAccess::place_state(k).store(kPlaceNoSlot, std::memory_order_release);
+  if (!st.ok()) state.store(kPlaceNoSlot, std::memory_order_release);
 }
 
 void Node::Impl::on_assigned(RemoteKernel& k, uint64_t where) {
   std::atomic<uint64_t>& state = NodeAccess::place_state(k);
   uint64_t expected = kUndecided;
   if (state.compare_exchange_strong(expected, state_of(where), std::memory_order_acq_rel)) return;  // run() acts on it
-  // run() came first and is waiting (or a recovery re-placed a kernel that already ran).
-  perform(k, where, false);
+  // run() came first and suspended the kernel (or a recovery is placing it again).
+  state.store(state_of(where), std::memory_order_release);
+  NodeAccess::resume(k);
 }
 
 void Node::Impl::place(RemoteKernel& k) {
-  // On the kernel's cpu thread, inside the runtime's act slot.
   std::atomic<uint64_t>& state = NodeAccess::place_state(k);
   uint64_t s = state.load(std::memory_order_acquire);
-  if (s == kUndecided && state.compare_exchange_strong(s, kRunWaiting, std::memory_order_acq_rel)) return;
-  perform(k, where_of(s), true);
+  if (s == kUndecided) {
+    NodeAccess::suspend(k);
+    if (state.compare_exchange_strong(s, kRunWaiting, std::memory_order_acq_rel)) return;  // wait for a slot
+    NodeAccess::cancel_suspend(k);  // decided meanwhile (nobody resumes: they saw kUndecided)
+  }
+  if (s == kReturned) {
+    state.store(kUndecided, std::memory_order_relaxed);
+    NodeAccess::commit_returned(k);
+    return;
+  }
+  perform(k, where_of(s));
 }
 
-void Node::Impl::perform(RemoteKernel& k, uint64_t where, bool inline_call) {
+void Node::Impl::perform(RemoteKernel& k, uint64_t where) {
   if (where == kLocalPlace || where == kPlaceNoSlot) {
-    run_local(k, inline_call, where == kLocalPlace);
+    run_local(k, where == kLocalPlace);
   } else if (where == kPlaceCancelled) {
     k.commit(Status::cancelled("job cancelled"));
   } else {
-    // Written here, where the kernel is not running anywhere; sent from the control thread.
+    // Written here, on the kernel's executor; sent from the control thread. The kernel
+    // waits suspended until its result (or its link's loss) resumes it.
     auto blob = std::make_shared<KernelBlob>(to_blob(k));
     auto parent = NodeAccess::carried_parent(k);
+    NodeAccess::place_state(k).store(kSent, std::memory_order_release);
+    NodeAccess::suspend(k);
     RemoteKernel* kp = &k;
     asio::post(*ctl, [this, kp, where, blob, parent] { send_kernel(kp, where, std::move(*blob), parent); });
   }
@@ -355,28 +383,24 @@ void Node::Impl::perform(RemoteKernel& k, uint64_t where, bool inline_call) {
 
 void Node::Impl::finished_here(RemoteKernel&) { scheduler->release(kLocalPlace); }
 
-void Node::Impl::run_local(RemoteKernel& k, bool inline_call, bool holds_slot) {
+void Node::Impl::run_local(RemoteKernel& k, bool holds_slot) {
   // The slot is given back by finished_here() when the kernel and its subtree are done.
+  // Exceptions from act() go to the runtime (it commits the kernel with the error).
   NodeAccess::set_holds_local_slot(k, holds_slot);
-  auto body = [this, &k] {
-    local_running.fetch_add(1, std::memory_order_relaxed);
-    counters.local_acts.fetch_add(1, std::memory_order_relaxed);
-    try {
-      if (cancelled(k.job_id())) {
-        k.commit(Status::cancelled("job cancelled"));
-      } else {
-        k.act();
-      }
-    } catch (const std::exception& e) {
-      k.commit(Status::internal(std::string("act threw: ") + e.what()));
-    }
-    local_running.fetch_sub(1, std::memory_order_relaxed);
-  };
-  if (inline_call) {
-    body();
-  } else if (!runtime->post(k.device(), body)) {
-    k.commit(Status::cancelled("node stopping"));
-  }
+  counters.local_acts.fetch_add(1, std::memory_order_relaxed);
+  if (cancelled(k.job_id())) return k.commit(Status::cancelled("job cancelled"));
+  struct Running {
+    std::atomic<int64_t>& n;
+    explicit Running(std::atomic<int64_t>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
+    ~Running() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } running(local_running);
+  k.act();
+}
+
+void Node::Impl::finish_remote(RemoteKernel& k, Status st, int exit_code) {
+  NodeAccess::set_returned(k, std::move(st), exit_code);
+  NodeAccess::place_state(k).store(kReturned, std::memory_order_release);
+  NodeAccess::resume(k);
 }
 
 bool Node::Impl::cancelled(uint64_t job) const {
@@ -434,10 +458,13 @@ void Node::Impl::send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, st
 }
 
 void Node::Impl::redispatch(RemoteKernel* k) {
-  // It already ran (was sent): mark it waiting, so its new place is acted on at once.
+  // It is suspended (sent, or never sent): place it again; its next run() acts on the place.
   NodeAccess::place_state(*k).store(kRunWaiting, std::memory_order_release);
-  Status st = scheduler->submit(k->job_id(), NodeAccess::exclude(*k), [this, k](uint64_t where) { on_assigned(*k, where); });
-  if (!st.ok()) run_local(*k, false, false);
+  if (shutting_down.load(std::memory_order_relaxed)) return finish_remote(*k, Status::cancelled("node stopping"), 1);
+  Status st = scheduler->submit(
+      k->job_id(), NodeAccess::exclude(*k), [this, k](uint64_t where) { on_assigned(*k, where); },
+      NodeAccess::carried_parent(*k) != nullptr);
+  if (!st.ok()) on_assigned(*k, kPlaceNoSlot);
 }
 
 void Node::Impl::recover_link(uint64_t link) {
@@ -467,6 +494,7 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
     log::warn("cluster", "refused a KERNEL frame", {{"peer", std::to_string(peer_position(peer))}, {"error", msg.status().to_string()}});
     return;
   }
+  if (shutting_down.load(std::memory_order_relaxed)) return;  // the sender places it again when our link closes
   counters.kernels_received.fetch_add(1, std::memory_order_relaxed);
   const uint64_t link = peer_position(peer);
   // An honest sender keeps at most weight × slots kernels on a link (its view of the
@@ -525,9 +553,11 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   runtime->submit(std::move(root), [](std::unique_ptr<kernel::Kernel>) {});
 }
 
-void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<kernel::Kernel> child) {
-  if (auto it = inbound_by_link.find(link); it != inbound_by_link.end() && it->second > 0 && --it->second == 0) {
-    inbound_by_link.erase(it);
+void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<kernel::Kernel> child, bool head_checked) {
+  if (!head_checked) {
+    if (auto it = inbound_by_link.find(link); it != inbound_by_link.end() && it->second > 0 && --it->second == 0) {
+      inbound_by_link.erase(it);
+    }
   }
   auto* k = static_cast<RemoteKernel*>(child.get());
   KernelReturnMsg ret;
@@ -538,7 +568,7 @@ void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<
   ret.status_message = k->result().message();
   ret.kernel = to_blob(*k);
   if (shutting_down.load()) return;  // computed while being cancelled: the sender places it again
-  if (Peer* peer = link_peer(link); peer != nullptr) {
+  if (Peer* peer = link_peer(link); peer != nullptr && !head_checked) {
     send_frame(*peer, FrameType::kKernelReturn, encode(ret));
     return;
   }
@@ -547,9 +577,27 @@ void Node::Impl::on_inbound_done(uint64_t link, KernelMsg head, std::unique_ptr<
               {{"link", std::to_string(link)}, {"job", std::to_string(head.job)}, {"type", ret.kernel.type}});
     return;
   }
-  // The principal's node is gone: rebuild the principal from the copy it sent along and
-  // let it continue here, as the job's new main kernel — unless this node already knows the
-  // job (a second copy, or a forged id colliding with a job here).
+  // The link to the principal's node is gone. If that node is alive (the link only moved,
+  // or timed out), it places the child again itself; only if it stays unknown for a grace
+  // period does the copy of the principal continue here.
+  if (!head_checked) {
+    auto timer = std::make_shared<asio::steady_timer>(*ctl, std::chrono::milliseconds(2 * options.dead_after_ms));
+    auto shared_child = std::make_shared<std::unique_ptr<kernel::Kernel>>(std::move(child));
+    auto shared_head = std::make_shared<KernelMsg>(std::move(head));
+    timer->async_wait([this, timer, link, shared_head, shared_child](boost::system::error_code ec) {
+      if (ec || stopping) return;
+      if (table->via(shared_head->origin).has_value() || link_peer(shared_head->origin) != nullptr) {
+        log::info("cluster", "principal's node is alive elsewhere: it places the kernel again",
+                  {{"job", std::to_string(shared_head->job)}, {"origin", std::to_string(shared_head->origin)}});
+        return;
+      }
+      on_inbound_done(link, std::move(*shared_head), std::move(*shared_child), true);
+    });
+    return;
+  }
+  // Rebuild the principal from the copy it sent along and let it continue here, as the
+  // job's new main kernel — unless this node already knows the job (a second copy, or a
+  // forged id colliding with a job here).
   if (jobs.count(head.job) != 0) {
     log::warn("cluster", "carried parent of a job already known here: dropped", {{"job", std::to_string(head.job)}});
     return;
@@ -606,31 +654,34 @@ void Node::Impl::on_kernel_return(Peer& peer, std::string_view payload) {
   RemoteKernel* k = it->second.kernel;
   in_flight.erase(it);
   scheduler->release(link);
+  const auto code = static_cast<StatusCode>(msg->status_code);
+  if (code == StatusCode::kResourceExhausted || code == StatusCode::kUnavailable) {
+    // The peer had no room (or was stopping): not the kernel's failure — place it again.
+    counters.kernels_recovered.fetch_add(1, std::memory_order_relaxed);
+    return redispatch(k);
+  }
   Status result;
   if (msg->kernel.type != k->wire_type()) {
     result = Status::invalid_argument("returned kernel has type " + msg->kernel.type + ", sent " + std::string(k->wire_type()));
   } else {
+    // k is suspended (not running anywhere): reading its returned state here is safe.
     ByteReader in(msg->kernel.body);
     result = k->read(in);
     if (result.ok()) result = in.status();
-    if (result.ok() && msg->status_code != 0) {
-      result = Status(static_cast<StatusCode>(msg->status_code), msg->status_message);
-    }
+    if (result.ok() && msg->status_code != 0) result = Status(code, msg->status_message);
   }
-  if (!result.ok()) {
-    k->commit(std::move(result));
-  } else if (msg->exit_code != 0) {
-    k->commit(static_cast<int>(msg->exit_code));
-  } else {
-    k->commit();
-  }
+  finish_remote(*k, std::move(result), msg->exit_code);
 }
 
 void Node::Impl::cancel_job_local(uint64_t job, bool propagate) {
   {
     std::lock_guard lock(cancel_mu);
     if (!cancelled_jobs.insert(job).second) return;
-    if (cancelled_jobs.size() > 100'000) cancelled_jobs.erase(cancelled_jobs.begin());  // oldest ids first
+    cancelled_order.push_back(job);
+    if (cancelled_order.size() > 100'000) {  // forget the oldest cancellations
+      cancelled_jobs.erase(cancelled_order.front());
+      cancelled_order.pop_front();
+    }
   }
   for (auto& d : scheduler->cancel_job(job)) d(kPlaceCancelled);
   if (propagate) broadcast(FrameType::kCancelJob, encode(CancelJobMsg{job}), 0);

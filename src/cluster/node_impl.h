@@ -51,6 +51,22 @@ struct NodeAccess {
   }
   static uint64_t exclude(const RemoteKernel& k) { return k.exclude_link_; }
   static void set_holds_local_slot(RemoteKernel& k, bool on) { k.holds_local_slot_ = on; }
+  static void set_returned(RemoteKernel& k, Status st, int exit_code) {
+    k.returned_status_ = std::move(st);
+    k.returned_exit_ = exit_code;
+  }
+  static void commit_returned(RemoteKernel& k) {
+    if (!k.returned_status_.ok()) {
+      k.commit(std::move(k.returned_status_));
+    } else if (k.returned_exit_ != 0) {
+      k.commit(k.returned_exit_);
+    } else {
+      k.commit();
+    }
+  }
+  static void suspend(RemoteKernel& k) { k.suspend(); }
+  static void cancel_suspend(RemoteKernel& k) { k.cancel_suspend(); }
+  static void resume(RemoteKernel& k) { k.kernel::Kernel::resume(); }  // not RemoteKernel::resume(child)
   static bool holds_local_slot(const RemoteKernel& k) { return k.holds_local_slot_; }
   static std::shared_ptr<const KernelBlob> carried_parent(const RemoteKernel& k) { return k.carried_parent_; }
   static std::atomic<uint64_t>& place_state(RemoteKernel& k) { return k.place_state_; }
@@ -110,12 +126,14 @@ struct Node::Impl final : Placement {
 
   // ---- kernels (node.cc) [ctl unless noted]
   void on_assigned(RemoteKernel& k, uint64_t where);   // any thread (scheduler callback)
-  void perform(RemoteKernel& k, uint64_t where, bool inline_call);  // any thread
-  void run_local(RemoteKernel& k, bool inline_call, bool holds_slot);  // any thread
+  void perform(RemoteKernel& k, uint64_t where);       // in k's run()
+  void run_local(RemoteKernel& k, bool holds_slot);    // in k's run()
+  void finish_remote(RemoteKernel& k, Status st, int exit_code);  // k suspended: commit in its next run()
   void send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, std::shared_ptr<const KernelBlob> parent);
   void on_kernel(Peer& peer, std::string_view payload);
   void on_kernel_return(Peer& peer, std::string_view payload);
-  void on_inbound_done(uint64_t link, KernelMsg msg_head, std::unique_ptr<kernel::Kernel> child);
+  // head_checked: called again after the grace period for a carried parent.
+  void on_inbound_done(uint64_t link, KernelMsg msg_head, std::unique_ptr<kernel::Kernel> child, bool head_checked = false);
   void recover_link(uint64_t link);
   void cancel_job_local(uint64_t job, bool propagate);
   void redispatch(RemoteKernel* k);
@@ -189,6 +207,7 @@ struct Node::Impl final : Placement {
   std::atomic<uint64_t> job_seq{0};
   mutable std::mutex cancel_mu;
   std::set<uint64_t> cancelled_jobs;  // Guarded by cancel_mu
+  std::deque<uint64_t> cancelled_order;  // Guarded by cancel_mu: oldest first
   std::atomic<int64_t> local_running{0};
   // stop() began: kernels finish as cancelled and jobs stay unfinished in the journal.
   std::atomic<bool> shutting_down{false};

@@ -54,8 +54,12 @@ struct Peer : std::enable_shared_from_this<Peer> {
       queue.push_back(std::move(out));
       last_tx_us = steady_us();
     }
-    if (queued_bytes > kMaxQueuedBytes) {
-      return node.peer_closed(*this, "peer does not read (" + std::to_string(queued_bytes >> 20) + " MiB queued)");
+    if (queued_bytes > kMaxQueuedBytes && refused.empty()) {
+      // Closed from a fresh handler: callers may be iterating over the links right now.
+      refused = "peer does not read (" + std::to_string(queued_bytes >> 20) + " MiB queued)";
+      close_by_us = steady_us();
+      asio::post(socket.get_executor(), [self = shared_from_this()] { self->node.peer_closed(*self, self->refused); });
+      return;
     }
     write_next();
   }

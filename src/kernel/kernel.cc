@@ -57,6 +57,27 @@ void Kernel::commit_with(Status result, int exit_code) {
   sched_->commit_foreign(this);
 }
 
+void Kernel::suspend() {
+  CHIRON_CHECK(internal::tls_current_kernel == this, "suspend() outside the kernel's run()");
+  suspend_state_.store(1, std::memory_order_relaxed);
+}
+
+void Kernel::cancel_suspend() {
+  CHIRON_CHECK(internal::tls_current_kernel == this, "cancel_suspend() outside the kernel's run()");
+  suspend_state_.store(0, std::memory_order_relaxed);
+}
+
+void Kernel::resume() {
+  uint8_t s = 2;
+  if (suspend_state_.compare_exchange_strong(s, 0, std::memory_order_acq_rel)) {
+    sched_->resume(this);  // suspended: due again
+    return;
+  }
+  // Still inside the run() that suspended: that run dispatches it when it ends.
+  CHIRON_CHECK(s == 1 && suspend_state_.compare_exchange_strong(s, 3, std::memory_order_acq_rel),
+               "resume() of a kernel that is not suspended");
+}
+
 void Kernel::after(std::chrono::microseconds delay) {
   delay_us_ = delay.count() < 0 ? 0 : delay.count();
   due_us_ = -1;

@@ -127,6 +127,16 @@ class Kernel {
   // kernel to another node and commits it when it returns) or to resume a recovered kernel.
   // The act()/react() ordering rules apply to whatever it does.
   virtual void run() { act(); }
+  // Suspension (for layers that decide later where act() runs, like the cluster): called in
+  // run(), suspend() makes the runtime treat this run as not having happened — act() is not
+  // over, the mailbox stays closed; resume() (any thread, once per suspend()) makes the
+  // kernel due again and run() is called again on its device. Nothing may be upstreamed or
+  // committed between suspend() and the next run().
+  void suspend();
+  void resume();
+  // Undoes suspend() within the same run() (when the reason to wait went away before anyone
+  // could resume()).
+  void cancel_suspend();
   // Called by the runtime once the kernel is done — committed and every subordinate
   // returned — just before it goes to its principal's react() (or ends its job), on
   // whatever thread finished it. Keep it short. Default: nothing.
@@ -146,6 +156,8 @@ class Kernel {
   uint32_t spawned_ = 0;                      // executor only
   uint32_t returned_ = 0;                     // executor only
   std::atomic<bool> commit_called_{false};
+  // 0 idle, 1 suspending (run() called suspend()), 2 suspended, 3 resume asked while suspending
+  std::atomic<uint8_t> suspend_state_{0};
   bool committed_ = false;  // executor's view of commit
   Device device_ = Device::kCpu;
   uint16_t net_lane_ = 0xffff;  // io_context index, fixed at first scheduling

@@ -140,6 +140,18 @@ void Scheduler::execute_act(Kernel* k) {
     fail(k, "act", "unknown exception");
   }
   tls_current_kernel = prev;
+  if (k->suspend_state_.load(std::memory_order_relaxed) != 0 && !k->committed_) {
+    // run() suspended the kernel: act() is not over and the mailbox stays closed. The last
+    // touch of k on this thread is the CAS; a resume() may run it again right after.
+    trace(TraceKind::kActEnd, k);
+    uint8_t s = 1;
+    if (!k->suspend_state_.compare_exchange_strong(s, 2, std::memory_order_acq_rel)) {
+      k->suspend_state_.store(0, std::memory_order_relaxed);  // s == 3: resumed meanwhile
+      dispatch(k);
+    }
+    return;
+  }
+  k->suspend_state_.store(0, std::memory_order_relaxed);
   if (k->committed_ && k->returned_ == k->spawned_ + k->foreign_spawned_.load(std::memory_order_acquire)) {
     // Finished with nothing outstanding: delivered right now, one trace entry for both.
     trace(k->result_.ok() ? TraceKind::kActEndCommitted : TraceKind::kActEndFailed, k);
@@ -266,6 +278,8 @@ void Scheduler::push_mail(Kernel* box, Kernel* item) {
 }
 
 void Scheduler::commit_foreign(Kernel* k) { push_mail(k, k); }
+
+void Scheduler::resume(Kernel* k) { dispatch(k); }
 
 void Scheduler::cancel(Kernel* k, Status why) {
   k->commit_called_.store(true, std::memory_order_relaxed);

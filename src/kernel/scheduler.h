@@ -46,6 +46,7 @@ class Scheduler {
   // Kernel protocol (scheduler.cc).
   void upstream(Kernel* principal, std::unique_ptr<Kernel> child);
   void commit_foreign(Kernel* k);
+  void resume(Kernel* k);
   // Called by the pipelines on their threads.
   void run_task(Task t);
   // Hands a ready kernel to its device.
@@ -78,8 +79,13 @@ class Scheduler {
   void leave_external();
 
   void trace(TraceKind kind, const Kernel* k, uint64_t child = 0) {
-    if (trace_on_) [[unlikely]]
-      trace_.record(kind, k->id_, k->device_, typeid(*k), child, k->result_.code());
+    if (trace_on_) [[unlikely]] {
+      // The result is read only once it is final (a foreign commit may be writing it while
+      // the executor records act_begin/act_end).
+      const bool final = kind == TraceKind::kCommitted || kind == TraceKind::kFailed ||
+                         kind == TraceKind::kActEndCommitted || kind == TraceKind::kActEndFailed;
+      trace_.record(kind, k->id_, k->device_, typeid(*k), child, final ? k->result_.code() : StatusCode::kOk);
+    }
 
   }
 

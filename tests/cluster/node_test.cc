@@ -69,7 +69,8 @@ class NodeTest : public ::testing::Test {
 
   static json::object cluster(const Node& n) { return json::parse(n.cluster_json()).as_object(); }
   static uint64_t superior(const Node& n) {
-    const json::value& s = cluster(n).at("superior");
+    const json::object c = cluster(n);
+    const json::value& s = c.at("superior");
     return s.is_null() ? 0 : s.to_number<uint64_t>();
   }
   static uint64_t counter(const Node& n, const char* name) { return cluster(n).at("counters").at(name).to_number<uint64_t>(); }

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "empty_kernels.h"
 #include "ar_openmp.h"
 #include "common/sha256.h"
 #include "jobs/ar.h"
@@ -47,25 +48,8 @@ double cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-class Empty : public ck::Kernel {
- public:
-  void act() override { commit(); }
-};
-
-class SpawnAll : public ck::Kernel {
- public:
-  explicit SpawnAll(int64_t n) : n_(n) {}
-  void act() override {
-    for (int64_t i = 0; i < n_; ++i) upstream(std::make_unique<Empty>());
-  }
-  void react(std::unique_ptr<ck::Kernel>) override {
-    if (++got_ == n_) commit();
-  }
-
- private:
-  int64_t n_;
-  int64_t got_ = 0;
-};
+using chiron::bench::Empty;
+using chiron::bench::SpawnAll;
 
 ck::RuntimeOptions runtime_options(unsigned cpu, unsigned disk) {
   ck::RuntimeOptions o;

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "empty_kernels.h"
 #include "kernel/kernel.h"
 
 namespace ck = chiron::kernel;
@@ -50,25 +51,8 @@ ck::Runtime& shared_runtime(bool trace) {
   return *rt;
 }
 
-class Empty : public ck::Kernel {
- public:
-  void act() override { commit(); }
-};
-
-class SpawnAll : public ck::Kernel {
- public:
-  explicit SpawnAll(int64_t n) : n_(n) {}
-  void act() override {
-    for (int64_t i = 0; i < n_; ++i) upstream(std::make_unique<Empty>());
-  }
-  void react(std::unique_ptr<ck::Kernel>) override {
-    if (++got_ == n_) commit();
-  }
-
- private:
-  int64_t n_;
-  int64_t got_ = 0;
-};
+using chiron::bench::Empty;
+using chiron::bench::SpawnAll;
 
 void chiron_spawn(benchmark::State& state) {
   ck::Runtime& rt = shared_runtime(false);

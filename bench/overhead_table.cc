@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "empty_kernels.h"
 #include "kernel/kernel.h"
 #include "overhead_analysis.h"
 
@@ -20,25 +21,8 @@ namespace ck = chiron::kernel;
 
 namespace {
 
-class Empty : public ck::Kernel {
- public:
-  void act() override { commit(); }
-};
-
-class SpawnAll : public ck::Kernel {
- public:
-  explicit SpawnAll(int64_t n) : n_(n) {}
-  void act() override {
-    for (int64_t i = 0; i < n_; ++i) upstream(std::make_unique<Empty>());
-  }
-  void react(std::unique_ptr<ck::Kernel>) override {
-    if (++got_ == n_) commit();
-  }
-
- private:
-  int64_t n_;
-  int64_t got_ = 0;
-};
+using chiron::bench::Empty;
+using chiron::bench::SpawnAll;
 
 double measure_empty_kernel_us(unsigned cpu, unsigned disk) {
   ck::RuntimeOptions o;

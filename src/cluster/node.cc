@@ -487,6 +487,17 @@ void Node::Impl::recover_link(uint64_t link) {
   }
 }
 
+void Node::Impl::refuse_kernel(Peer& peer, const KernelMsg& msg, StatusCode code, const std::string& why) {
+  // Answered, never run: the sender's principal learns why (or places it again).
+  KernelReturnMsg ret;
+  ret.id = msg.id;
+  ret.job = msg.job;
+  ret.status_code = static_cast<uint8_t>(code);
+  ret.status_message = why;
+  ret.kernel = msg.kernel;
+  send_frame(peer, FrameType::kKernelReturn, encode(ret));
+}
+
 void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   auto msg = decode_kernel(payload);
   if (!msg.ok()) {
@@ -505,38 +516,17 @@ void Node::Impl::on_kernel(Peer& peer, std::string_view payload) {
   if (inbound_by_link[link] >= limit) {
     counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
     log::warn("cluster", "refused a kernel: too many in flight from this link", {{"peer", std::to_string(link)}});
-    KernelReturnMsg ret;
-    ret.id = msg->id;
-    ret.job = msg->job;
-    ret.status_code = static_cast<uint8_t>(StatusCode::kResourceExhausted);
-    ret.status_message = "too many kernels in flight on this link";
-    ret.kernel = msg->kernel;
-    send_frame(peer, FrameType::kKernelReturn, encode(ret));
-    return;
+    return refuse_kernel(peer, *msg, StatusCode::kResourceExhausted, "too many kernels in flight on this link");
   }
   auto child = from_blob(msg->kernel);
   if (!child.ok()) {
     // Never executed: answer with the error so the sender's principal learns why.
     counters.frames_refused.fetch_add(1, std::memory_order_relaxed);
     log::warn("cluster", "refused a kernel", {{"peer", std::to_string(link)}, {"error", child.status().to_string()}});
-    KernelReturnMsg ret;
-    ret.id = msg->id;
-    ret.job = msg->job;
-    ret.status_code = static_cast<uint8_t>(StatusCode::kInvalidArgument);
-    ret.status_message = child.status().message();
-    ret.kernel = msg->kernel;
-    send_frame(peer, FrameType::kKernelReturn, encode(ret));
-    return;
+    return refuse_kernel(peer, *msg, StatusCode::kInvalidArgument, child.status().message());
   }
   if (cancelled(msg->job)) {
-    KernelReturnMsg ret;
-    ret.id = msg->id;
-    ret.job = msg->job;
-    ret.status_code = static_cast<uint8_t>(StatusCode::kCancelled);
-    ret.status_message = "job cancelled";
-    ret.kernel = msg->kernel;
-    send_frame(peer, FrameType::kKernelReturn, encode(ret));
-    return;
+    return refuse_kernel(peer, *msg, StatusCode::kCancelled, "job cancelled");
   }
   std::unique_ptr<RemoteKernel> k = std::move(*child);
   NodeAccess::adopt(*k, this, msg->job, link);

@@ -131,6 +131,7 @@ struct Node::Impl final : Placement {
   void finish_remote(RemoteKernel& k, Status st, int exit_code);  // k suspended: commit in its next run()
   void send_kernel(RemoteKernel* k, uint64_t link, KernelBlob blob, std::shared_ptr<const KernelBlob> parent);
   void on_kernel(Peer& peer, std::string_view payload);
+  void refuse_kernel(Peer& peer, const KernelMsg& msg, StatusCode code, const std::string& why);
   void on_kernel_return(Peer& peer, std::string_view payload);
   // head_checked: called again after the grace period for a carried parent.
   void on_inbound_done(uint64_t link, KernelMsg msg_head, std::unique_ptr<kernel::Kernel> child, bool head_checked = false);

@@ -31,3 +31,15 @@ bench/push_vs_rsync.sh --runs 5 --chiron "$build/apps/chiron"
 echo
 echo "== video: chiron vs nginx-rtmp vs node-media-server — viewers per core, max viewers, TTFF, slow readers"
 bench/media_vs_nginx.sh --chiron "$build/apps/chiron" --loadgen "$build/bench/media_loadgen"
+echo
+echo "== cluster: AR ocean waves vs OpenMP (the paper's Fig. 1-2 and Table 1), event plots into docs/plots/"
+nice "$build/bench/ar_bench" --size 20000,32,32 --rounds 3 --dir /tmp/chiron-ar-bench &&
+  cp /tmp/chiron-ar-bench/ar_chiron.svg /tmp/chiron-ar-bench/ar_openmp.svg docs/plots/
+echo
+echo "== cluster: NDBC spectra, ours vs the Hadoop-style MapReduce baseline (1 node), then 1 vs 2 namespace nodes"
+"$build/bench/ndbc_gen" --out /tmp/chiron-ndbc --stations 20 --years 5 --seed 1 >/dev/null
+nice "$build/bench/ndbc_bench" --input /tmp/chiron-ndbc --cores "$(nproc)" --repeat 3
+bench/cluster_ndbc.sh --chiron "$build/apps/chiron" --gen "$build/bench/ndbc_gen" --nodes 2 --runs 3
+echo
+echo "== cluster: discovery time of 32 namespace daemons"
+bench/cluster_discovery.sh --chiron "$build/apps/chiron" 2>/dev/null || echo "(needs root for namespaces)"

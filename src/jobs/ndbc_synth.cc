@@ -112,7 +112,7 @@ std::vector<std::string> synthetic_texts(const SynthOptions& o, int station_inde
         }
         const std::vector<double>* vars[kVariables] = {&e, &a1, &a2, &r1, &r2};
         static constexpr int kDecimals[kVariables] = {2, 1, 1, 1, 1};
-        char stamp[32];
+        char stamp[64];
         std::snprintf(stamp, sizeof stamp, "%04d %02d %02d %02d 50", year, month, day, hour);
         for (int v = 0; v < kVariables; ++v) {
           if (rng.uniform() < o.gap_time) continue;  // the timestamp is absent from this file

@@ -34,11 +34,8 @@ run_ctest() {  # dir, label-regex-args...
 
 sanitized_build() {  # dir, sanitizer, targets...
   local dir=$1 san=$2; shift 2
-  # -g1: sanitizer reports keep file:line stacks, and the build takes far less time than with
-  # full debug info (CI builds these two trees from scratch on 2 cores). -O2 as the main build,
-  # so g++'s optimisation-dependent warnings (-Werror) are the same in every tree.
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHIRON_SANITIZE="$san" \
-        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCHIRON_BENCH=OFF "${werror[@]}" >/dev/null || return 1
+        -DCHIRON_BENCH=OFF "${werror[@]}" >/dev/null || return 1
   cmake --build "$dir" --target "$@"
 }
 

@@ -154,7 +154,7 @@ struct Node::Impl final : Placement {
   void peer_authenticated(const std::shared_ptr<Peer>& p);
   void peer_frame(const std::shared_ptr<Peer>& p, Frame frame);
   void peer_closed(Peer& p, const std::string& why);
-  void link_up(const std::shared_ptr<Peer>& p, bool superior);
+  void link_up(const std::shared_ptr<Peer>& p);
   void link_lost(uint64_t link, bool was_superior);
   void broadcast(FrameType type, const std::string& payload, uint64_t except);
   void refresh_self(bool force);
@@ -200,7 +200,6 @@ struct Node::Impl final : Placement {
   std::map<uint64_t, uint64_t> inbound_by_link;     // kernels received and not yet returned
   std::map<uint64_t, JobInfo> jobs;
   int64_t last_self_refresh_us = 0;
-  uint64_t next_peer_generation = 1;
   bool stopping = false;
 
   // shared across threads

@@ -24,8 +24,8 @@ constexpr uint32_t kMaxRecordThreads = 1 << 16;
 struct Peer : std::enable_shared_from_this<Peer> {
   enum class State { kConnecting, kHandshake, kProbing, kAwaitAttach, kSuperior, kSubordinate, kClosed };
 
-  Peer(Node::Impl& n, tcp::socket s, PeerSession::Role role, uint64_t gen)
-      : node(n), socket(std::move(s)), session(role, n.options.key, n.hello), generation(gen),
+  Peer(Node::Impl& n, tcp::socket s, PeerSession::Role role)
+      : node(n), socket(std::move(s)), session(role, n.options.key, n.hello),
         inbound(role == PeerSession::Role::kResponder) {
     started_us = last_rx_us = last_tx_us = steady_us();
   }
@@ -33,7 +33,6 @@ struct Peer : std::enable_shared_from_this<Peer> {
   Node::Impl& node;
   tcp::socket socket;
   PeerSession session;
-  uint64_t generation;
   bool inbound;
   State state = State::kConnecting;
   uint64_t position = 0;  // outbound: the probed position; inbound: from HELLO
@@ -147,7 +146,7 @@ void Node::Impl::accept_next() {
     if (!ec) {
       boost::system::error_code ec2;
       socket.set_option(tcp::no_delay(true), ec2);
-      auto peer = std::make_shared<Peer>(*this, std::move(socket), PeerSession::Role::kResponder, next_peer_generation++);
+      auto peer = std::make_shared<Peer>(*this, std::move(socket), PeerSession::Role::kResponder);
       auto remote = peer->socket.remote_endpoint(ec2);
       peer->remote_ip = ec2 ? "?" : remote.address().to_string();
       peer->state = Peer::State::kHandshake;
@@ -193,7 +192,7 @@ void Node::Impl::probe(uint64_t target) {
     discoverer->on_probe_result(target, false, steady_us());
     return;
   }
-  auto peer = std::make_shared<Peer>(*this, std::move(socket), PeerSession::Role::kInitiator, next_peer_generation++);
+  auto peer = std::make_shared<Peer>(*this, std::move(socket), PeerSession::Role::kInitiator);
   peer->position = target;
   peer->remote_ip = address.to_string();
   pending.insert(peer);
@@ -258,7 +257,7 @@ void Node::Impl::peer_frame(const std::shared_ptr<Peer>& p, Frame frame) {
       send_frame(*p, FrameType::kAttachOk, "");
       discoverer->on_subordinate(p->position, true);
       log::info("cluster", "subordinate attached", {{"peer", std::to_string(p->position)}});
-      link_up(p, false);
+      link_up(p);
       return;
     }
     case FrameType::kAttachOk: {
@@ -271,7 +270,7 @@ void Node::Impl::peer_frame(const std::shared_ptr<Peer>& p, Frame frame) {
       log::info("cluster", "superior set", {{"superior", std::to_string(p->position)},
                                             {"ideal", std::to_string(discoverer->ideal())}});
       discoverer->on_probe_result(p->position, true, steady_us());
-      link_up(p, true);
+      link_up(p);
       drive_discovery();
       return;
     }
@@ -372,8 +371,7 @@ void Node::Impl::peer_closed(Peer& p, const std::string& why) {
   }
 }
 
-void Node::Impl::link_up(const std::shared_ptr<Peer>& p, bool superior) {
-  (void)superior;
+void Node::Impl::link_up(const std::shared_ptr<Peer>& p) {
   scheduler->set_link(p->position, table->weight(p->position));
   refresh_self(true);  // our superior (or subordinates) changed: tell everyone
   send_frame(*p, FrameType::kRecords, encode_records(table->records_for(p->position)));

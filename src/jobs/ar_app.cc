@@ -26,6 +26,26 @@ Status read_phi(cluster::ByteReader& in, std::vector<double>& phi, Dims order) {
   return in.status(false);
 }
 
+// The ACF parameters and the order grid, as both preprocessing kernels carry them.
+void write_model(cluster::ByteWriter& out, const AcfParams& acf, const Dims& order) {
+  out.f64(acf.alpha);
+  out.f64(acf.beta);
+  out.f64(acf.gamma);
+  out.u32(order.t);
+  out.u32(order.x);
+  out.u32(order.y);
+}
+
+Status read_model(cluster::ByteReader& in, AcfParams& acf, Dims& order, const char* who) {
+  acf = {in.f64(), in.f64(), in.f64()};
+  order = {in.u32(), in.u32(), in.u32()};
+  if (in.ok() && (order.t == 0 || order.x == 0 || order.y == 0 || order.t > kMaxOrderAxis || order.x > kMaxOrderAxis ||
+                  order.y > kMaxOrderAxis || order.volume() < 2 || order.volume() > kMaxOrderVolume)) {
+    return Status::invalid_argument(std::string(who) + ": order out of range");
+  }
+  return {};
+}
+
 // Solves the Yule–Walker system: φ from the ACF on the order grid.
 class ArCoefficients final : public cluster::RemoteKernel {
  public:
@@ -33,22 +53,11 @@ class ArCoefficients final : public cluster::RemoteKernel {
   ArCoefficients(AcfParams acf, Dims order) : acf_(acf), order_(order) {}
   std::string_view wire_type() const override { return "ar.coefficients"; }
   void write(cluster::ByteWriter& out) const override {
-    out.f64(acf_.alpha);
-    out.f64(acf_.beta);
-    out.f64(acf_.gamma);
-    out.u32(order_.t);
-    out.u32(order_.x);
-    out.u32(order_.y);
+    write_model(out, acf_, order_);
     write_phi(out, phi_);
   }
   Status read(cluster::ByteReader& in) override {
-    acf_ = {in.f64(), in.f64(), in.f64()};
-    order_ = {in.u32(), in.u32(), in.u32()};
-    if (in.ok() && (order_.t == 0 || order_.x == 0 || order_.y == 0 || order_.t > kMaxOrderAxis ||
-                    order_.x > kMaxOrderAxis || order_.y > kMaxOrderAxis || order_.volume() < 2 ||
-                    order_.volume() > kMaxOrderVolume)) {
-      return Status::invalid_argument("ar.coefficients: order out of range");
-    }
+    if (Status st = read_model(in, acf_, order_, "ar.coefficients"); !st.ok()) return st;
     return read_phi(in, phi_, order_);
   }
   void act() override {
@@ -72,23 +81,12 @@ class ArVariance final : public cluster::RemoteKernel {
   ArVariance(AcfParams acf, Dims order, std::vector<double> phi) : acf_(acf), order_(order), phi_(std::move(phi)) {}
   std::string_view wire_type() const override { return "ar.variance"; }
   void write(cluster::ByteWriter& out) const override {
-    out.f64(acf_.alpha);
-    out.f64(acf_.beta);
-    out.f64(acf_.gamma);
-    out.u32(order_.t);
-    out.u32(order_.x);
-    out.u32(order_.y);
+    write_model(out, acf_, order_);
     write_phi(out, phi_);
     out.f64(variance_);
   }
   Status read(cluster::ByteReader& in) override {
-    acf_ = {in.f64(), in.f64(), in.f64()};
-    order_ = {in.u32(), in.u32(), in.u32()};
-    if (in.ok() && (order_.t == 0 || order_.x == 0 || order_.y == 0 || order_.t > kMaxOrderAxis ||
-                    order_.x > kMaxOrderAxis || order_.y > kMaxOrderAxis || order_.volume() < 2 ||
-                    order_.volume() > kMaxOrderVolume)) {
-      return Status::invalid_argument("ar.variance: order out of range");
-    }
+    if (Status st = read_model(in, acf_, order_, "ar.variance"); !st.ok()) return st;
     if (Status st = read_phi(in, phi_, order_); !st.ok()) return st;
     variance_ = in.f64();
     return in.status(false);

@@ -1,4 +1,5 @@
 #include "jobs/ndbc.h"
+#include "net/http_gzip.h"
 
 #include <zlib.h>
 
@@ -227,27 +228,8 @@ Result<std::string> gunzip(std::string_view data, std::string_view name, size_t 
 }
 
 std::string gzip(std::string_view data, int level) {
-  z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out;
-  char buf[64 << 10];
-  size_t in_pos = 0;
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    if (zs.avail_in == 0 && in_pos < data.size()) {
-      size_t n = std::min<size_t>(data.size() - in_pos, 1 << 20);
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + in_pos));
-      zs.avail_in = static_cast<uInt>(n);
-      in_pos += n;
-    }
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = deflate(&zs, in_pos == data.size() ? Z_FINISH : Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) break;
-  }
-  deflateEnd(&zs);
-  return out;
+  auto gz = net::gzip_compress(data, level);  // the HTTP layer's compressor (one member)
+  return gz.ok() ? std::move(*gz) : std::string();
 }
 
 Result<SpectralFile> read_spectral_file(const std::filesystem::path& path, const Limits& limits) {

@@ -7,8 +7,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-werror=()
-[[ -n "${CI:-}" ]] && werror=(-DCHIRON_WERROR=ON)
 jobs=$(nproc)
 passed=0 failed=0 rc=0
 
@@ -32,10 +30,14 @@ run_ctest() {  # dir, label-regex-args...
   rm -f "$log"
 }
 
+# Sanitizer trees build at -O1 -g1 (the sanitizers' recommended level; about half the compile
+# time of -O2 -g on this code) and without -Werror: g++ warns differently at -O1 (false
+# format-truncation alarms), and the main tree already enforces warnings on the same sources.
 sanitized_build() {  # dir, sanitizer, targets...
   local dir=$1 san=$2; shift 2
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHIRON_SANITIZE="$san" \
-        -DCHIRON_BENCH=OFF "${werror[@]}" >/dev/null || return 1
+        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+        -DCHIRON_WERROR=OFF -DCHIRON_BENCH=OFF >/dev/null || return 1
   cmake --build "$dir" --target "$@"
 }
 
@@ -53,10 +55,10 @@ else
   echo "test.sh: ASan build failed" >&2; failed=$((failed + 1)); rc=1
 fi
 
-echo "== TSan: the threaded modules (runtime, name server, chat, database, storage, accounts, push, media, cluster)"
+echo "== TSan: the threaded modules (runtime, fluxions, name server, chat, database, storage, accounts, push, media, cluster)"
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-if sanitized_build build-tsan thread kernel_tests nameserver_tests chat_tests service_tests store_tests review_tests push_tests media_tests cluster_tests; then
-  run_ctest build-tsan -L 'kernel|nameserver|chat|service|store|review|push|media|cluster'
+if sanitized_build build-tsan thread kernel_tests flux_tests nameserver_tests chat_tests service_tests store_tests review_tests push_tests media_tests cluster_tests; then
+  run_ctest build-tsan -L '^(kernel|flux|nameserver|chat|service|store|review|push|media|cluster)$'
 else
   echo "test.sh: TSan build failed" >&2; failed=$((failed + 1)); rc=1
 fi

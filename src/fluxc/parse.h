@@ -8,7 +8,9 @@
 // "<filename>:<line>:<col>: <message>" (1-based line and column, column in bytes), e.g.
 // "app.js:3:14: syntax error: unexpected ')'" or "app.js:9:1: syntax error: missing '}'".
 // Inputs over 16 MiB, with NUL bytes, or not valid UTF-8 are refused the same way.
-// A leading "#!" line is accepted (hash_bang_line).
+// A leading "#!" line is accepted (hash_bang_line). JSX and decorators (accepted by the grammar,
+// not ES2020) are refused as syntax errors. Trees nested deeper than kMaxNestingDepth are refused
+// ("nesting too deep"), so every walk over an accepted tree may recurse once per node level.
 //
 // SyntaxTree owns the TSTree and the source; TSNode values borrowed from it stay valid while it
 // lives. Movable, not copyable. Thread-compatible (parse many files on many threads).
@@ -17,12 +19,17 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <tree_sitter/api.h>
 
 #include "common/result.h"
 
 namespace chiron::fluxc {
+
+inline constexpr uint32_t kMaxSourceBytes = 16u << 20;
+inline constexpr uint32_t kMaxNestingDepth = 2000;  // tree levels (a JS expression adds several)
+inline constexpr uint32_t kMaxBracketDepth = 20000;  // raw ( [ { depth, checked before tree-sitter runs
 
 struct SourcePos {
   uint32_t line = 1;    // 1-based
@@ -51,6 +58,7 @@ class SyntaxTree {
   std::string source_;
   std::string filename_;
   TSTree* tree_ = nullptr;
+  std::vector<uint32_t> line_starts_;  // byte offset of each line's first byte
 };
 
 // Helpers over TSNode used throughout the compiler.
@@ -58,5 +66,7 @@ std::string_view node_type(TSNode n);                  // ts_node_type
 TSNode child_by_field(TSNode n, std::string_view field);  // null node if absent
 inline uint32_t node_begin(TSNode n) { return ts_node_start_byte(n); }
 inline uint32_t node_end(TSNode n) { return ts_node_end_byte(n); }
+// "file:line:col: " for a byte offset, the prefix of every located error message.
+std::string location_prefix(const SyntaxTree& tree, uint32_t byte_offset);
 
 }  // namespace chiron::fluxc

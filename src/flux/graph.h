@@ -45,6 +45,12 @@
 
 namespace chiron::flux {
 
+// The limits of the hostile-input paragraph above (both readers enforce them).
+inline constexpr size_t kMaxBodyBytes = size_t{1} << 20;      // per fluxion body
+inline constexpr size_t kMaxDocumentBytes = size_t{64} << 20;  // text or JSON document
+inline constexpr size_t kMaxFluxions = 100'000;
+inline constexpr size_t kMaxNamesPerList = 10'000;             // tags, ctx, dest, vars
+
 enum class StreamType { kStart, kPost };
 std::string_view stream_type_name(StreamType t);  // "start" / "post"
 std::string_view stream_arrow(StreamType t);      // ">>" / "->"

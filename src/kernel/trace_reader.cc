@@ -25,19 +25,20 @@ Result<std::string> string_field(const boost::json::value& v, const char* key) {
   return std::string(s.data(), s.size());
 }
 
-}  // namespace
-
-Result<TraceRecord> parse_trace_line(std::string_view line) {
+Result<boost::json::object> parse_flat_object(std::string_view line) {
   if (line.size() > kMaxTraceLineBytes) return Status::invalid_argument("line too long");
   boost::system::error_code ec;
   boost::json::value doc = boost::json::parse(line, ec);  // RFC 8259, strict (no comments, valid UTF-8)
   if (ec) return line_error(ec.message());
   if (!doc.is_object()) return line_error("expected a JSON object");
-  const boost::json::object& obj = doc.get_object();
+  boost::json::object& obj = doc.get_object();
   for (const auto& kv : obj)
     if (kv.value().is_object() || kv.value().is_array())
       return line_error(std::string(kv.key()) + ": nested values are not supported");
+  return std::move(obj);
+}
 
+Result<TraceRecord> kernel_record(const boost::json::object& obj) {
   TraceRecord rec;
   const auto* ts = obj.if_contains("ts_us");
   if (ts == nullptr) return line_error("missing \"ts_us\"");
@@ -60,6 +61,47 @@ Result<TraceRecord> parse_trace_line(std::string_view line) {
   return rec;
 }
 
+// {"fluxion","thread","t0","t1"} → act_begin/act_end on lane main or worker/<thread>.
+Result<std::vector<TraceRecord>> fluxion_records(const boost::json::object& obj, uint64_t run) {
+  CHIRON_ASSIGN_OR_RETURN(std::string fluxion, string_field(obj.at("fluxion"), "fluxion"));
+  if (fluxion.empty()) return line_error("fluxion: empty id");
+  const auto* thread = obj.if_contains("thread");
+  if (thread == nullptr) return line_error("missing \"thread\"");
+  CHIRON_ASSIGN_OR_RETURN(int64_t tid, integer_field(*thread, "thread"));
+  if (tid < 0) return line_error("thread: negative id");
+  const auto* t0 = obj.if_contains("t0");
+  const auto* t1 = obj.if_contains("t1");
+  if (t0 == nullptr || t1 == nullptr) return line_error("missing \"t0\" or \"t1\"");
+  CHIRON_ASSIGN_OR_RETURN(int64_t begin, integer_field(*t0, "t0"));
+  CHIRON_ASSIGN_OR_RETURN(int64_t end, integer_field(*t1, "t1"));
+  if (end < begin) return line_error("t1 before t0");
+  TraceRecord rec;
+  rec.lane = tid == 0 ? "main" : "worker/" + std::to_string(tid);
+  rec.device = tid == 0 ? "main" : "worker";
+  rec.kernel = run;
+  rec.type = std::move(fluxion);
+  std::vector<TraceRecord> out(2, rec);
+  out[0].ts_us = begin;
+  out[0].event = "act_begin";
+  out[1].ts_us = end;
+  out[1].event = "act_end";
+  return out;
+}
+
+}  // namespace
+
+Result<TraceRecord> parse_trace_line(std::string_view line) {
+  CHIRON_ASSIGN_OR_RETURN(boost::json::object obj, parse_flat_object(line));
+  return kernel_record(obj);
+}
+
+Result<std::vector<TraceRecord>> parse_trace_records(std::string_view line, uint64_t run) {
+  CHIRON_ASSIGN_OR_RETURN(boost::json::object obj, parse_flat_object(line));
+  if (obj.contains("fluxion")) return fluxion_records(obj, run);
+  CHIRON_ASSIGN_OR_RETURN(TraceRecord rec, kernel_record(obj));
+  return std::vector<TraceRecord>{std::move(rec)};
+}
+
 
 TraceFile parse_trace_jsonl(std::string_view text) {
   TraceFile out;
@@ -72,12 +114,12 @@ TraceFile parse_trace_jsonl(std::string_view text) {
     start = end + 1;
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    auto rec = parse_trace_line(line);
-    if (rec.ok()) {
-      out.records.push_back(std::move(rec).value());
+    auto recs = parse_trace_records(line, line_no);
+    if (recs.ok()) {
+      for (TraceRecord& rec : *recs) out.records.push_back(std::move(rec));
     } else {
       ++out.skipped_lines;
-      if (out.first_error.empty()) out.first_error = "line " + std::to_string(line_no) + ": " + rec.status().message();
+      if (out.first_error.empty()) out.first_error = "line " + std::to_string(line_no) + ": " + recs.status().message();
     }
   }
   return out;

@@ -81,6 +81,50 @@ TEST(TraceReaderTest, SkipsAndCountsBadLinesKeepingTheFirstError) {
   EXPECT_EQ(f.first_error.rfind("line 3:", 0), 0u) << f.first_error;
 }
 
+TEST(TraceReaderTest, AFluxionRunBecomesABeginAndAnEndOnItsThreadsLane) {
+  TraceFile f = parse_trace_jsonl(
+      "{\"fluxion\":\"handler\",\"thread\":3,\"t0\":120,\"t1\":380}\n"
+      "{\"fluxion\":\"reply\",\"thread\":0,\"t0\":400,\"t1\":410}\n" + std::string(kGood));
+  ASSERT_EQ(f.records.size(), 5u) << f.first_error;
+  EXPECT_EQ(f.records[0].lane, "worker/3");
+  EXPECT_EQ(f.records[0].device, "worker");
+  EXPECT_EQ(f.records[0].type, "handler");
+  EXPECT_EQ(f.records[0].event, "act_begin");
+  EXPECT_EQ(f.records[0].ts_us, 120);
+  EXPECT_EQ(f.records[1].event, "act_end");
+  EXPECT_EQ(f.records[1].ts_us, 380);
+  EXPECT_EQ(f.records[0].kernel, f.records[1].kernel);
+  EXPECT_EQ(f.records[2].lane, "main");
+  EXPECT_EQ(f.records[2].type, "reply");
+  EXPECT_NE(f.records[2].kernel, f.records[0].kernel);
+  EXPECT_EQ(f.records[4].lane, "cpu/0");  // the kernel form still reads
+}
+
+TEST(TraceReaderTest, RejectsHostileFluxionLinesWithAReason) {
+  const char* bad[] = {
+      R"({"fluxion":"h","thread":1,"t0":5})",                  // no t1
+      R"({"fluxion":"h","t0":1,"t1":2})",                      // no thread
+      R"({"fluxion":"h","thread":-1,"t0":1,"t1":2})",          // negative thread
+      R"({"fluxion":"h","thread":1,"t0":9,"t1":2})",           // t1 before t0
+      R"({"fluxion":"","thread":1,"t0":1,"t1":2})",            // empty id
+      R"({"fluxion":7,"thread":1,"t0":1,"t1":2})",             // not a string
+      R"({"fluxion":"h","thread":1.5,"t0":1,"t1":2})",         // fraction
+      R"({"fluxion":"h","thread":1,"t0":1,"t1":1e3})",         // exponent
+      R"({"fluxion":"h","thread":1,"t0":1,"t1":99999999999999999999})",
+      R"({"fluxion":["h"],"thread":1,"t0":1,"t1":2})",         // nested
+  };
+  for (const char* line : bad) {
+    auto r = parse_trace_records(line, 1);
+    EXPECT_FALSE(r.ok()) << line;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    }
+  }
+  TraceFile f = parse_trace_jsonl(std::string(bad[0]) + "\n" + kGood);
+  EXPECT_EQ(f.records.size(), 1u);
+  EXPECT_EQ(f.skipped_lines, 1u);
+}
+
 TEST(TraceReaderTest, MissingFileIsNotFound) {
   EXPECT_EQ(read_trace_file("/nonexistent/trace.jsonl").status().code(), StatusCode::kNotFound);
 }

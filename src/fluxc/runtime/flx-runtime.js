@@ -1,0 +1,492 @@
+'use strict';
+// flx-runtime.js — runs a program emitted by `chiron fluxc -o DIR` on Node worker_threads
+// (docs/fluxc.md "Running compiled apps"; research §7). Embedded into the chiron binary and
+// copied next to main.js; the same file is the worker script.
+//
+// Placement (placement.json): the group holding `main` runs on the main thread; every other
+// group is pinned to one worker; the "pool" group (replicable fluxions: untagged, read-only
+// ctx) runs on FLX_WORKERS workers (default: cores), each message to the least busy one.
+// Each group has ONE ctx object shared by its fluxions. Worker ctxs are initialised from the
+// values main computed during its synchronous top-level run (snapshot right after it, before
+// any message reaches a worker).
+//
+// Messages: rt.send(dest, args, vars). Same thread → delivered by reference in a microtask
+// (FIFO). Other thread → structured clone; workers talk to each other through the main thread.
+// Values that cannot be cloned (functions, req, res, sockets, streams, class instances) travel
+// as handles {__flx:'h', id, owner, group, kind, proj?} held in the owner thread's table. A
+// handle coming back to its owner resolves to the original object; elsewhere it is a Proxy
+// whose every use throws an Error with code FLX_ISOLATION naming the value, its owner group,
+// the fluxion and the thread. An http request also carries a cloneable projection (method,
+// url, path, headers, query, params, body …) that the Proxy serves read-only. Buffers are
+// re-wrapped from Uint8Array.
+//
+// Handle lifetime: a handle lives as long as the request that created it. When a message is
+// encoded, its anchor is the http.ServerResponse (or socket/stream) among its values (a req
+// anchors on req.res or its socket); every handle created for that message is freed when the
+// anchor emits 'close' (a response emits it once finished or aborted). A stream or socket
+// is its own anchor. Handles captured in the ctx snapshot are permanent. Any other handle
+// (no anchor) is kept in a bounded FIFO (FLX_MAX_HANDLES, default 10000), oldest freed first.
+// Using a freed handle at its owner throws FLX_EXPIRED. Reference counting per message was
+// rejected: a post continuation keeps its handles after its fluxion's run has returned, so
+// no receiver can know when the message chain ends; the response can.
+//
+// Trace: FLX_TRACE=<file> → one JSON line per run {"fluxion","thread","t0","t1"} (µs since
+// the main thread's performance.timeOrigin), written by the main thread at least every second
+// and on exit/SIGINT/SIGTERM. Errors thrown by a fluxion are reported on the main thread's
+// stderr with the fluxion id, thread and original stack.
+
+const wt = require('worker_threads');
+const path = require('path');
+const fs = require('fs');
+const os = require('os');
+const http = require('http');
+const net = require('net');
+const { performance } = require('perf_hooks');
+
+const T = {
+  dir: '', placement: null, group: '', kind: 'main', origin: 0, traceOn: false,
+  ctx: {}, modules: new Map(), current: null, ready: false, inbox: [],
+  handles: new Map(), byObj: new WeakMap(), nextHandle: 1, fifo: [],
+  maxHandles: Number(process.env.FLX_MAX_HANDLES) || 10000,
+  // main thread only
+  workers: new Map(), pool: [], traceBuf: [], traceFile: '', errors: 0, rr: 0,
+};
+const proxyInfo = new WeakMap();
+const threadId = wt.threadId;
+
+function nowUs() {
+  return Math.round((performance.timeOrigin + performance.now() - T.origin) * 1000);
+}
+
+function place(id) {
+  const f = T.placement.fluxions[id];
+  if (!f) throw new Error(`flx: unknown fluxion '${id}' (not in placement.json)`);
+  return f;
+}
+
+// ---------------------------------------------------------------- errors
+
+function describe(info) {
+  return `${info.label} (a ${info.desc.kind} owned by group '${info.desc.group}' on thread ${info.desc.owner})`;
+}
+
+function isolationError(info, what) {
+  const e = new Error(
+    `FLX_ISOLATION: fluxion '${T.current || '(none)'}' on thread ${threadId} (group '${T.group}') ` +
+    `${what} ${describe(info)}; only fluxions of group '${info.desc.group}' may use it — ` +
+    `tag this fluxion into that group or send the value there`);
+  e.code = 'FLX_ISOLATION';
+  return e;
+}
+
+function report(err, fluxion) {
+  const rec = {
+    t: 'error', fluxion: fluxion || '(outside a fluxion)', thread: threadId, group: T.group,
+    code: (err && err.code) || '', stack: (err && err.stack) || String(err),
+  };
+  if (wt.isMainThread) printError(rec);
+  else wt.parentPort.postMessage(rec);
+}
+
+function printError(rec) {
+  T.errors++;
+  process.stderr.write(`flx: error in fluxion '${rec.fluxion}' (thread ${rec.thread}, group '${rec.group}')` +
+    `${rec.code ? ' [' + rec.code + ']' : ''}: ${rec.stack}\n`);
+}
+
+// ---------------------------------------------------------------- handles
+
+function isPlainProto(p) { return p === Object.prototype || p === null; }
+
+function projection(req) {
+  const p = {};
+  for (const k of ['method', 'url', 'originalUrl', 'path', 'baseUrl', 'headers', 'query', 'params',
+    'body', 'httpVersion', 'hostname', 'ip', 'protocol', 'secure']) {
+    try {
+      const v = req[k];
+      if (v !== undefined && typeof v !== 'function') p[k] = v;
+    } catch (_) { /* an express getter may throw without its app settings */ }
+  }
+  return p;
+}
+
+function anchorOf(values) {
+  for (const v of values) {
+    if (v instanceof http.ServerResponse) return v;
+    if (v instanceof http.IncomingMessage && v.res instanceof http.ServerResponse) return v.res;
+  }
+  for (const v of values) if (v instanceof net.Socket) return v;
+  return null;
+}
+
+function isStream(v) {
+  return typeof v.once === 'function' && (typeof v.pipe === 'function' || v instanceof net.Socket);
+}
+
+function freeHandle(id) {
+  const e = T.handles.get(id);
+  if (!e) return;
+  T.handles.delete(id);
+  if (typeof e.obj !== 'symbol') T.byObj.delete(e.obj);
+}
+
+function makeHandle(obj, st) {
+  let id = T.byObj.get(obj);
+  let entry = id && T.handles.get(id);
+  if (!entry) {
+    id = T.nextHandle++;
+    entry = { obj, kind: kindOf(obj) };
+    T.handles.set(id, entry);
+    if (typeof obj !== 'symbol') T.byObj.set(obj, id);
+    const anchor = st.permanent ? null : (st.anchor || (isStream(obj) ? obj : null));
+    if (st.permanent) {
+      entry.permanent = true;
+    } else if (anchor) {
+      let ids = anchor.__flxHandles;
+      if (!ids) {
+        ids = [];
+        Object.defineProperty(anchor, '__flxHandles', { value: ids, enumerable: false, configurable: true });
+        anchor.once('close', () => { for (const h of ids) freeHandle(h); ids.length = 0; });
+      }
+      ids.push(id);
+    } else {
+      T.fifo.push(id);
+      while (T.fifo.length > T.maxHandles) {
+        const old = T.fifo.shift();
+        if (T.handles.get(old) && !T.handles.get(old).permanent) freeHandle(old);
+      }
+    }
+  }
+  const d = { __flx: 'h', id, owner: threadId, group: T.group, kind: entry.kind };
+  if (obj instanceof http.IncomingMessage) d.proj = encode(projection(obj), st);
+  return d;
+}
+
+function kindOf(v) {
+  if (typeof v === 'function') return 'function';
+  if (typeof v === 'symbol') return 'symbol';
+  if (v instanceof http.IncomingMessage) return 'http request';
+  if (v instanceof http.ServerResponse) return 'http response';
+  const c = v && v.constructor && v.constructor.name;
+  return c ? `${c} object` : 'object';
+}
+
+// ---------------------------------------------------------------- encode / decode
+
+const kCloneable = [Date, RegExp, Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+
+function encode(v, st) {
+  if (v === null || v === undefined) return v;
+  const t = typeof v;
+  if (t === 'symbol') return makeHandle(v, st);
+  if (t !== 'object' && t !== 'function') return v;
+  const pi = proxyInfo.get(v);
+  if (pi) return pi.desc;
+  if (st.seen.has(v)) return st.seen.get(v);
+  if (t === 'function') return makeHandle(v, st);
+  if (Buffer.isBuffer(v)) return { __flx: 'buf', data: Uint8Array.prototype.slice.call(v) };
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    st.seen.set(v, out);
+    for (let i = 0; i < v.length; i++) out[i] = encode(v[i], st);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (isPlainProto(proto)) {
+    const out = {};
+    st.seen.set(v, out);
+    for (const k of Object.keys(v)) out[k] = encode(v[k], st);
+    if (out.__flx !== undefined) return { __flx: 'obj', v: out };  // escape a user key
+    return out;
+  }
+  if (kCloneable.some((C) => proto === C.prototype)) return v;
+  if (proto === Map.prototype) {
+    const out = new Map();
+    st.seen.set(v, out);
+    for (const [k, x] of v) out.set(encode(k, st), encode(x, st));
+    return out;
+  }
+  if (proto === Set.prototype) {
+    const out = new Set();
+    st.seen.set(v, out);
+    for (const x of v) out.add(encode(x, st));
+    return out;
+  }
+  return makeHandle(v, st);
+}
+
+function encodeMessage(args, vars, permanent) {
+  const values = [...args, ...Object.values(vars || {})];
+  const st = { seen: new Map(), anchor: anchorOf(values), permanent };
+  return { args: args.map((a) => encode(a, st)), vars: encode(vars || {}, st) };
+}
+
+function proxyFor(d, label) {
+  const info = { desc: d, label };
+  const target = d.kind === 'function' ? function () {} : (d.proj ? decode(d.proj, label) : {});
+  const deny = (what) => { throw isolationError(info, what); };
+  const p = new Proxy(target, {
+    get(tg, k) {
+      if (k === 'then' || typeof k === 'symbol') return undefined;
+      if (d.proj && Object.prototype.hasOwnProperty.call(tg, k)) return tg[k];
+      return deny(`read property '${String(k)}' of`);
+    },
+    set(tg, k) { return deny(`wrote property '${String(k)}' of`); },
+    has(tg, k) { return d.proj && Object.prototype.hasOwnProperty.call(tg, k) ? true : deny(`tested property '${String(k)}' of`); },
+    deleteProperty(tg, k) { return deny(`deleted property '${String(k)}' of`); },
+    defineProperty(tg, k) { return deny(`defined property '${String(k)}' of`); },
+    apply() { return deny('called'); },
+    construct() { return deny('constructed'); },
+    setPrototypeOf() { return deny('changed the prototype of'); },
+  });
+  proxyInfo.set(p, info);
+  return p;
+}
+
+function expiredError(d, label) {
+  const e = new Error(`FLX_EXPIRED: ${label} (a ${d.kind} of group '${d.group}') came back to thread ` +
+    `${threadId} after its request ended; handle ${d.id} was freed`);
+  e.code = 'FLX_EXPIRED';
+  return e;
+}
+
+function resolveHandle(d, label) {
+  if (d.owner === threadId) {
+    const e = T.handles.get(d.id);
+    if (e) return e.obj;
+    const err = expiredError(d, label);
+    const target = d.kind === 'function' ? function () {} : {};
+    return new Proxy(target, { get(_, k) { if (k === 'then' || typeof k === 'symbol') return undefined; throw err; },
+      set() { throw err; }, apply() { throw err; } });
+  }
+  return proxyFor(d, label);
+}
+
+// In place: the value is a fresh structured clone owned by this thread.
+function decode(v, label, seen = new Set()) {
+  if (v === null || typeof v !== 'object') return v;
+  if (seen.has(v)) return v;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v;
+  if (Array.isArray(v)) {
+    seen.add(v);
+    for (let i = 0; i < v.length; i++) v[i] = decode(v[i], `${label}[${i}]`, seen);
+    return v;
+  }
+  if (v instanceof Map) {
+    seen.add(v);
+    const entries = [...v];
+    v.clear();
+    for (const [k, x] of entries) v.set(decode(k, label, seen), decode(x, `${label}.get(…)`, seen));
+    return v;
+  }
+  if (v instanceof Set) {
+    seen.add(v);
+    const items = [...v];
+    v.clear();
+    for (const x of items) v.add(decode(x, label, seen));
+    return v;
+  }
+  if (!isPlainProto(Object.getPrototypeOf(v))) return v;
+  if (v.__flx === 'buf') return Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength);
+  if (v.__flx === 'h') return resolveHandle(v, label);
+  if (v.__flx === 'obj') v = v.v;
+  seen.add(v);
+  for (const k of Object.keys(v)) v[k] = decode(v[k], `${label}.${k}`, seen);
+  return v;
+}
+
+// ---------------------------------------------------------------- running fluxions
+
+function loadModule(id) {
+  if (!T.modules.has(id)) T.modules.set(id, require(path.join(T.dir, 'fluxions', `${id}.js`)));
+  return T.modules.get(id);
+}
+
+function runFluxion(dest, args, vars) {
+  const mod = loadModule(dest);
+  const t0 = nowUs();
+  T.current = dest;
+  try {
+    const r = mod.run({ args, vars }, T.ctx, rt);
+    if (r && typeof r.then === 'function') r.then(null, (e) => report(e, dest));
+  } catch (e) {
+    report(e, dest);
+  } finally {
+    T.current = null;
+    if (T.traceOn) traceRecord({ fluxion: dest, thread: threadId, t0, t1: nowUs() });
+  }
+}
+
+function deliverRemote(m) {
+  const mod = loadModule(m.dest);
+  const params = mod.params || [];
+  const args = m.args.map((a, i) => decode(a, `'${params[i] || `argument ${i}`}'`));
+  const vars = {};
+  for (const k of Object.keys(m.vars)) vars[k] = decode(m.vars[k], `'${k}'`);
+  runFluxion(m.dest, args, vars);
+}
+
+function isLocal(dest) {
+  const p = place(dest);
+  return p.group === T.group;
+}
+
+const rt = {
+  send(dest, args, vars) {
+    args = Array.from(args || []);
+    vars = vars || {};
+    if (isLocal(dest)) {
+      queueMicrotask(() => runFluxion(dest, args, vars));
+      return;
+    }
+    const enc = encodeMessage(args, vars, false);
+    const m = { t: 'msg', dest, args: enc.args, vars: enc.vars, from: T.current || '' };
+    if (wt.isMainThread) routeFromMain(m);
+    else wt.parentPort.postMessage(m);
+  },
+  get ctx() { return T.ctx; },
+  get thread() { return threadId; },
+};
+
+// ---------------------------------------------------------------- main thread
+
+function traceRecord(rec) {
+  if (wt.isMainThread) T.traceBuf.push(JSON.stringify(rec));
+  else T.traceBuf.push(rec);
+}
+
+function flushTrace() {
+  if (!T.traceFile || T.traceBuf.length === 0) return;
+  const text = T.traceBuf.join('\n') + '\n';
+  T.traceBuf = [];
+  try { fs.appendFileSync(T.traceFile, text); } catch (e) { process.stderr.write(`flx: trace: ${e.message}\n`); }
+}
+
+function groupOf(name) { return T.placement.groups.find((g) => g.name === name); }
+
+function routeFromMain(m) {
+  const p = place(m.dest);
+  if (p.group === T.group) { deliverRemote(m); return; }
+  let w;
+  if (p.thread === 'pool') {
+    let best = 0;
+    for (let i = 1; i < T.pool.length; i++) {
+      const a = T.pool[(T.rr + i) % T.pool.length], b = T.pool[(T.rr + best) % T.pool.length];
+      if (a.inflight < b.inflight) best = i;
+    }
+    w = T.pool[(T.rr + best) % T.pool.length];
+    T.rr = (T.rr + 1) % T.pool.length;
+  } else {
+    w = T.workers.get(p.group);
+  }
+  if (!w) throw new Error(`flx: no thread for group '${p.group}' of fluxion '${m.dest}'`);
+  w.inflight++;
+  if (w.inflight === 1) w.worker.ref();
+  if (w.ready) w.worker.postMessage(m);
+  else w.queue.push(m);
+}
+
+function onWorkerMessage(w, m) {
+  if (m.t === 'msg') routeFromMain(m);
+  else if (m.t === 'done') {
+    w.inflight--;
+    if (w.inflight === 0) w.worker.unref();
+    if (m.trace) for (const r of m.trace) T.traceBuf.push(JSON.stringify(r));
+  } else if (m.t === 'error') printError(m);
+  else if (m.t === 'trace') for (const r of m.recs) T.traceBuf.push(JSON.stringify(r));
+}
+
+function spawn(group, kind) {
+  const worker = new wt.Worker(__filename, {
+    workerData: { flx: true, dir: T.dir, group: group.name, kind, origin: T.origin, trace: T.traceOn },
+  });
+  const w = { worker, group: group.name, inflight: 0, ready: false, queue: [] };
+  worker.on('message', (m) => onWorkerMessage(w, m));
+  worker.on('error', (e) => printError({ fluxion: '(worker)', thread: worker.threadId, group: group.name,
+    code: e.code || '', stack: e.stack || String(e) }));
+  worker.unref();
+  return w;
+}
+
+function snapshot(group) {
+  const vals = {};
+  for (const k of group.ctx || []) if (Object.prototype.hasOwnProperty.call(T.ctx, k)) vals[k] = T.ctx[k];
+  return encodeMessage([], vals, true).vars;
+}
+
+function shutdown(code) {
+  flushTrace();
+  const all = [...T.workers.values(), ...T.pool];
+  Promise.all(all.map((w) => w.worker.terminate().catch(() => {}))).finally(() => process.exit(code));
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+function boot(dir) {
+  T.dir = dir;
+  T.placement = JSON.parse(fs.readFileSync(path.join(dir, 'placement.json'), 'utf8'));
+  T.origin = performance.timeOrigin;
+  T.kind = 'main';
+  const mainGroup = T.placement.groups.find((g) => g.thread === 'main');
+  T.group = mainGroup.name;
+  T.traceFile = process.env.FLX_TRACE || '';
+  T.traceOn = !!T.traceFile;
+  if (T.traceOn) {
+    fs.writeFileSync(T.traceFile, '');
+    setInterval(flushTrace, 1000).unref();
+  }
+  process.on('exit', flushTrace);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => shutdown(sig === 'SIGINT' ? 130 : 143));
+
+  const poolSize = Math.max(1, Number(process.env.FLX_WORKERS) || os.cpus().length);
+  for (const g of T.placement.groups) {
+    if (g.thread === 'main') continue;
+    if (g.thread === 'pool') for (let i = 0; i < poolSize; i++) T.pool.push(spawn(g, 'pool'));
+    else T.workers.set(g.name, spawn(g, 'worker'));
+  }
+  for (const id of mainGroup.fluxions) loadModule(id);
+  runFluxion('main', [], {});
+  // Snapshot: main's synchronous run is over; workers start from the values it computed.
+  for (const w of [...T.workers.values(), ...T.pool]) {
+    w.worker.postMessage({ t: 'init', ctx: snapshot(groupOf(w.group)) });
+    w.ready = true;
+    for (const m of w.queue) w.worker.postMessage(m);
+    w.queue = [];
+  }
+  return rt;
+}
+
+// ---------------------------------------------------------------- worker thread
+
+function workerMain(data) {
+  T.dir = data.dir;
+  T.group = data.group;
+  T.kind = data.kind;
+  T.origin = data.origin;
+  T.traceOn = data.trace;
+  T.placement = JSON.parse(fs.readFileSync(path.join(T.dir, 'placement.json'), 'utf8'));
+  const group = groupOf(T.group);
+  for (const id of group.fluxions) loadModule(id);
+  process.on('uncaughtException', (e) => report(e, T.current));
+  process.on('unhandledRejection', (e) => report(e, T.current));
+  wt.parentPort.on('message', (m) => {
+    if (m.t === 'init') {
+      T.ctx = decode(m.ctx, 'ctx');
+      T.ready = true;
+      return;
+    }
+    if (m.t !== 'msg') return;
+    deliverRemote(m);
+    const done = { t: 'done', dest: m.dest };
+    if (T.traceBuf.length) { done.trace = T.traceBuf; T.traceBuf = []; }
+    wt.parentPort.postMessage(done);
+  });
+  // Runs that happen outside a delivered message (same-thread sends) are flushed here.
+  setInterval(() => {
+    if (T.traceBuf.length) { wt.parentPort.postMessage({ t: 'trace', recs: T.traceBuf }); T.traceBuf = []; }
+  }, 200).unref();
+}
+
+if (!wt.isMainThread && wt.workerData && wt.workerData.flx) workerMain(wt.workerData);
+
+module.exports = { boot, rt };

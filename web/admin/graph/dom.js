@@ -1,0 +1,65 @@
+// DOM helpers of the graph page. Text from the server only ever reaches the page through
+// textContent or setAttribute (el(), svg()); nothing here parses HTML.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function build(e, attrs, children) {
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
+    else if (k === 'text') e.textContent = String(v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+// el('td.num', {title: 'x'}, 'text', child…): tag with optional .classes, attributes (on* keys
+// become listeners), children as nodes or text.
+export function el(spec, attrs = {}, ...children) {
+  const [tag, ...classes] = spec.split('.');
+  const e = document.createElement(tag || 'div');
+  if (classes.length) e.className = classes.join(' ');
+  return build(e, attrs, children);
+}
+
+export function svg(spec, attrs = {}, ...children) {
+  const [tag, ...classes] = spec.split('.');
+  const e = document.createElementNS(SVG_NS, tag);
+  if (classes.length) e.setAttribute('class', classes.join(' '));
+  return build(e, attrs, children);
+}
+
+export const $ = (id) => document.getElementById(id);
+
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+export const formatInt = (v) => (isNum(v) ? intFmt.format(v) : '—');
+
+// Messages per second: 0 → "0", 0.25 → "0.25", 2.5 → "2.5", 1234.5 → "1,235".
+export function formatRate(v) {
+  if (!isNum(v) || v < 0) return '—';
+  if (v === 0) return '0';
+  if (v < 1) return v.toFixed(2);
+  if (v < 100) return (Math.round(v * 10) / 10).toString();
+  return intFmt.format(v);
+}
+
+// Microseconds busy → "0 ms", "12 ms", "3.4 s", "2m 5s".
+export function formatBusy(us) {
+  if (!isNum(us) || us < 0) return '—';
+  const s = us / 1e6;
+  if (s < 1) return `${Math.round(us / 1000)} ms`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  return `${Math.floor(s / 60)}m ${Math.round(s % 60)}s`;
+}
+
+// A stable hue per tag name, so a group keeps its colour across polls and pages.
+export function tagHue(tag) {
+  let h = 2166136261;
+  for (let i = 0; i < tag.length; i++) h = Math.imul(h ^ tag.charCodeAt(i), 16777619);
+  return (h >>> 0) % 360;
+}

@@ -222,6 +222,22 @@ test('an HTTP 500 shows the error, and the page recovers', async () => {
   assert.deepEqual(errors, []);
 });
 
+// ---- the layout, without a browser (graph_layout.js is pure) ----------------------------------------
+
+test('layout: longest-path layers from the sources, cycles broken by back edges', async () => {
+  const { layoutLayers } = await import(path.join(SOURCE_DIR, 'web', 'admin', 'graph', 'graph_layout.js'));
+  const f = (id, ...dests) => ({ id, streams: dests.map((d) => ({ dest: Array.isArray(d) ? d : [d] })) });
+  // a → b → c → d and a → d: d sits after c (longest path), not next to b; d → b closes a cycle.
+  const lay = layoutLayers([f('a', 'b', 'd'), f('b', 'c'), f('c', 'd'), f('d', 'b', 'ghost'), f('e', 'e'), f('x', ['y', 'b']), f('y')]);
+  assert.deepEqual(Object.fromEntries(lay.layerOf), { a: 0, b: 1, c: 2, d: 3, e: 0, x: 0, y: 1 });
+  assert.deepEqual([...lay.back].map((k) => k.replace('\u0000', '>')).sort(), ['d>b', 'e>e']);
+  assert.deepEqual(lay.layers, [['a', 'e', 'x'], ['b', 'y'], ['c'], ['d']]);
+  // A cycle without any source still gets laid out, starting from the first fluxion.
+  const ring = layoutLayers([f('p', 'q'), f('q', 'r'), f('r', 'p')]);
+  assert.deepEqual(Object.fromEntries(ring.layerOf), { p: 0, q: 1, r: 2 });
+  assert.deepEqual(layoutLayers([]).layers, []);
+});
+
 // ---- against the real server ------------------------------------------------------------------------
 
 async function realGraphServed() {

@@ -1,0 +1,169 @@
+// Variable placement (research §6.7; paper §3.2 scope / stream / share) as a pure function of
+// the fluxion tree and of one variable's uses. First match wins:
+//   local     users ⊆ {owner}
+//   pinned    a non-copyable persistent function used outside main → share with its owner
+//   R-scope   persistent, |users| = 1 or no writer
+//   R-stream  persistent, one writer X, every other user strictly downstream of X
+//   R-share   any other persistent case
+//   stream    per-request: carried from the owner to each user; a writer other than the owner
+//             tags the owner and itself grp_<name>
+#include <algorithm>
+#include <set>
+
+#include "fluxc/compile_internal.h"
+
+namespace chiron::fluxc::detail {
+namespace {
+
+void sort_unique(std::vector<int>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+// Adds the edges from `from` down to `to` (a strict descendant): the incoming edge of every
+// node on the path below `from`, and the outgoing side of every node above `to`.
+void add_path(const std::vector<int>& parent, int from, int to, Placement& p) {
+  for (int n = to; n != from && n > 0; n = parent[static_cast<size_t>(n)]) {
+    p.edges.push_back(n);
+    p.path.push_back(parent[static_cast<size_t>(n)]);
+  }
+}
+
+}  // namespace
+
+bool is_descendant(const std::vector<int>& parent, int node, int ancestor) {
+  if (node < 0 || static_cast<size_t>(node) >= parent.size()) return false;
+  for (int n = parent[static_cast<size_t>(node)]; n >= 0; n = parent[static_cast<size_t>(n)]) {
+    if (n == ancestor) return true;
+  }
+  return false;
+}
+
+Placement place(const std::vector<int>& parent, const PlaceVar& v) {
+  Placement p;
+  for (const PlaceUse& u : v.uses) {
+    p.users.push_back(u.fluxion);
+    if (u.writes) p.writers.push_back(u.fluxion);
+  }
+  sort_unique(p.users);
+  sort_unique(p.writers);
+  const int owner = v.owner < 0 ? 0 : v.owner;
+  const bool only_owner = std::all_of(p.users.begin(), p.users.end(), [&](int u) { return u == owner; });
+  if (only_owner) {
+    p.cls = VarClass::kLocal;
+    return p;
+  }
+  const std::string tag = "grp_" + v.name;
+  auto share = [&](std::vector<int> tagged) {
+    p.cls = VarClass::kShare;
+    p.tag = tag;
+    p.ctx = p.users;
+    sort_unique(tagged);
+    p.tagged = std::move(tagged);
+  };
+  if (v.persistent) {
+    if (v.pinned_function && std::any_of(p.users.begin(), p.users.end(), [](int u) { return u != 0; })) {
+      std::vector<int> tagged = p.users;
+      tagged.push_back(owner);
+      share(std::move(tagged));
+      return p;
+    }
+    if (p.users.size() == 1 || p.writers.empty()) {
+      p.cls = VarClass::kScope;
+      p.ctx = p.users;
+      return p;
+    }
+    if (p.writers.size() == 1) {
+      const int x = p.writers[0];
+      bool downstream = true;
+      for (int u : p.users) {
+        if (u != x && !is_descendant(parent, u, x)) downstream = false;
+      }
+      if (downstream) {
+        p.cls = VarClass::kStream;
+        p.ctx = {x};
+        for (int u : p.users) {
+          if (u != x) add_path(parent, x, u, p);
+        }
+        sort_unique(p.edges);
+        sort_unique(p.path);
+        return p;
+      }
+    }
+    share(p.users);
+    return p;
+  }
+  // Per-request: the owner's value travels to each user; mutation elsewhere pins the owner.
+  for (int u : p.users) {
+    if (u != owner && !is_descendant(parent, u, owner)) {
+      // Not reachable by messages (cannot happen for lexical scopes): keep them together.
+      std::vector<int> tagged = p.users;
+      tagged.push_back(owner);
+      share(std::move(tagged));
+      return p;
+    }
+  }
+  p.cls = VarClass::kStream;
+  for (int u : p.users) {
+    if (u != owner) add_path(parent, owner, u, p);
+  }
+  sort_unique(p.edges);
+  sort_unique(p.path);
+  std::vector<int> tagged;
+  for (int w : p.writers) {
+    if (w != owner) tagged.push_back(w);
+  }
+  if (!tagged.empty()) {
+    tagged.push_back(owner);
+    sort_unique(tagged);
+    p.tag = tag;
+    p.tagged = std::move(tagged);
+  }
+  return p;
+}
+
+std::vector<PlacedFluxion> assemble(const std::vector<int>& parent, const std::vector<PlaceVar>& vars,
+                                    const std::vector<Placement>& placements) {
+  const size_t n = parent.size();
+  std::vector<std::set<std::string>> tags(n);
+  // (first reference, name) keeps the order of first use and breaks ties deterministically.
+  std::vector<std::vector<std::pair<uint32_t, std::string>>> ctx(n), in(n);
+  for (size_t i = 0; i < vars.size() && i < placements.size(); ++i) {
+    const PlaceVar& v = vars[i];
+    const Placement& p = placements[i];
+    for (int f : p.tagged) tags[static_cast<size_t>(f)].insert(p.tag);
+    for (int f : p.ctx) {
+      uint32_t first = UINT32_MAX;
+      for (const PlaceUse& u : v.uses) {
+        if (u.fluxion == f) first = std::min(first, u.first_ref);
+      }
+      ctx[static_cast<size_t>(f)].emplace_back(first, v.name);
+    }
+    for (int c : p.edges) {
+      uint32_t first = UINT32_MAX;
+      for (const PlaceUse& u : v.uses) {
+        if (u.fluxion == c || is_descendant(parent, u.fluxion, c)) first = std::min(first, u.first_ref);
+      }
+      in[static_cast<size_t>(c)].emplace_back(first, v.name);
+    }
+  }
+  std::vector<PlacedFluxion> out(n);
+  for (size_t f = 0; f < n; ++f) {
+    out[f].tags.assign(tags[f].begin(), tags[f].end());
+    std::sort(ctx[f].begin(), ctx[f].end());
+    std::sort(in[f].begin(), in[f].end());
+    for (auto& [at, name] : ctx[f]) {
+      if (out[f].ctx.empty() || std::find(out[f].ctx.begin(), out[f].ctx.end(), name) == out[f].ctx.end()) {
+        out[f].ctx.push_back(name);
+      }
+    }
+    for (auto& [at, name] : in[f]) {
+      if (std::find(out[f].in_vars.begin(), out[f].in_vars.end(), name) == out[f].in_vars.end()) {
+        out[f].in_vars.push_back(name);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace chiron::fluxc::detail

@@ -1,0 +1,556 @@
+// The fluxion compiler: callee table and --callees, the placement rules as pure functions, and
+// small JavaScript inputs for each rule and each recognised callee form.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <sstream>
+
+#include "fluxc/compile.h"
+#include "fluxc/compile_internal.h"
+
+namespace chiron::fluxc {
+namespace {
+
+using flux::StreamType;
+
+// ---------- callee table ----------
+
+bool has_callee(const CalleeTable& t, const std::string& spec, StreamType type) {
+  return std::any_of(t.callees.begin(), t.callees.end(),
+                     [&](const Callee& c) { return detail::callee_spec(c) == spec && c.type == type; });
+}
+
+TEST(CalleeTableTest, DefaultsFollowTheSpec) {
+  CalleeTable t = default_callees();
+  for (const char* m : {"get", "post", "put", "delete", "del", "patch", "all", "use"}) {
+    EXPECT_TRUE(has_callee(t, std::string("express().") + m, StreamType::kStart)) << m;
+  }
+  EXPECT_TRUE(has_callee(t, "http.createServer", StreamType::kStart));
+  EXPECT_TRUE(has_callee(t, "net.createServer", StreamType::kStart));
+  EXPECT_TRUE(has_callee(t, "http.createServer().on:request", StreamType::kStart));
+  EXPECT_TRUE(has_callee(t, "setInterval", StreamType::kStart));
+  for (const char* m : {"readFile", "writeFile", "appendFile", "read", "write", "open", "close", "stat", "lstat",
+                        "readdir", "mkdir", "unlink", "rename", "exists"}) {
+    EXPECT_TRUE(has_callee(t, std::string("fs.") + m, StreamType::kPost)) << m;
+  }
+  for (const char* s : {"raw-body", "setTimeout", "setImmediate", "process.nextTick", "dns.lookup",
+                        "crypto.randomBytes", "crypto.pbkdf2"}) {
+    EXPECT_TRUE(has_callee(t, s, StreamType::kPost)) << s;
+  }
+}
+
+TEST(CalleeTableTest, ParsesProvenanceMethodAndEvent) {
+  auto c = detail::parse_callee("http.createServer().on:request", StreamType::kStart);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->provenance, "http.createServer()");
+  EXPECT_EQ(c->method, "on");
+  EXPECT_EQ(c->event, "request");
+  auto g = detail::parse_callee("setTimeout", StreamType::kPost);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->provenance, "");
+  EXPECT_EQ(g->method, "setTimeout");
+  auto m = detail::parse_callee("raw-body", StreamType::kPost);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->provenance, "raw-body");
+  EXPECT_EQ(m->method, "");
+  auto e = detail::parse_callee("express().get", StreamType::kStart);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->provenance, "express()");
+  EXPECT_EQ(e->method, "get");
+}
+
+TEST(CalleeTableTest, RejectsMalformedSpecs) {
+  for (const char* bad : {"", "fs..readFile", ".x", "x.", "fs.read File", "on:", ":request", "a;b"}) {
+    EXPECT_FALSE(detail::parse_callee(bad, StreamType::kPost).ok()) << bad;
+  }
+}
+
+TEST(CalleeTableTest, FileAddsEntriesAndOverridesDefaults) {
+  auto t = read_callees(R"({"start": ["raw-body", "redis().subscribe"], "post": ["db.query"]})");
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  EXPECT_TRUE(has_callee(*t, "raw-body", StreamType::kStart));
+  EXPECT_FALSE(has_callee(*t, "raw-body", StreamType::kPost));
+  EXPECT_TRUE(has_callee(*t, "redis().subscribe", StreamType::kStart));
+  EXPECT_TRUE(has_callee(*t, "db.query", StreamType::kPost));
+  EXPECT_TRUE(has_callee(*t, "fs.readFile", StreamType::kPost));
+  EXPECT_EQ(t->callees.size(), default_callees().callees.size() + 2);
+}
+
+TEST(CalleeTableTest, ReplaceDropsTheDefaults) {
+  auto t = read_callees(R"({"replace": true, "post": ["fs.readFile"]})");
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->callees.size(), 1u);
+  EXPECT_TRUE(has_callee(*t, "fs.readFile", StreamType::kPost));
+}
+
+TEST(CalleeTableTest, BadFilesAreInvalidArgument) {
+  for (const char* bad : {"not json", "[1]", R"({"start": "fs.readFile"})", R"({"start": [1]})",
+                          R"({"replace": "yes"})", R"({"starts": []})", R"({"post": ["fs read"]})"}) {
+    auto t = read_callees(bad);
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_EQ(t.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(t.status().message().rfind("callees", 0), 0u) << t.status().message();
+  }
+}
+
+TEST(CalleeTableTest, EventEntryWinsOverPlainOne) {
+  CalleeTable t;
+  t.callees.push_back(Callee{"x()", "on", "", StreamType::kPost});
+  t.callees.push_back(Callee{"x()", "on", "data", StreamType::kStart});
+  detail::CalleeIndex idx(t);
+  ASSERT_NE(idx.match("x().on", std::string("data")), nullptr);
+  EXPECT_EQ(idx.match("x().on", std::string("data"))->type, StreamType::kStart);
+  EXPECT_EQ(idx.match("x().on", std::string("end"))->type, StreamType::kPost);
+  EXPECT_EQ(idx.match("x().off", std::nullopt), nullptr);
+}
+
+// ---------- placement rules (pure) ----------
+
+// main(0) → a(1) → b(2); main → c(3)
+const std::vector<int> kTree = {-1, 0, 1, 0};
+
+detail::PlaceVar var(std::string name, bool persistent, int owner, std::vector<detail::PlaceUse> uses) {
+  detail::PlaceVar v;
+  v.name = std::move(name);
+  v.persistent = persistent;
+  v.owner = owner;
+  v.uses = std::move(uses);
+  return v;
+}
+
+TEST(PlacementTest, UsedOnlyByItsOwnerIsLocal) {
+  auto p = detail::place(kTree, var("app", true, 0, {{0, 10, true}}));
+  EXPECT_EQ(p.cls, VarClass::kLocal);
+  EXPECT_TRUE(p.ctx.empty());
+}
+
+TEST(PlacementTest, PersistentWithOneUserIsScope) {
+  auto p = detail::place(kTree, var("count", true, 0, {{2, 50, true}}));
+  EXPECT_EQ(p.cls, VarClass::kScope);
+  EXPECT_EQ(p.ctx, std::vector<int>{2});
+  EXPECT_TRUE(p.tag.empty());
+}
+
+TEST(PlacementTest, PersistentNeverWrittenIsScopeInEachUser) {
+  auto p = detail::place(kTree, var("k", true, 0, {{1, 20, false}, {3, 90, false}}));
+  EXPECT_EQ(p.cls, VarClass::kScope);
+  EXPECT_EQ(p.ctx, (std::vector<int>{1, 3}));
+}
+
+TEST(PlacementTest, PersistentWrittenUpstreamReadDownstreamIsStream) {
+  auto p = detail::place(kTree, var("last", true, 0, {{1, 20, true}, {2, 40, false}}));
+  EXPECT_EQ(p.cls, VarClass::kStream);
+  EXPECT_EQ(p.ctx, std::vector<int>{1});
+  EXPECT_EQ(p.edges, std::vector<int>{2});
+  EXPECT_EQ(p.path, std::vector<int>{1});
+  EXPECT_TRUE(p.tag.empty());
+}
+
+TEST(PlacementTest, PersistentReadUpstreamOfItsWriterIsShare) {
+  auto p = detail::place(kTree, var("c", true, 0, {{1, 20, false}, {2, 40, true}}));
+  EXPECT_EQ(p.cls, VarClass::kShare);
+  EXPECT_EQ(p.tag, "grp_c");
+  EXPECT_EQ(p.tagged, (std::vector<int>{1, 2}));
+  EXPECT_EQ(p.ctx, (std::vector<int>{1, 2}));
+}
+
+TEST(PlacementTest, PersistentReadInAnUnrelatedFluxionIsShare) {
+  auto p = detail::place(kTree, var("x", true, 0, {{2, 40, true}, {3, 90, false}}));
+  EXPECT_EQ(p.cls, VarClass::kShare);
+  EXPECT_EQ(p.tagged, (std::vector<int>{2, 3}));
+}
+
+TEST(PlacementTest, PersistentWithTwoWritersIsShare) {
+  auto p = detail::place(kTree, var("_rep", true, 0, {{1, 20, true}, {3, 90, true}}));
+  EXPECT_EQ(p.cls, VarClass::kShare);
+  EXPECT_EQ(p.tag, "grp__rep");
+}
+
+TEST(PlacementTest, PerRequestTravelsEveryEdgeFromOwnerToUser) {
+  auto p = detail::place(kTree, var("res", false, 0, {{2, 40, false}}));
+  EXPECT_EQ(p.cls, VarClass::kStream);
+  EXPECT_EQ(p.edges, (std::vector<int>{1, 2}));
+  EXPECT_EQ(p.path, (std::vector<int>{0, 1}));
+  EXPECT_TRUE(p.tag.empty());
+  EXPECT_TRUE(p.ctx.empty());
+}
+
+TEST(PlacementTest, PerRequestMutatedDownstreamTagsOwnerAndMutator) {
+  auto p = detail::place(kTree, var("res", false, 0, {{2, 40, true}}));
+  EXPECT_EQ(p.cls, VarClass::kStream);
+  EXPECT_EQ(p.tag, "grp_res");
+  EXPECT_EQ(p.tagged, (std::vector<int>{0, 2}));
+  EXPECT_TRUE(p.ctx.empty());
+}
+
+TEST(PlacementTest, PerRequestWrittenByItsOwnerOnlyIsNotTagged) {
+  auto p = detail::place(kTree, var("b", false, 1, {{1, 20, true}, {2, 40, false}}));
+  EXPECT_EQ(p.cls, VarClass::kStream);
+  EXPECT_EQ(p.edges, std::vector<int>{2});
+  EXPECT_TRUE(p.tagged.empty());
+}
+
+TEST(PlacementTest, NonCopyableFunctionPinsUsersToItsOwner) {
+  auto v = var("template", true, 0, {{2, 40, false}});
+  v.pinned_function = true;
+  auto p = detail::place(kTree, v);
+  EXPECT_EQ(p.cls, VarClass::kShare);
+  EXPECT_EQ(p.tagged, (std::vector<int>{0, 2}));
+  EXPECT_EQ(p.ctx, std::vector<int>{2});
+}
+
+TEST(PlacementTest, AssembleOrdersCtxAndMessagesByFirstReference) {
+  std::vector<detail::PlaceVar> vars = {var("zeta", true, 0, {{2, 10, true}}), var("alpha", true, 0, {{2, 30, false}}),
+                                        var("res", false, 0, {{2, 50, true}}), var("req", false, 0, {{1, 5, false}})};
+  std::vector<detail::Placement> pl;
+  for (auto& v : vars) pl.push_back(detail::place(kTree, v));
+  auto out = detail::assemble(kTree, vars, pl);
+  EXPECT_EQ(out[2].ctx, (std::vector<std::string>{"zeta", "alpha"}));
+  EXPECT_EQ(out[1].in_vars, (std::vector<std::string>{"req", "res"}));
+  EXPECT_EQ(out[2].in_vars, (std::vector<std::string>{"res"}));
+  EXPECT_EQ(out[0].tags, std::vector<std::string>{"grp_res"});
+  EXPECT_EQ(out[2].tags, std::vector<std::string>{"grp_res"});
+  EXPECT_TRUE(out[3].tags.empty());
+}
+
+TEST(PlacementTest, DescendantIsStrict) {
+  EXPECT_TRUE(detail::is_descendant(kTree, 2, 0));
+  EXPECT_TRUE(detail::is_descendant(kTree, 2, 1));
+  EXPECT_FALSE(detail::is_descendant(kTree, 1, 1));
+  EXPECT_FALSE(detail::is_descendant(kTree, 3, 1));
+}
+
+// ---------- compiling small programs ----------
+
+Compilation must_compile(const std::string& src, CalleeTable callees = default_callees()) {
+  CompileOptions o;
+  o.filename = "t.js";
+  o.callees = std::move(callees);
+  auto c = compile(src, o);
+  if (!c.ok()) ADD_FAILURE() << c.status().to_string() << "\n" << src;
+  CHIRON_CHECK(c.ok(), "compile failed");
+  return std::move(*c);
+}
+
+// Header and stream lines only.
+std::vector<std::string> structure(const Compilation& c) {
+  std::vector<std::string> out;
+  std::istringstream in(to_text(c));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flx ", 0) == 0 || line.rfind(">> ", 0) == 0 || line.rfind("-> ", 0) == 0) out.push_back(line);
+  }
+  return out;
+}
+
+const Variable* find_var(const Compilation& c, const std::string& name) {
+  for (const Variable& v : c.variables) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST(CompileTest, ExpressAppFromRequireCall) {
+  auto c = must_compile("var app = require('express')();\napp.get('/', function h(req, res) { res.end('x'); });\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_res", ">> h [res]", "flx h & grp_res", "-> null"}));
+  EXPECT_EQ(c.fluxions[1].callee, "app.get");
+  EXPECT_EQ(c.fluxions[1].line, 2u);
+  EXPECT_EQ(c.fluxions[1].type, StreamType::kStart);
+  EXPECT_EQ(c.fluxions[1].parent, "main");
+}
+
+TEST(CompileTest, ExpressAppThroughAVariable) {
+  auto c = must_compile(
+      "const e = require('express');\nconst app = e();\n"
+      "app.post('/a', (req, res) => { res.json(req.query); });\n"
+      "app.use(function (req, res, next) { next(); });\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_res", ">> anonymous_1000 [res, req]", ">> anonymous_1001 [next]",
+                                 "flx anonymous_1000 & grp_res", "-> null", "flx anonymous_1001", "-> null"}));
+}
+
+TEST(CompileTest, ExpressRequiredAsMemberOfItsModule) {
+  auto c = must_compile("var app = require('express')();\nvar f = require('fs').readFile;\n"
+                        "app.get('/', function h(q, s) { f('x', function done(e, d) { s.end(d); }); });\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_s", ">> h [s]", "flx h", "-> done [s]", "flx done & grp_s", "-> null"}));
+  EXPECT_EQ(find_var(c, "f")->cls, VarClass::kImport);
+}
+
+TEST(CompileTest, HttpCreateServerCallback) {
+  auto c = must_compile("var http = require('http');\nhttp.createServer(function serve(req, res) { res.end('ok'); })"
+                        ".listen(0);\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_res", ">> serve [res]", "flx serve & grp_res", "-> null"}));
+}
+
+TEST(CompileTest, ServerOnRequestIsStartButOtherEventsAreNot) {
+  auto c = must_compile(
+      "var http = require('http');\nvar server = http.createServer();\n"
+      "server.on('request', function onRequest(req, res) { res.end(); });\n"
+      "server.on('close', function onClose() {});\nserver.listen(0);\n");
+  EXPECT_EQ(structure(c),
+            (Lines{"flx main & grp_res", ">> onRequest [res]", "flx onRequest & grp_res", "-> null"}));
+}
+
+TEST(CompileTest, TimersAndNextTick) {
+  auto c = must_compile(
+      "setInterval(function tick() {}, 1000);\nsetTimeout(function later() {}, 10);\n"
+      "setImmediate(() => {});\nprocess.nextTick(function soon() {});\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", ">> tick", "-> later", "-> anonymous_1000", "-> soon", "flx tick",
+                                 "-> null", "flx later", "-> null", "flx anonymous_1000", "-> null", "flx soon",
+                                 "-> null"}));
+  EXPECT_EQ(c.fluxions[1].type, StreamType::kStart);
+  EXPECT_EQ(c.fluxions[2].type, StreamType::kPost);
+}
+
+TEST(CompileTest, ShadowedTimerIsNotARupturePoint) {
+  auto c = must_compile("function setTimeout(f) { f(); }\nsetTimeout(function now() {});\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> null"}));
+}
+
+TEST(CompileTest, FsDnsCryptoPostCallees) {
+  auto c = must_compile(
+      "var fs = require('fs'), dns = require('dns'), crypto = require('crypto');\n"
+      "fs.readFile('a', function r1(e, d) {});\nrequire('fs').stat('.', function r2(e, s) {});\n"
+      "dns.lookup('localhost', function r3(e, a) {});\ncrypto.randomBytes(8, function r4(e, b) {});\n"
+      "crypto.pbkdf2('p', 's', 1, 8, 'sha256', function r5(e, k) {});\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> r1", "-> r2", "-> r3", "-> r4", "-> r5", "flx r1", "-> null",
+                                 "flx r2", "-> null", "flx r3", "-> null", "flx r4", "-> null", "flx r5", "-> null"}));
+  EXPECT_EQ(c.fluxions[2].callee, "require('fs').stat");
+  EXPECT_EQ(c.requires_, (std::vector<std::string>{"fs", "dns", "crypto"}));
+}
+
+TEST(CompileTest, NodePrefixedModulesAreTheSameModules) {
+  auto c = must_compile("var fs = require('node:fs');\nfs.readFile('a', function r(e, d) {});\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> r", "flx r", "-> null"}));
+}
+
+TEST(CompileTest, NonInSituCallbacksAreSkippedWithReasons) {
+  auto c = must_compile(
+      "var app = require('express')();\nfunction handler(req, res) { res.end(); }\n"
+      "app.get('/', handler);\nsetTimeout(handler, 5);\napp.use(require('cors')());\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> null"}));
+  ASSERT_EQ(c.skipped.size(), 3u);
+  EXPECT_EQ(c.skipped[0].callee, "app.get");
+  EXPECT_EQ(c.skipped[0].line, 3u);
+  EXPECT_EQ(c.skipped[0].column, 1u);
+  EXPECT_EQ(c.skipped[0].reason, "argument 2 is not a function written in place (handler)");
+  EXPECT_EQ(c.skipped[1].callee, "setTimeout");
+  EXPECT_EQ(c.skipped[1].reason, "argument 1 is not a function written in place (handler)");
+  EXPECT_EQ(c.skipped[2].reason, "argument 1 is not a function written in place (require('cors')(...))");
+}
+
+TEST(CompileTest, MiddlewareByReferenceNextToAnInSituHandlerIsReported) {
+  auto c = must_compile("var app = require('express')();\nfunction auth(q, s, n) { n(); }\n"
+                        "app.get('/', auth, function h(q, s) { s.end(); });\n");
+  EXPECT_EQ(structure(c)[1], ">> h [s]");
+  ASSERT_EQ(c.skipped.size(), 1u);
+  EXPECT_EQ(c.skipped[0].reason, "argument 2 is not a function written in place (auth)");
+}
+
+TEST(CompileTest, NestedChainThreeDeep) {
+  auto c = must_compile(
+      "var fs = require('fs');\nsetTimeout(function one() {\n  fs.stat('.', function two(e, s) {\n"
+      "    fs.readFile('x', function three(e2, d) {\n      console.log(s.size, d);\n    });\n  });\n}, 1);\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> one", "flx one", "-> two", "flx two", "-> three [s]", "flx three",
+                                 "-> null"}));
+  EXPECT_EQ(c.fluxions[3].parent, "two");
+  EXPECT_EQ(c.fluxions[2].parent, "one");
+  // s is `two`'s continuation result: never on the edge into two, carried onwards.
+  const Variable* s = find_var(c, "s");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->cls, VarClass::kStream);
+  EXPECT_EQ(s->owner, "two");
+  EXPECT_EQ(s->path, std::vector<std::string>{"two"});
+}
+
+TEST(CompileTest, ClashingNamesGetSuffixes) {
+  auto c = must_compile(
+      "setTimeout(function reply() {}, 1);\nsetTimeout(function reply() {}, 2);\n"
+      "setTimeout(function main() {}, 3);\nsetTimeout(() => {}, 4);\nsetTimeout(function () {}, 5);\n"
+      "setTimeout(function reply() {}, 6);\n");
+  std::vector<std::string> ids;
+  for (auto& f : c.fluxions) ids.push_back(f.model.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"main", "reply", "reply_2", "main_2", "anonymous_1000", "anonymous_1001",
+                                           "reply_3"}));
+}
+
+TEST(CompileTest, EvalAndWithAreUnimplemented) {
+  for (const char* src : {"eval('1');\n", "var o = {};\nwith (o) { x = 1; }\n"}) {
+    CompileOptions o;
+    o.filename = "bad.js";
+    auto c = compile(src, o);
+    ASSERT_FALSE(c.ok()) << src;
+    EXPECT_EQ(c.status().code(), StatusCode::kUnimplemented) << c.status().to_string();
+    EXPECT_EQ(c.status().message().rfind("bad.js:", 0), 0u) << c.status().message();
+  }
+}
+
+TEST(CompileTest, SyntaxErrorIsLocated) {
+  CompileOptions o;
+  o.filename = "broken.js";
+  auto c = compile("var a = 1;\nvar b = (;\n", o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message().rfind("broken.js:2:", 0), 0u) << c.status().message();
+}
+
+TEST(CompileTest, ImportsBuiltinsAndLocalsAreNotPlaced) {
+  auto c = must_compile(
+      "var fs = require('fs');\nvar app = require('express')();\n"
+      "app.get('/', function h(req, res) { var n = 1; console.log(n, fs, __dirname, JSON.stringify({})); });\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", ">> h", "flx h", "-> null"}));
+  EXPECT_EQ(find_var(c, "fs")->cls, VarClass::kImport);
+  EXPECT_EQ(find_var(c, "console")->cls, VarClass::kBuiltin);
+  EXPECT_EQ(find_var(c, "app")->cls, VarClass::kLocal);
+  EXPECT_EQ(find_var(c, "n"), nullptr);  // a per-request local is not listed
+}
+
+TEST(CompileTest, ReboundRequireIsNotAnImport) {
+  auto c = must_compile("var m = require('m');\nsetTimeout(function t() { m = null; }, 1);\n");
+  EXPECT_EQ(find_var(c, "m")->cls, VarClass::kScope);
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> t", "flx t {m}", "-> null"}));
+}
+
+TEST(CompileTest, UnresolvedGlobalReadByOneFluxionGoesToItsContext) {
+  auto c = must_compile("setTimeout(function t() { render(page); }, 1);\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> t", "flx t {render, page}", "-> null"}));
+  EXPECT_EQ(find_var(c, "render")->owner, "");
+}
+
+TEST(CompileTest, ContinuationResultsAreNeverListedOnTheirOwnEdge) {
+  auto c = must_compile("var fs = require('fs');\nfs.readFile('a', function r(err, data) { console.log(err, data); });\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> r", "flx r", "-> null"}));
+}
+
+TEST(CompileTest, PersistentReadOnlyVariableIsCopiedIntoEachUser) {
+  auto c = must_compile(
+      "var limit = 10;\nsetTimeout(function a() { console.log(limit); }, 1);\n"
+      "setTimeout(function b() { console.log(limit + 1); }, 1);\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> a", "-> b", "flx a {limit}", "-> null", "flx b {limit}", "-> null"}));
+  EXPECT_TRUE(c.fluxions[1].replicable);
+  EXPECT_TRUE(c.fluxions[2].replicable);
+  EXPECT_FALSE(c.fluxions[0].replicable);
+}
+
+TEST(CompileTest, WrittenContextIsNotReplicable) {
+  auto c = must_compile("var n = 0;\nsetInterval(function t() { n++; }, 1);\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", ">> t", "flx t {n}", "-> null"}));
+  EXPECT_FALSE(c.fluxions[1].replicable);
+}
+
+TEST(CompileTest, CopyableFunctionStaysUntagged) {
+  auto c = must_compile(
+      "var util = require('util');\nfunction fmt(x) { return util.format('%d', Math.floor(x)) + twice(x); }\n"
+      "function twice(x) { return fmt === null ? 0 : 2 * x; }\n"
+      "setTimeout(function t() { console.log(fmt(1)); }, 1);\n");
+  // fmt is read by main too (inside twice), never written: a read-only copy in each user.
+  EXPECT_EQ(structure(c), (Lines{"flx main {fmt}", "-> t", "flx t {fmt}", "-> null"}));
+  EXPECT_TRUE(find_var(c, "fmt")->copyable_function);
+  EXPECT_TRUE(find_var(c, "twice")->copyable_function);
+}
+
+TEST(CompileTest, NonCopyableFunctionPinsItsUsersToMain) {
+  auto c = must_compile(
+      "var hits = 0;\nfunction bump() { hits += 1; return hits; }\n"
+      "setTimeout(function t() { console.log(bump()); }, 1);\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_bump", "-> t", "flx t & grp_bump {bump}", "-> null"}));
+  EXPECT_FALSE(find_var(c, "bump")->copyable_function);
+  EXPECT_EQ(find_var(c, "bump")->tag, "grp_bump");
+}
+
+TEST(CompileTest, SharedCounterByTwoRoutes) {
+  auto c = must_compile(
+      "var app = require('express')();\nvar hits = 0;\n"
+      "app.get('/a', function a(q, s) { hits++; s.end(); });\napp.get('/b', function b(q, s) { s.send(hits); });\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_s", ">> a [s]", ">> b [s]", "flx a & grp_hits, grp_s {hits}",
+                                 "-> null", "flx b & grp_hits, grp_s {hits}", "-> null"}));
+}
+
+TEST(CompileTest, PlacedRefsAndPlaceholdersForTheEmitter) {
+  const std::string src =
+      "var fs = require('fs'), count = 0;\n"
+      "setInterval(function t() {\n  count += 1;\n  fs.readFile('x', function r(e, d) { console.log({count}); });\n"
+      "}, 1);\n";
+  auto c = must_compile(src);
+  EXPECT_EQ(structure(c), (Lines{"flx main", ">> t", "flx t {count}", "-> r [count]", "flx r", "-> null"}));
+  // main: the declarations of fs and count.
+  const auto& m = c.fluxions[0];
+  ASSERT_EQ(m.refs.size(), 2u);
+  EXPECT_TRUE(m.refs[0].declaration);
+  EXPECT_EQ(src.substr(m.refs[0].begin, m.refs[0].end - m.refs[0].begin), "fs");
+  EXPECT_EQ(c.variables[m.refs[1].variable].name, "count");
+  ASSERT_EQ(m.placeholders.size(), 1u);
+  EXPECT_EQ(src.substr(m.placeholders[0].begin, 10), "function t");
+  EXPECT_EQ(m.placeholders[0].end, c.fluxions[1].end);
+  // t: count (ctx) and fs (import); r's code is excluded.
+  const auto& t = c.fluxions[1];
+  ASSERT_EQ(t.refs.size(), 2u);
+  EXPECT_EQ(c.variables[t.refs[0].variable].name, "count");
+  EXPECT_EQ(c.variables[t.refs[1].variable].name, "fs");
+  EXPECT_FALSE(t.refs[0].declaration);
+  // r: `{count}` is a shorthand property.
+  const auto& r = c.fluxions[2];
+  ASSERT_EQ(r.refs.size(), 1u);
+  EXPECT_TRUE(r.refs[0].shorthand);
+  EXPECT_EQ(r.params, (std::vector<std::string>{"e", "d"}));
+  EXPECT_NE(t.model.body.find("fs.readFile('x', -> r);"), std::string::npos) << t.model.body;
+}
+
+TEST(CompileTest, BodiesAreDedentedAndSplitCallbacksReplaced) {
+  auto c = must_compile("if (true) {\n    setTimeout(function t() {\n        go();\n    }, 1);\n}\n");
+  EXPECT_EQ(c.fluxions[1].model.body, "function t() {\n    go();\n}");
+  EXPECT_NE(c.fluxions[0].model.body.find("setTimeout(-> t, 1);"), std::string::npos);
+}
+
+TEST(CompileTest, CrLfSourcesGiveLfBodies) {
+  auto c = must_compile("setTimeout(function t() {\r\n  go();\r\n}, 1);\r\n");
+  EXPECT_EQ(c.fluxions[1].model.body, "function t() {\n  go();\n}");
+  EXPECT_EQ(c.fluxions[0].model.body.find('\r'), std::string::npos);
+}
+
+TEST(CompileTest, ShebangIsAccepted) {
+  auto c = must_compile("#!/usr/bin/env node\nsetTimeout(function t() {}, 1);\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> t", "flx t", "-> null"}));
+}
+
+TEST(CompileTest, RelativeRequiresAreListedNotInlined) {
+  auto c = must_compile("var routes = require('./routes');\nvar x = require('express');\n");
+  EXPECT_EQ(c.requires_, (std::vector<std::string>{"./routes", "express"}));
+}
+
+TEST(CompileTest, CustomCalleeFromTable) {
+  auto t = read_callees(R"({"post": ["db().query"]})");
+  ASSERT_TRUE(t.ok());
+  auto c = must_compile("var db = require('db')();\ndb.query('q', function rows(e, r) {});\n", *t);
+  EXPECT_EQ(structure(c), (Lines{"flx main", "-> rows", "flx rows", "-> null"}));
+}
+
+TEST(CompileTest, JsonHasTheDocumentedShape) {
+  auto c = must_compile("var app = require('express')();\napp.get('/', function h(req, res) { res.end(); });\n"
+                        "app.get('/x', handler);\n");
+  boost::json::object j = to_json(c);
+  EXPECT_EQ(j.at("version").to_number<int64_t>(), 1);
+  EXPECT_EQ(j.at("source").as_string(), "t.js");
+  const auto& f1 = j.at("fluxions").as_array().at(1).as_object();
+  EXPECT_EQ(f1.at("id").as_string(), "h");
+  EXPECT_FALSE(f1.at("root").as_bool());
+  const auto& s = j.at("fluxions").as_array().at(0).as_object().at("streams").as_array().at(0).as_object();
+  EXPECT_EQ(s.at("type").as_string(), "start");
+  EXPECT_EQ(s.at("callee").as_string(), "app.get");
+  EXPECT_EQ(s.at("line").to_number<int64_t>(), 2);
+  EXPECT_EQ(s.at("args").as_array().size(), 2u);
+  EXPECT_EQ(j.at("skipped").as_array().size(), 1u);
+  EXPECT_EQ(j.at("requires").as_array().at(0).as_string(), "express");
+  // Variables sorted by name.
+  std::vector<std::string> names;
+  for (const auto& v : j.at("variables").as_array()) names.emplace_back(v.at("name").as_string());
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  auto back = flux::from_json(j);
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_EQ(flux::write_text(*back), to_text(c));
+}
+
+}  // namespace
+}  // namespace chiron::fluxc

@@ -194,6 +194,7 @@ test('the text tab shows GET /api/v1/graph?format=text', async () => {
   assert.equal(await page.isVisible('#panel-graph'), false);
   assert.equal(await page.$$eval('#graph-text *', (e) => e.length), 0, 'the text is text, not markup');
   assert.ok(fake.textGets >= 1);
+  await saveScreenshot(page, 'graph-page-text.png');
   await page.click('#tab-graph');
   assert.equal(await page.isVisible('#graph'), true);
 });
@@ -216,6 +217,7 @@ test('an HTTP 500 shows the error, and the page recovers', async () => {
   assert.equal(await page.$$eval('#error b', (b) => b.length), 0);
   assert.equal(await page.textContent('#conn-status'), 'error');
   assert.equal((await boxIds()).length, 6, 'the last graph stays drawn');
+  await saveScreenshot(page, 'graph-page-error.png');
   fake.fail = false;
   await page.waitForSelector('#error', { state: 'hidden' });
   assert.equal(await page.textContent('#conn-status'), 'live');

@@ -1,0 +1,12 @@
+var let_ = 1, async = function (x) { return x; }, of = [1], get = 2, set = 3, yield_ = 4, from = 5, as = 6;
+async(of);
+var o = { get, set, async, get get2() { return get; }, set set2(v) { set = v; }, async async3() { await async; } };
+var asyncArrow = async (x) => async(x);
+var asyncSingle = async x => x;
+for (const of_ of of) of_;
+var ünïcödé = '😀 in a string', s = "😀";
+ünïcödé + s;
+x: x;
+var x = 1;
+var obj = { if: 1, class: 2, new: 3, function: 4, 'quoted key': 5, 42: 6, [x + 1]: 7 };
+obj.if + obj.class + obj.new;

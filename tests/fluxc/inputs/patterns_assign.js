@@ -1,0 +1,15 @@
+var a, b, c, d, i = 0, arr = [], obj = {};
+(a) = 1;
+(obj.x) = 2;
+[a, , b = c, ...d] = arr;
+[arr[i], arr[i + 1]] = [arr[i + 1], arr[i]];
+({ a, b: { c = a } = {}, ...d } = obj);
+({ [a + b]: obj[c] } = obj);
+for ([a, b = i] of [[1]]) ;
+for ({ a = b } of []) ;
+for (obj.deep.key in obj) ;
+for ((a) of arr) ;
+a = b = c = d;
+a += b -= c;
+[a] = [b] = [c];
+i = i++ + ++i;

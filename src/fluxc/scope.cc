@@ -117,8 +117,7 @@ class Analyzer {
 
   // ---- generic traversal ----
   void visit_children(TSNode n) {
-    uint32_t count = ts_node_named_child_count(n);
-    for (uint32_t i = 0; i < count && error_.ok(); ++i) visit(ts_node_named_child(n, i));
+    for_each_named_child(n, [&](TSNode c) { visit(c); });
   }
 
   void visit(TSNode n) {
@@ -221,12 +220,9 @@ class Analyzer {
     if (is_identifier(type) || type == "shorthand_property_identifier_pattern") {
       names.push_back({p, defaulted});
     } else if (type == "object_pattern" || type == "array_pattern") {
-      uint32_t count = ts_node_named_child_count(p);
-      for (uint32_t i = 0; i < count; ++i) {
-        TSNode c = ts_node_named_child(p, i);
-        if (node_type(c) == "comment") continue;
-        collect_pattern(c, defaulted, names, rhs, members);
-      }
+      for_each_named_child(p, [&](TSNode c) {
+        if (node_type(c) != "comment") collect_pattern(c, defaulted, names, rhs, members);
+      });
     } else if (type == "pair_pattern") {
       TSNode key = child_by_field(p, "key");
       if (!ts_node_is_null(key) && node_type(key) == "computed_property_name") rhs.push_back(key);
@@ -235,8 +231,9 @@ class Analyzer {
       collect_pattern(child_by_field(p, "left"), true, names, rhs, members);
       rhs.push_back(child_by_field(p, "right"));
     } else if (type == "rest_pattern" || type == "spread_element") {
-      uint32_t count = ts_node_named_child_count(p);
-      for (uint32_t i = 0; i < count; ++i) collect_pattern(ts_node_named_child(p, i), defaulted, names, rhs, members);
+      for_each_named_child(p, [&](TSNode c) {
+        if (node_type(c) != "comment") collect_pattern(c, defaulted, names, rhs, members);
+      });
     } else if (type == "member_expression" || type == "subscript_expression") {
       members.push_back(p);
     } else {
@@ -273,17 +270,12 @@ class Analyzer {
 
   void visit_declaration(TSNode n, BindingKind kind) {
     uint32_t target = kind == BindingKind::kVar ? variable_scope(cur_) : cur_;
-    uint32_t count = ts_node_named_child_count(n);
-    for (uint32_t i = 0; i < count && error_.ok(); ++i) {
-      TSNode d = ts_node_named_child(n, i);
-      if (node_type(d) != "variable_declarator") {
-        visit(d);
-        continue;
-      }
+    for_each_named_child(n, [&](TSNode d) {
+      if (node_type(d) != "variable_declarator") return visit(d);
       TSNode value = child_by_field(d, "value");
       declare_pattern(child_by_field(d, "name"), target, kind, d, value, false);
       visit(value);
-    }
+    });
   }
 
   // Assignment targets: `=` patterns and identifiers (rebind), members (member_mutate on the base).
@@ -391,12 +383,9 @@ class Analyzer {
     }
     TSNode params = child_by_field(fn, "parameters");
     if (ts_node_is_null(params)) return;
-    uint32_t count = ts_node_named_child_count(params);
-    for (uint32_t i = 0; i < count && error_.ok(); ++i) {
-      TSNode p = ts_node_named_child(params, i);
-      if (node_type(p) == "comment") continue;
-      declare_pattern(p, cur_, BindingKind::kParam, p, TSNode{}, false);
-    }
+    for_each_named_child(params, [&](TSNode p) {
+      if (node_type(p) != "comment") declare_pattern(p, cur_, BindingKind::kParam, p, TSNode{}, false);
+    });
   }
 
   void visit_function(TSNode n) {
@@ -433,13 +422,10 @@ class Analyzer {
     }
     push_scope(ScopeKind::kClass, node_begin(n), node_end(n), false, false);
     if (!ts_node_is_null(name)) declare(cur_, name, BindingKind::kClass, n);
-    uint32_t count = ts_node_named_child_count(n);
-    for (uint32_t i = 0; i < count && error_.ok(); ++i) {
-      TSNode c = ts_node_named_child(n, i);
+    for_each_named_child(n, [&](TSNode c) {
       std::string_view ct = node_type(c);
-      if (ct == "class_heritage") visit_children(c);
-      else if (ct == "class_body") visit_children(c);
-    }
+      if (ct == "class_heritage" || ct == "class_body") visit_children(c);
+    });
     pop_scope(saved);
   }
 

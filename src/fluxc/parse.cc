@@ -370,6 +370,9 @@ Result<SyntaxTree> SyntaxTree::parse(std::string source, std::string filename) {
     if (done) break;
   }
   ts_tree_cursor_delete(&cur);
+  if (st.ok() && ts_node_has_error(t.root())) {
+    st = Status::invalid_argument(location_prefix(t, 0) + "syntax error");  // not expected: the walk finds it
+  }
   if (!st.ok()) return st;
   return t;
 }

@@ -446,5 +446,19 @@ TEST(ScopeTest, DeepButAcceptedNestingIsFine) {
   EXPECT_EQ(a.target(a.ref("v", 0)), a.binding_named("v"));
 }
 
+TEST(ScopeTest, DeepestAcceptedTreesAreAnalyzed) {
+  // Just under kMaxNestingDepth: the recursive walk must cope (parse refuses anything deeper).
+  std::string arrays = "var v = 1;\nx = " + std::string(1990, '[') + "v" + std::string(1990, ']') + ";\n";
+  auto a = analyze(arrays);
+  EXPECT_EQ(a.target(a.ref("v", 1)), a.binding_named("v"));
+  std::string calls = "var v = 1;\n";
+  for (int i = 0; i < 300; ++i) calls += "f(function () {";
+  calls += "v++;";
+  for (int i = 0; i < 300; ++i) calls += "});";
+  auto b = analyze(calls);
+  EXPECT_EQ(b.sa.scopes.size(), 301u);
+  EXPECT_EQ(b.target(b.ref("v", 1)), b.binding_named("v"));
+}
+
 }  // namespace
 }  // namespace chiron::fluxc

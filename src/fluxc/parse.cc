@@ -328,6 +328,13 @@ Result<SyntaxTree> SyntaxTree::parse(std::string source, std::string filename) {
       // `function () {}` / `class {}` at statement start: a declaration without its name.
       TSNode first = ts_node_child(n, 0);
       std::string_view ft = node_type(first);
+      if (ft == "identifier" && ts_node_named_child_count(n) == 1 && t.text(first) == "let") {
+        // tree-sitter reads `let\nx = 1` as the expression `let` plus `x = 1` (ASI); JavaScript
+        // reads a let declaration. A bare `let` statement is useless anyway: refuse it.
+        st = Status::invalid_argument(location_prefix(t, node_begin(first)) +
+                                      "syntax error: `let` must be followed by its declaration on the same line");
+        break;
+      }
       if ((ft == "function_expression" || ft == "generator_function" || ft == "class") &&
           ts_node_child_count(first) > 0) {
         std::string_view kw = node_type(ts_node_child(first, 0));

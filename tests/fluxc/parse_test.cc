@@ -119,6 +119,8 @@ TEST(ParseTest, RefusesWhatTreeSitterTolerates) {
   EXPECT_EQ(parse_error("var x = <div/>;"), "app.js:1:9: syntax error: JSX is not JavaScript (not supported)");
   EXPECT_EQ(parse_error("@dec class A {}"),
             "app.js:1:1: syntax error: decorators are not supported (not ES2020)");
+  EXPECT_EQ(parse_error("let\n  z = 1;"),
+            "app.js:1:1: syntax error: `let` must be followed by its declaration on the same line");
   EXPECT_EQ(parse_error("(function () {});"), "ok");
   EXPECT_EQ(parse_error("let let1 = 1, async = 2, of = 3, get = 4, set = 5, yield_ = 6;"), "ok");
 }

@@ -217,6 +217,8 @@ TEST(ScopeTest, RefusesEvalWithAndEsModules) {
   EXPECT_EQ(st.message(), "t.js:2:1: ES module syntax is not supported (CommonJS only): `import` statement");
   st = analyze_error("module.exports = 1;\nexport const y = 2;\n");
   EXPECT_EQ(st.message(), "t.js:2:1: ES module syntax is not supported (CommonJS only): `export` statement");
+  st = analyze_error("var u = import.meta.url;");
+  EXPECT_EQ(st.message(), "t.js:1:9: ES module syntax is not supported (CommonJS only): import.meta");
   // import() and a non-call use of eval are fine.
   auto ok = analyze("import('./m.js'); var e = eval;");
   EXPECT_EQ(ok.target(ok.ref("eval")), nullptr);

@@ -1,5 +1,6 @@
 // fluxc's scope analysis (src/fluxc/scope.cc) against eslint-scope 8.4 + espree 10.4 on every .js
-// file under tests/fluxc/{inputs,golden,apps}: the same bindings (declaration → kind), every
+// file under tests/fluxc/{inputs,golden,apps}: the same bindings (declaration → kind and the kind of
+// scope holding it), every
 // reference resolved to the same declaration (or both global), read / rebind / init flags equal.
 // Files espree rejects must be rejected by fluxc too (exit 1); files fluxc refuses with exit 3 must
 // contain eval or with. See tests/lib/scope_oracle.mjs for the comparison and the key shapes.
@@ -79,6 +80,8 @@ test('the oracle tells a wrong analysis apart (comparison self-test)', () => {
   assert.equal(mutate((d) => { d.refs.splice(d.refs.indexOf(refAt(d, 'c', 1)), 1); }).length, 1);
   assert.equal(mutate((d) => { d.refs.push({ ...refAt(d, 'c', 1), range: [0, 3], name: 'var' }); }).length, 1);
   assert.equal(mutate((d) => { d.bindings.find((b) => b.name === 'c').kind = 'var'; }).length, 1);
+  // A let bound in the function scope instead of its block.
+  assert.equal(mutate((d) => { d.bindings.find((b) => b.name === 'c').scope_kind = 'block'; }).length, 1);
   // A binding declared at the wrong identifier: its key, and every reference to it, differ.
   assert.equal(mutate((d) => { d.bindings.find((b) => b.name === 'f').decl = [0, 3]; }).length, 3);
 });

@@ -3,7 +3,8 @@
 // runs with a node.js module scope — a function scope under the global scope — which is exactly
 // CommonJS: top-level `var`s are module-local, `return` is allowed, `arguments` exists at top level).
 // Both sides are reduced to the same shape and compared:
-//   bindings: key → {name, kind}   key = "<declBegin>:<declEnd>:<class|outer>" (a class declaration
+//   bindings: key → {name, kind, scope}   scope = the kind of scope it lives in (eslint-scope's
+//             class-static-block is our function scope, its module wrapper function our module); key = "<declBegin>:<declEnd>:<class|outer>" (a class declaration
 //             binds its name twice: in the enclosing scope and in its class scope); implicit
 //             `arguments` are keyed "arguments@<function end>" / "arguments@module" and compared
 //             only when referenced (eslint-scope creates one in every function)
@@ -86,17 +87,22 @@ export function eslintModel(src) {
       default: return d.type;
     }
   };
+  const scopeKind = (scope) => {
+    if (scope.type === 'function' && scope.block.type === 'Program') return 'module';
+    if (scope.type === 'class-static-block') return 'function';
+    return scope.type;
+  };
   const bindings = {};
   const refs = {};
   for (const scope of manager.scopes) {
     if (scope.type === 'global') {
       for (const v of scope.variables) {
-        if (v.defs.length) bindings[varKey(v)] = { name: v.name, kind: `global-${kindOf(v)}` };
+        if (v.defs.length) bindings[varKey(v)] = { name: v.name, kind: `global-${kindOf(v)}`, scope: 'global' };
       }
     } else {
       for (const v of scope.variables) {
         if (v.defs.length === 0 && v.references.length === 0) continue;
-        bindings[varKey(v)] = { name: v.name, kind: v.defs.length ? kindOf(v) : 'arguments' };
+        bindings[varKey(v)] = { name: v.name, kind: v.defs.length ? kindOf(v) : 'arguments', scope: scopeKind(scope) };
       }
     }
     for (const r of scope.references) {
@@ -120,7 +126,7 @@ export function fluxcModel(dump) {
     return `${bd.decl[0]}:${bd.decl[1]}:${bd.scope_kind === 'class' ? 'class' : 'outer'}`;
   };
   const bindings = {};
-  for (const bd of dump.bindings) bindings[keyOf(bd)] = { name: bd.name, kind: bd.kind };
+  for (const bd of dump.bindings) bindings[keyOf(bd)] = { name: bd.name, kind: bd.kind, scope: bd.scope_kind };
   const refs = {};
   for (const r of dump.refs) {
     const key = `${r.range[0]}:${r.range[1]}`;

@@ -17,6 +17,7 @@ void add_user_command(CLI::App& app);   // chiron user add/list: accounts (print
 void add_push_command(CLI::App& app);   // chiron push: mirror a project directory into a channel
 void add_node_command(CLI::App& app);   // chiron node: cluster daemon (subordination tree, remote kernels)
 void add_job_command(CLI::App& app);    // chiron job submit/status/cancel: batch jobs on a node
+void add_fluxc_command(CLI::App& app);  // chiron fluxc: compile a Node.js file into fluxions
 
 // Exit code of the subcommand that ran.
 int exit_code();

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   chiron::app::add_push_command(app);
   chiron::app::add_node_command(app);
   chiron::app::add_job_command(app);
+  chiron::app::add_fluxc_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

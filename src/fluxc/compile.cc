@@ -43,11 +43,9 @@ bool is_function_node(std::string_view t) {
 
 std::vector<TSNode> named_children(TSNode n) {
   std::vector<TSNode> out;
-  uint32_t count = ts_node_named_child_count(n);
-  for (uint32_t i = 0; i < count; ++i) {
-    TSNode c = ts_node_named_child(n, i);
+  for_each_named_child(n, [&](TSNode c) {
     if (node_type(c) != "comment") out.push_back(c);
-  }
+  });
   return out;
 }
 
@@ -329,8 +327,7 @@ void Compiler::walk(TSNode n) {
     }
     visit_call(n);
   }
-  uint32_t count = ts_node_named_child_count(n);
-  for (uint32_t i = 0; i < count; ++i) walk(ts_node_named_child(n, i));
+  for_each_named_child(n, [this](TSNode c) { walk(c); });
 }
 
 // The innermost fluxion whose code (callback node) contains `offset`; main otherwise.

@@ -122,6 +122,9 @@ class Compiler {
   TSNode binding_init(int32_t b) const;
 
   void walk(TSNode n);
+  bool is_shorthand(uint32_t begin) const {
+    return std::binary_search(shorthands_.begin(), shorthands_.end(), begin);
+  }
   void visit_call(TSNode call);
   std::string describe_arg(TSNode arg) const;
   bool is_function_binding_ref(TSNode arg) const;
@@ -150,6 +153,7 @@ class Compiler {
   std::vector<int32_t> var_of_binding_;
   std::unordered_map<std::string, int32_t> var_of_global_;
   std::vector<detail::PlacedFluxion> placed_;
+  std::vector<uint32_t> shorthands_;  // begin of every `{v}` identifier, ascending (walk order)
 };
 
 int32_t Compiler::ref_at(uint32_t begin) const {
@@ -321,7 +325,9 @@ void Compiler::visit_call(TSNode call) {
 
 void Compiler::walk(TSNode n) {
   std::string_view t = node_type(n);
-  if (t == "call_expression") {
+  if (t == "shorthand_property_identifier" || t == "shorthand_property_identifier_pattern") {
+    shorthands_.push_back(node_begin(n));
+  } else if (t == "call_expression") {
     if (auto m = require_module(n)) {
       if (std::find(requires_.begin(), requires_.end(), *m) == requires_.end()) requires_.push_back(*m);
     }
@@ -676,10 +682,7 @@ void Compiler::build_outputs() {
     return v.index >= 0 && (c == VarClass::kScope || c == VarClass::kStream || c == VarClass::kShare ||
                             c == VarClass::kImport);
   };
-  auto shorthand = [&](uint32_t b, uint32_t e) {
-    std::string_view t = node_type(tree_.node_at(b, e));
-    return t == "shorthand_property_identifier" || t == "shorthand_property_identifier_pattern";
-  };
+  auto shorthand = [&](uint32_t b, uint32_t) { return is_shorthand(b); };
   for (const VarRec& v : vars_) {
     if (!placed(v)) continue;
     for (uint32_t r : v.refs) {
@@ -718,6 +721,7 @@ Status Compiler::run() {
   prov_state_.assign(s_.bindings.size(), 0);
   prov_memo_.assign(s_.bindings.size(), std::nullopt);
   walk(tree_.root());
+  std::sort(shorthands_.begin(), shorthands_.end());
   build_fluxions();
   collect_uses();
   find_copyable_functions();

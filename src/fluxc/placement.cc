@@ -9,6 +9,7 @@
 //             tags the owner and itself grp_<name>
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "fluxc/compile_internal.h"
 
@@ -132,20 +133,27 @@ std::vector<PlacedFluxion> assemble(const std::vector<int>& parent, const std::v
     const PlaceVar& v = vars[i];
     const Placement& p = placements[i];
     for (int f : p.tagged) tags[static_cast<size_t>(f)].insert(p.tag);
+    std::unordered_map<int, uint32_t> first;  // fluxion → its first reference
+    for (const PlaceUse& u : v.uses) {
+      auto [it, fresh] = first.try_emplace(u.fluxion, u.first_ref);
+      if (!fresh) it->second = std::min(it->second, u.first_ref);
+    }
     for (int f : p.ctx) {
-      uint32_t first = UINT32_MAX;
-      for (const PlaceUse& u : v.uses) {
-        if (u.fluxion == f) first = std::min(first, u.first_ref);
-      }
-      ctx[static_cast<size_t>(f)].emplace_back(first, v.name);
+      auto it = first.find(f);
+      ctx[static_cast<size_t>(f)].emplace_back(it == first.end() ? UINT32_MAX : it->second, v.name);
     }
-    for (int c : p.edges) {
-      uint32_t first = UINT32_MAX;
-      for (const PlaceUse& u : v.uses) {
-        if (u.fluxion == c || is_descendant(parent, u.fluxion, c)) first = std::min(first, u.first_ref);
+    if (p.edges.empty()) continue;
+    // An edge's order key is the first reference in its destination's subtree: walk up from
+    // each use (O(uses × depth), not O(edges × uses)).
+    std::unordered_map<int, uint32_t> edge_first;
+    for (int c : p.edges) edge_first.emplace(c, UINT32_MAX);
+    for (const auto& [f, at] : first) {
+      for (int node = f; node > 0; node = parent[static_cast<size_t>(node)]) {
+        auto it = edge_first.find(node);
+        if (it != edge_first.end()) it->second = std::min(it->second, at);
       }
-      in[static_cast<size_t>(c)].emplace_back(first, v.name);
     }
+    for (int c : p.edges) in[static_cast<size_t>(c)].emplace_back(edge_first[c], v.name);
   }
   std::vector<PlacedFluxion> out(n);
   for (size_t f = 0; f < n; ++f) {

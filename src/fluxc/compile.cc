@@ -117,6 +117,7 @@ class Compiler {
   std::optional<std::string> string_value(TSNode n) const;
   std::optional<std::string> require_module(TSNode call) const;
   std::optional<std::string> prov(TSNode n);
+  std::optional<std::string> prov_step(TSNode n);
   std::optional<std::string> binding_prov(int32_t b);
   bool binding_rebound(int32_t b) const { return rebound_[static_cast<size_t>(b)]; }
   TSNode binding_init(int32_t b) const;
@@ -134,6 +135,7 @@ class Compiler {
   void collect_uses();
   void find_copyable_functions();
   void place_all();
+  Status check_names() const;
   void build_outputs();
   std::string body_of(size_t f) const;
   std::vector<std::string> params_of(TSNode fn) const;
@@ -153,6 +155,8 @@ class Compiler {
   std::vector<int32_t> var_of_binding_;
   std::unordered_map<std::string, int32_t> var_of_global_;
   std::vector<detail::PlacedFluxion> placed_;
+  static constexpr int kMaxProvenanceDepth = 256;
+  int prov_depth_ = 0;
   std::vector<uint32_t> shorthands_;  // begin of every `{v}` identifier, ascending (walk order)
 };
 
@@ -217,6 +221,15 @@ std::optional<std::string> Compiler::binding_prov(int32_t b) {
 // require-provenance (research §6.3): require('M') → M; E() → prov(E)(); E.f → prov(E).f;
 // an identifier → its binding's initializer (never rebound), or the global's own name.
 std::optional<std::string> Compiler::prov(TSNode n) {
+  // Chains of `var b = a` can be as long as the file: bound the recursion.
+  if (prov_depth_ >= kMaxProvenanceDepth) return std::nullopt;
+  ++prov_depth_;
+  auto p = prov_step(n);
+  --prov_depth_;
+  return p;
+}
+
+std::optional<std::string> Compiler::prov_step(TSNode n) {
   n = unparen(n);
   if (ts_node_is_null(n)) return std::nullopt;
   std::string_view t = node_type(n);
@@ -379,7 +392,9 @@ void Compiler::build_fluxions() {
   int anonymous = 0;
   for (size_t i = 0; i < callbacks_.size(); ++i) {
     const Callback& c = callbacks_[i];
-    std::string base = c.name.empty() ? "anonymous_" + std::to_string(1000 + anonymous++) : c.name;
+    // Fluxion ids are ASCII identifiers (flux::is_identifier): other names count as anonymous.
+    std::string base = c.name.empty() || !flux::is_identifier(c.name) ? "anonymous_" + std::to_string(1000 + anonymous++)
+                                                                       : c.name;
     std::string id = base;
     for (int k = 2; used.count(id); ++k) id = base + "_" + std::to_string(k);
     used.insert(id);
@@ -522,16 +537,20 @@ void Compiler::find_copyable_functions() {
       deps[i].push_back(dep);
     }
   }
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (size_t i : candidates) {
-      if (!vars_[i].copyable) continue;
-      for (int32_t d : deps[i]) {
-        if (!vars_[static_cast<size_t>(d)].copyable) {
-          vars_[i].copyable = false;
-          changed = true;
-          break;
-        }
+  // Propagate "not copyable" backwards along the dependencies (a worklist: linear).
+  std::vector<std::vector<size_t>> users_of(vars_.size());
+  std::vector<size_t> work;
+  for (size_t i : candidates) {
+    for (int32_t d : deps[i]) users_of[static_cast<size_t>(d)].push_back(i);
+    if (!vars_[i].copyable) work.push_back(i);
+  }
+  while (!work.empty()) {
+    size_t d = work.back();
+    work.pop_back();
+    for (size_t u : users_of[d]) {
+      if (vars_[u].copyable) {
+        vars_[u].copyable = false;
+        work.push_back(u);
       }
     }
   }
@@ -713,6 +732,20 @@ void Compiler::build_outputs() {
   for (size_t f = 1; f < n; ++f) fluxions[f].replicable = fluxions[f].model.tags.empty() && !written_ctx[f];
 }
 
+// Placed names end up in the fluxional text, whose identifiers are ASCII.
+Status Compiler::check_names() const {
+  for (const VarRec& v : vars_) {
+    VarClass c = v.placement.cls;
+    if (c != VarClass::kScope && c != VarClass::kStream && c != VarClass::kShare) continue;
+    if (flux::is_identifier(v.name)) continue;
+    uint32_t at = v.refs.empty() ? 0 : s_.refs[v.refs[0]].begin;
+    return Status::invalid_argument(location_prefix(tree_, at) + "the name '" + v.name +
+                                    "' is placed in a context or a message, and fluxional text only holds ASCII "
+                                    "identifiers ([A-Za-z_$][A-Za-z0-9_$]*)");
+  }
+  return Status();
+}
+
 Status Compiler::run() {
   rebound_.assign(s_.bindings.size(), false);
   for (const Reference& r : s_.refs) {
@@ -726,6 +759,7 @@ Status Compiler::run() {
   collect_uses();
   find_copyable_functions();
   place_all();
+  CHIRON_RETURN_IF_ERROR(check_names());
   build_outputs();
   return Status();
 }

@@ -527,6 +527,48 @@ TEST(CompileTest, CustomCalleeFromTable) {
   EXPECT_EQ(structure(c), (Lines{"flx main", "-> rows", "flx rows", "-> null"}));
 }
 
+TEST(CompileTest, ShortAliasChainsKeepProvenance) {
+  std::string src = "var f0 = require('fs');\n";
+  for (int i = 1; i <= 50; ++i) src += "var f" + std::to_string(i) + " = f" + std::to_string(i - 1) + ";\n";
+  src += "f50.readFile('a', function r(e, d) {});\n";
+  EXPECT_EQ(structure(must_compile(src)), (Lines{"flx main", "-> r", "flx r", "-> null"}));
+}
+
+TEST(CompileTest, HugeAliasChainIsBoundedNotACrash) {
+  std::string src = "var f0 = require('fs');\n";
+  for (int i = 1; i <= 20000; ++i) src += "var f" + std::to_string(i) + " = f" + std::to_string(i - 1) + ";\n";
+  src += "f20000.readFile('a', function r(e, d) {});\n";
+  auto c = must_compile(src);
+  EXPECT_EQ(c.fluxions.size(), 1u);  // provenance gives up beyond 256 steps: not a rupture point
+}
+
+TEST(CompileTest, LongChainOfHelpersPropagatesNonCopyability) {
+  std::string src = "var state = 0;\nfunction h0() { return state; }\n";
+  for (int i = 1; i <= 3000; ++i) {
+    src += "function h" + std::to_string(i) + "() { return h" + std::to_string(i - 1) + "(); }\n";
+  }
+  src += "setTimeout(function t() { h3000(); }, 1);\n";
+  auto c = must_compile(src);
+  EXPECT_FALSE(find_var(c, "h3000")->copyable_function);
+  EXPECT_EQ(structure(c)[2], "flx t & grp_h3000 {h3000}");
+}
+
+TEST(CompileTest, NonAsciiCallbackNameCountsAsAnonymous) {
+  auto c = must_compile("setTimeout(function caf\xc3\xa9() {}, 1);\nsetTimeout(function ok() {}, 1);\n");
+  EXPECT_EQ(c.fluxions[1].model.id, "anonymous_1000");
+  EXPECT_EQ(c.fluxions[2].model.id, "ok");
+  EXPECT_TRUE(flux::validate(c.program()).ok());
+}
+
+TEST(CompileTest, NonAsciiPlacedNameIsALocatedError) {
+  CompileOptions o;
+  o.filename = "u.js";
+  auto c = compile("var caf\xc3\xa9 = 0;\nsetTimeout(function t() { caf\xc3\xa9++; }, 1);\n", o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message().rfind("u.js:2:", 0), 0u) << c.status().message();
+}
+
 TEST(CompileTest, JsonHasTheDocumentedShape) {
   auto c = must_compile("var app = require('express')();\napp.get('/', function h(req, res) { res.end(); });\n"
                         "app.get('/x', handler);\n");

@@ -18,6 +18,11 @@
 //   per-request v → on every edge of the paths from owner(v) to each user; if a user D ≠ owner
 //             mutates or rebinds v, tag grp_<v> on owner(v) and on each such D
 // Builtins, imports (`require('M')` / `require('M').p`, never rebound) and locals are not placed.
+// Before those rules: a persistent function (declaration, or `const f = function/arrow/class`,
+// never rebound) that is not copyable_function and is used by a fluxion other than main gets
+// grp_<f> on its owner and every user, f ∈ ctx(each user) (class share) — its closure over
+// module state stays in one group. Ownership: a start listener's parameters belong to the
+// fluxion making the start call; a global's owner is "" (main for the locality test).
 //
 // Errors: syntax → kInvalidArgument "file:line:col: ..." (CLI exit 1); eval/with →
 // kUnimplemented (exit 3); a bad callee table → kInvalidArgument (exit 2).
@@ -84,7 +89,11 @@ struct Placeholder {
   size_t stream = 0;            // index into the parent fluxion's model.streams
 };
 
-// A reference inside a fluxion's own code (nested callbacks excluded) to a placed variable.
+// A reference inside a fluxion's own code (nested callbacks excluded) to a variable of class
+// scope, stream, share or import — including references to a per-request variable inside its
+// owner (a plain local there) and a start listener's uses of its own parameters. The declaring
+// identifier of such a var/let/const/function/class binding is listed too (declaration = true)
+// when it lies in its owner's code (`var count = 0` in main); parameters never are.
 struct PlacedRef {
   uint32_t begin = 0, end = 0;  // the identifier
   size_t variable = 0;          // index into Compilation::variables
@@ -119,7 +128,9 @@ struct Compilation {
   SyntaxTree tree;
   ScopeAnalysis scopes;
   std::vector<CompiledFluxion> fluxions;  // source order; fluxions[0] is main
-  std::vector<Variable> variables;        // every non-local name considered (sorted by name)
+  // Every name considered except per-request locals (module-level locals, imports and the
+  // builtins used are listed), sorted by name, then by declaration offset (globals first).
+  std::vector<Variable> variables;
   std::vector<std::string> requires_;     // module names required, in source order, unique
   std::vector<Skipped> skipped;
   flux::Program program() const;          // the models, in order

@@ -269,6 +269,19 @@ test('against `chiron serve`: the page draws the server\'s own graph', async (t)
       assert.deepEqual(ids, doc.fluxions.map((f) => f.id).sort());
       const arrowCount = doc.fluxions.reduce((a, f) => a + f.streams.reduce((b, s) => b + s.dest.length, 0), 0);
       assert.equal(await real.$$eval('svg.flx-graph g.flx-edge', (gs) => gs.length), arrowCount);
+      // Traffic through the files PUT fluxions (unauthenticated PUTs: refused, but received,
+      // authorized and replied to) shows up as a non-zero rate on the page.
+      if (doc.fluxions.some((f) => f.id === 'files_receive')) {
+        for (let i = 0; i < 5; i++) {
+          const put = await fetch(`${srv.url}/api/v1/channels/nobody/files/a.txt`, { method: 'PUT', body: 'x' });
+          assert.ok(put.status >= 400, `an unauthenticated PUT is refused (${put.status})`);
+        }
+        await real.waitForFunction(() => [...document.querySelectorAll('svg.flx-graph g.flx-edge')].some((g) =>
+          g.dataset.from === 'files_receive' && !/^(0|—) msg\/s$/.test(g.querySelector('.flx-rate').textContent)), null, { timeout: STEP_MS });
+        const handled = await real.$$eval('#fluxions-table tbody tr', (rs) => rs.find((r) => r.dataset.id === 'files_receive')?.cells[4].textContent);
+        assert.ok(Number(handled.replace(/,/g, '')) >= 5, `files_receive handled ${handled}`);
+        await saveScreenshot(real, 'graph-page-serve.png');
+      }
       await real.click('#tab-text');
       const text = await (await fetch(`${srv.url}/api/v1/graph?format=text`)).text();
       await real.waitForFunction((t2) => document.getElementById('graph-text').textContent === (t2 || '(empty program: no fluxions)'), text,

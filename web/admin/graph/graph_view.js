@@ -11,7 +11,8 @@ const PAD_LEFT = 64;     // room for arrows coming back into the first layer
 const GAP_X = 190;        // room between layers for the arrow labels
 const GAP_Y = 30;
 const MIN_W = 150, MAX_W = 320;
-const ID_CHARS = 30, LINE_CHARS = 40;
+const ID_CHARS = 30, LINE_CHARS = 40, VARS_CHARS = 24;
+const LANE_H = 20;
 const CHAR_ID = 8.2, CHAR_SMALL = 6.4;   // estimated glyph widths (monospace 13.5px / 10.5px)
 const CHIP_H = 16, CHIP_GAP = 4;
 
@@ -89,33 +90,47 @@ export class GraphView {
       });
     }
     const maxRate = Math.max(0, ...edges.map((e) => e.s.rate ?? 0));
-    let backK = 0;
+    // Arrows between neighbouring layers run straight across the gap, labelled there on two
+    // lines; the others (skipping layers, going back, or looping) leave the box, run along their
+    // own lane below every box and come back up, labelled on the lane, so they never cross a box.
+    let lane = 0;
+    const lanesTop = height + 6;
     let bottom = height;
     const edgeEls = edges.map((e) => {
       const a = box.get(e.from), b = box.get(e.to);
       const x1 = a.x + a.w, y1 = a.y + (a.h * (e.outK + 1)) / (outCount.get(e.from) + 1);
       const x2 = b.x - HEAD[e.s.type], y2 = b.y + (b.h * (e.inK + 1)) / (inCount.get(e.to) + 1);
       const isBack = back.has(`${e.from}\u0000${e.to}`) || e.from === e.to || layerOf.get(e.to) <= layerOf.get(e.from);
-      let d, lx, ly;
-      if (!isBack) {
+      const laned = isBack || layerOf.get(e.to) - layerOf.get(e.from) > 1;
+      const rate = e.s.rate;
+      const start = e.s.type === 'start';
+      const vars = e.s.vars.length ? `[${clip(e.s.vars.join(', '), VARS_CHARS)}]` : '';
+      const rateText = rate === null ? '— msg/s' : `${formatRate(rate)} msg/s`;
+      let d, label;
+      if (!laned) {
         const dx = Math.max(40, (x2 - x1) / 2);
         d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
-        lx = (x1 + x2) / 2; ly = (y1 + y2) / 2 - 6;
+        const lx = (x1 + x2) / 2, ly = (y1 + y2) / 2 - 16;
+        label = svg('text.flx-label', { x: lx, y: ly, 'text-anchor': 'middle' },
+          svg('tspan.flx-arrow', {}, start ? '>> ' : '-> '),
+          vars ? svg('tspan.flx-vars', {}, vars) : null,
+          svg('tspan.flx-rate', { x: lx, dy: 12 }, rateText));
       } else {
-        const yb = Math.max(a.y + a.h, b.y + b.h) + 26 + 18 * backK++;
-        bottom = Math.max(bottom, yb + 24);
-        d = `M${x1},${y1} C${x1 + 50},${y1} ${x1 + 50},${yb} ${x1},${yb} L${x2},${yb} C${x2 - 40},${yb} ${x2 - 40},${y2} ${x2},${y2}`;
-        lx = (x1 + x2) / 2; ly = yb - 6;
+        const yl = lanesTop + 22 + LANE_H * lane++;
+        bottom = Math.max(bottom, yl + PAD);
+        d = `M${x1},${y1} C${x1 + 30},${y1} ${x1 + 10},${yl} ${x1 + 40},${yl} ` +
+            `L${x2 - 40},${yl} C${x2 - 10},${yl} ${x2 - 30},${y2} ${x2},${y2}`;
+        // Labelled next to its source (the lane may be wider than the view): rightwards for a
+        // forward lane, leftwards for one going back.
+        const forward = x2 - 40 > x1 + 40;
+        label = svg('text.flx-label', { x: forward ? x1 + 48 : x1 + 36, y: yl - 5, 'text-anchor': forward ? 'start' : 'end' },
+          svg('tspan.flx-arrow', {}, start ? '>> ' : '-> '),
+          svg('tspan.flx-to', {}, `${clip(e.to, ID_CHARS)} `),
+          vars ? svg('tspan.flx-vars', {}, `${vars} `) : null,
+          svg('tspan.flx-rate', {}, rateText));
       }
-      const rate = e.s.rate;
       const strokeW = maxRate > 0 && rate > 0 ? 1.4 + 5 * Math.sqrt(rate / maxRate) : 1.4;
-      const start = e.s.type === 'start';
-      const vars = e.s.vars.length ? `[${clip(e.s.vars.join(', '), LINE_CHARS)}]` : '';
-      const label = svg('text.flx-label', { x: lx, y: ly, 'text-anchor': 'middle' },
-        svg('tspan.flx-arrow', {}, start ? '>> ' : '-> '),
-        vars ? svg('tspan.flx-vars', {}, `${vars} `) : null,
-        svg('tspan.flx-rate', {}, rate === null ? '— msg/s' : `${formatRate(rate)} msg/s`));
-      const g = svg(`g.flx-edge.${start ? 'start' : 'post'}${rate > 0 ? '' : '.idle'}${isBack ? '.back' : ''}`,
+      const g = svg(`g.flx-edge.${start ? 'start' : 'post'}${rate > 0 ? '' : '.idle'}${isBack ? '.back' : ''}${laned ? '.laned' : ''}`,
         { 'data-from': e.from, 'data-to': e.to, 'data-type': e.s.type, 'data-stream': e.si },
         svg('title', {}, `${e.from} ${start ? '>>' : '->'} ${e.to}${vars ? ` ${vars}` : ''}: ` +
             `${e.s.messages === null ? '—' : e.s.messages} messages, ${formatRate(rate)} msg/s`),

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "fluxc/compile.h"
@@ -567,6 +569,63 @@ TEST(CompileTest, NonAsciiPlacedNameIsALocatedError) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(c.status().message().rfind("u.js:2:", 0), 0u) << c.status().message();
+}
+
+// Invariants on every JavaScript input the repository has (scope inputs, emitter apps, goldens):
+// it compiles, the program is valid, both serialisations read back to it, two runs agree, and
+// placeholders and placed references lie in their fluxion's own code.
+TEST(CompilePropertyTest, EveryTestInputGivesAValidRoundTrippingProgram) {
+  namespace fs = std::filesystem;
+  const fs::path here = fs::path(__FILE__).parent_path();
+  size_t checked = 0;
+  for (const char* dir : {"inputs", "apps", "golden"}) {
+    if (!fs::exists(here / dir)) continue;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(here / dir)) {
+      std::string name = e.path().filename().string();
+      if (e.path().extension() == ".js" && name.find(".bad.") == std::string::npos) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      SCOPED_TRACE(f.string());
+      std::ifstream in(f, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      CompileOptions o;
+      o.filename = f.filename().string();
+      auto c = compile(ss.str(), o);
+      ASSERT_TRUE(c.ok()) << c.status().to_string();
+      const flux::Program p = c->program();
+      EXPECT_TRUE(flux::validate(p).ok()) << flux::validate(p).to_string();
+      auto from_text = flux::read_text(to_text(*c));
+      ASSERT_TRUE(from_text.ok()) << from_text.status().to_string();
+      EXPECT_EQ(*from_text, p);
+      auto from_json = flux::read_json(boost::json::serialize(to_json(*c)));
+      ASSERT_TRUE(from_json.ok()) << from_json.status().to_string();
+      EXPECT_EQ(*from_json, p);
+      auto again = compile(ss.str(), o);
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ(to_text(*again), to_text(*c));
+      EXPECT_EQ(boost::json::serialize(to_json(*again)), boost::json::serialize(to_json(*c)));
+      for (const CompiledFluxion& fx : c->fluxions) {
+        for (const Placeholder& ph : fx.placeholders) {
+          EXPECT_TRUE(ph.begin >= fx.begin && ph.end <= fx.end) << fx.model.id;
+          EXPECT_LT(ph.stream, fx.model.streams.size());
+        }
+        for (size_t i = 0; i < fx.refs.size(); ++i) {
+          const PlacedRef& r = fx.refs[i];
+          EXPECT_TRUE(r.begin >= fx.begin && r.end <= fx.end) << fx.model.id;
+          EXPECT_LT(r.variable, c->variables.size());
+          if (i > 0) EXPECT_LT(fx.refs[i - 1].begin, r.begin);
+          for (const Placeholder& ph : fx.placeholders) {
+            EXPECT_FALSE(r.begin >= ph.begin && r.begin < ph.end) << fx.model.id << ": a ref inside a child callback";
+          }
+        }
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 20u);
 }
 
 TEST(CompileTest, JsonHasTheDocumentedShape) {

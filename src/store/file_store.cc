@@ -43,6 +43,13 @@ Status quota_error(uint64_t used, uint64_t adding, uint64_t quota) {
 
 Result<SaveResult> FileStore::save(const WriteContext& w, std::string_view path, std::string_view content,
                                    std::string sha256) {
+  CHIRON_ASSIGN_OR_RETURN(Staged staged, stage(w, path, content, std::move(sha256)));
+  if (staged.unchanged) return std::move(*staged.unchanged);
+  return commit(w, path, &staged.blob, false);
+}
+
+Result<FileStore::Staged> FileStore::stage(const WriteContext& w, std::string_view path, std::string_view content,
+                                           std::string sha256) {
   if (content.size() > limits_.max_file_bytes) {
     return service::api_status(StatusCode::kResourceExhausted, "too_large",
                      "file is larger than the per-file limit of " + megabytes(limits_.max_file_bytes));
@@ -51,11 +58,11 @@ Result<SaveResult> FileStore::save(const WriteContext& w, std::string_view path,
   // Cheap checks first: an unchanged save or a full quota writes no blob.
   auto latest = get(w.channel_id, path, std::nullopt);
   if (latest.ok() && latest->sha256 == blob.sha256) {
-    return SaveResult{std::string(path), latest->version, blob.sha256, blob.size, true, false};
+    return Staged{SaveResult{std::string(path), latest->version, blob.sha256, blob.size, true, false}, {}};
   }
   CHIRON_RETURN_IF_ERROR(precheck(w.channel_id, blob.sha256, blob.size));
   CHIRON_ASSIGN_OR_RETURN(BlobInfo stored, blobs_.put(content, blob.sha256));
-  return commit(w, path, &stored, false);
+  return Staged{std::nullopt, std::move(stored)};
 }
 
 Result<SaveResult> FileStore::save_blob(const WriteContext& w, std::string_view path, const BlobInfo& blob,

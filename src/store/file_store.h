@@ -76,8 +76,17 @@ class FileStore {
 
   // Saves content as the path's next version (deduplicated, quota-checked).
   // sha256: the content's digest when the caller already computed it (empty: computed here).
+  // = stage() then, unless unchanged, save_blob(w, path, blob, false).
   Result<SaveResult> save(const WriteContext& w, std::string_view path, std::string_view content,
                           std::string sha256 = {});
+  // The first half of save(), without the version transaction: the size limit, the unchanged
+  // check and the quota pre-check (cheap reads first), then the durable blob. Lets the PUT
+  // graph write blobs in parallel and commit versions on one strand.
+  struct Staged {
+    std::optional<SaveResult> unchanged;  // set: equal to the latest version, nothing written
+    BlobInfo blob;                        // else: durable, to commit with save_blob(.., false)
+  };
+  Result<Staged> stage(const WriteContext& w, std::string_view path, std::string_view content, std::string sha256 = {});
   // A new version pointing at a durable blob. require_known: the channel must already
   // reference the blob (PUT ?from_sha256) → else kNotFound "blob_unknown".
   Result<SaveResult> save_blob(const WriteContext& w, std::string_view path, const BlobInfo& blob, bool require_known);

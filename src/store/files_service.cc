@@ -14,8 +14,11 @@
 #include "store/blob_store.h"
 #include "store/comment_store.h"
 #include "store/file_store.h"
+#include "store/files_common.h"
 #include "store/paths.h"
+#include "store/put_flow.h"
 #include "store/schema.h"
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/sha256.h"
 #include "common/strings.h"
@@ -29,24 +32,29 @@ using net::Response;
 using service::Caller;
 using service::ChannelRef;
 
-namespace {
-
-constexpr uint64_t kInlineBodyBytes = 256 * 1024;  // smaller contents go in the body, bigger are streamed
-constexpr int64_t kSweepEveryMs = 10 * 60 * 1000;
-
-struct Scope {
-  Caller caller;
-  ChannelRef channel;
-  WriteContext writer() const { return {channel.id, channel.owner_id, channel.live_session_id, caller.user_id}; }
-};
+Result<Scope> authorize(service::Access& access, const Request& r, std::string_view name, bool write) {
+  CHIRON_ASSIGN_OR_RETURN(Caller caller, access.caller(r));
+  auto channel = access.channel(name);
+  if (!channel.ok()) {
+    if (channel.status().code() == StatusCode::kNotFound) return Status::not_found("no channel " + std::string(name));
+    return channel.status();
+  }
+  if (!access.can_read(caller, *channel)) return Status::not_found("no channel " + std::string(name));
+  if (write && !access.can_write(caller, *channel)) {
+    if (caller.anonymous()) return Status::unauthenticated("log in, or use the channel's push token");
+    if (caller.via == Caller::Via::kCookie && !caller.csrf_ok) {
+      return service::api_status(StatusCode::kPermissionDenied, "csrf", "missing or wrong X-CSRF-Token");
+    }
+    return service::api_status(StatusCode::kPermissionDenied, "forbidden", "only the channel's owner may change its files");
+  }
+  return Scope{std::move(caller), std::move(*channel)};
+}
 
 Status path_error(std::string_view path) {
   Status st = validate_path(path);
   if (st.ok()) return st;
   return service::api_status(StatusCode::kInvalidArgument, "invalid_path", st.message());
 }
-
-json::value session_or_null(int64_t id) { return id > 0 ? json::value(id) : json::value(nullptr); }
 
 json::object file_event(const SaveResult& r) {
   return {{"type", "file"},       {"path", r.path},       {"version", r.version},
@@ -56,6 +64,13 @@ json::object file_event(const SaveResult& r) {
 json::object save_json(const SaveResult& r) {
   return {{"path", r.path}, {"version", r.version}, {"size", static_cast<int64_t>(r.size)}, {"sha256", r.sha256}, {"unchanged", r.unchanged}};
 }
+
+namespace {
+
+constexpr uint64_t kInlineBodyBytes = 256 * 1024;  // smaller contents go in the body, bigger are streamed
+constexpr int64_t kSweepEveryMs = 10 * 60 * 1000;
+
+json::value session_or_null(int64_t id) { return id > 0 ? json::value(id) : json::value(nullptr); }
 
 // Text if it has no NUL and is UTF-8 (a multi-byte sequence cut by the prefix end is fine).
 bool looks_like_text(std::string_view prefix, bool truncated) {
@@ -89,7 +104,12 @@ class FilesServiceImpl final : public FilesService {
     };
     router.get("/api/v1/channels/:name/files", wrap(&FilesServiceImpl::list_files));
     router.get("/api/v1/channels/:name/files/*path", wrap(&FilesServiceImpl::get_file));
-    router.put("/api/v1/channels/:name/files/*path", wrap(&FilesServiceImpl::put_file));
+    // The save path is a fluxion graph (put_flow.h); the other routes are one disk handler each.
+    auto flow = PutFlow::start(runtime, {access_, *blobs_, files_, hub_, options_.max_put_bytes}, options_.graphs);
+    CHIRON_CHECK(flow.ok(), "the files PUT graph does not start: " + flow.status().to_string());
+    put_flow_ = std::move(*flow);
+    router.put("/api/v1/channels/:name/files/*path",
+               [flow = put_flow_.get()](Request r, net::Responder res) { flow->handle(std::move(r), std::move(res)); });
     router.del("/api/v1/channels/:name/files/*path", wrap(&FilesServiceImpl::delete_file));
     router.get("/api/v1/channels/:name/history/*path", wrap(&FilesServiceImpl::history));
     router.post("/api/v1/channels/:name/uploads", wrap(&FilesServiceImpl::create_upload));
@@ -107,24 +127,8 @@ class FilesServiceImpl final : public FilesService {
   }
 
  private:
-  // Who is asking, for which channel; 404 for channels the caller may not read (private
-  // channels are indistinguishable from absent ones), 401/403 for writes they may not make.
   Result<Scope> authorize(const Request& r, std::string_view name, bool write) {
-    CHIRON_ASSIGN_OR_RETURN(Caller caller, access_.caller(r));
-    auto channel = access_.channel(name);
-    if (!channel.ok()) {
-      if (channel.status().code() == StatusCode::kNotFound) return Status::not_found("no channel " + std::string(name));
-      return channel.status();
-    }
-    if (!access_.can_read(caller, *channel)) return Status::not_found("no channel " + std::string(name));
-    if (write && !access_.can_write(caller, *channel)) {
-      if (caller.anonymous()) return Status::unauthenticated("log in, or use the channel's push token");
-      if (caller.via == Caller::Via::kCookie && !caller.csrf_ok) {
-        return service::api_status(StatusCode::kPermissionDenied, "csrf", "missing or wrong X-CSRF-Token");
-      }
-      return service::api_status(StatusCode::kPermissionDenied, "forbidden", "only the channel's owner may change its files");
-    }
-    return Scope{std::move(caller), std::move(*channel)};
+    return store::authorize(access_, r, name, write);
   }
 
   void maybe_sweep() {
@@ -212,37 +216,6 @@ class FilesServiceImpl final : public FilesService {
   }
 
   void publish(const ChannelRef& channel, json::object event) { hub_.publish(channel.id, std::move(event)); }
-
-  Response put_file(const Request& r) {
-    std::string path(r.param("path"));
-    auto scope = authorize(r, r.param("name"), true);
-    if (!scope.ok()) return service::error_response(scope.status());
-    if (Status st = path_error(path); !st.ok()) return service::error_response(st);
-    Result<SaveResult> saved = Status::internal("unset");
-    if (auto from = r.query_param("from_sha256")) {
-      std::string sha = to_lower(*from);
-      if (!is_sha256_hex(sha)) return service::error_response(Status::invalid_argument("from_sha256 must be 64 hex digits"));
-      if (!r.body.empty()) return service::error_response(Status::invalid_argument("a PUT with from_sha256 has an empty body"));
-      auto size = blobs_->size(sha);
-      if (!size.ok()) return service::error_response(service::api_status(StatusCode::kNotFound, "blob_unknown", "this channel has no blob " + sha));
-      saved = files_.save_blob(scope->writer(), path, BlobInfo{sha, *size}, true);
-    } else {
-      if (r.body.size() > options_.max_put_bytes) {
-        return service::error_response(service::api_status(StatusCode::kResourceExhausted, "too_large",
-                                     "a PUT body is at most " + megabytes(options_.max_put_bytes) +
-                                         "; larger files go through POST .../uploads"));
-      }
-      std::string actual = sha256_hex(r.body);  // once: checked here, then the blob's address
-      if (auto want = r.headers.get("X-Chiron-Sha256"); want && to_lower(*want) != actual) {
-        return service::error_response(service::api_status(StatusCode::kInvalidArgument, "checksum_mismatch",
-                                     "body hashes to " + actual + ", X-Chiron-Sha256 says " + std::string(*want)));
-      }
-      saved = files_.save(scope->writer(), path, r.body, std::move(actual));
-    }
-    if (!saved.ok()) return service::error_response(saved.status());
-    if (!saved->unchanged) publish(scope->channel, file_event(*saved));
-    return service::json_response(saved->unchanged ? 200 : 201, save_json(*saved));
-  }
 
   Response delete_file(const Request& r) {
     std::string path(r.param("path"));
@@ -542,6 +515,8 @@ class FilesServiceImpl final : public FilesService {
   std::atomic<int64_t> last_sweep_ms_;
   std::mutex mu_;
   std::function<void(const ChannelRef&, const json::object&)> comment_listener_;  // Guarded by mu_
+  // Last: destroyed first, waiting for the PUTs in flight while the stores still exist.
+  std::unique_ptr<PutFlow> put_flow_;
 };
 
 }  // namespace

@@ -23,6 +23,9 @@
 namespace chiron::kernel {
 class Runtime;
 }  // namespace chiron::kernel
+namespace chiron::flux {
+class Registry;
+}  // namespace chiron::flux
 
 namespace chiron::store {
 
@@ -34,6 +37,9 @@ struct FilesOptions {
   uint64_t max_put_bytes = 4ull << 20;       // single-request PUT; bigger goes through uploads
   uint64_t chunk_size = 4ull << 20;          // resumable upload chunk
   const Clock* clock = &Clock::system();     // borrowed; timestamps and upload expiry
+  // Borrowed, outlives the service: the PUT path's fluxion graph (put_flow.h) registers here
+  // (GET /api/v1/graph). Null: the graph runs unregistered.
+  flux::Registry* graphs = nullptr;
 };
 
 // What a session did to the code; the review module shows it on past sessions.
@@ -52,7 +58,7 @@ class FilesService {
                                                     service::LiveHub& hub, FilesOptions options);
   virtual ~FilesService() = default;
   // Adds the routes of docs/platform-api.md "Files" and "Comments"; blocking work runs on
-  // runtime's disk pipeline.
+  // runtime's disk pipeline; PUT .../files/*path is the fluxion graph of put_flow.h. Once.
   virtual void register_routes(net::Router& router, kernel::Runtime& runtime) = 0;
   // Called after a comment is committed (the platform posts it into the channel's chat room).
   virtual void on_comment(std::function<void(const service::ChannelRef&, const boost::json::object& comment)> fn) = 0;

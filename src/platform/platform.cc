@@ -17,6 +17,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "common/log.h"
+#include "flux/runtime.h"
 #include "kernel/kernel.h"
 #include "platform/live_hub.h"
 #include "platform/media_hooks.h"
@@ -62,10 +63,38 @@ Result<std::string> resolve_chat_secret(const std::string& explicit_secret, cons
   return secret;
 }
 
+namespace {
+
+// GET /api/v1/graph: JSON, or the fluxional text with ?format=text (or Accept: text/plain).
+net::Response graph_response(const flux::Registry& graphs, const net::Request& req) {
+  bool text = false;
+  if (auto format = req.query_param("format")) {
+    if (*format == "text") {
+      text = true;
+    } else if (*format != "json") {
+      return service::error_response(Status::invalid_argument("format must be json or text"));
+    }
+  } else if (auto accept = req.headers.get("Accept")) {
+    text = accept->find("text/plain") != std::string_view::npos && accept->find("json") == std::string_view::npos;
+  }
+  if (!text) return service::json_response(200, graphs.to_json());
+  net::Response r;
+  r.status = 200;
+  r.headers.set("Content-Type", "text/plain; charset=utf-8");
+  r.headers.set("Cache-Control", "no-store");
+  r.body = flux::write_text(graphs.program());
+  return r;
+}
+
+}  // namespace
+
 struct Platform::Impl {
   kernel::Runtime& runtime;
   PlatformOptions options;
   std::shared_ptr<chat::ChatServer> chat;
+  // Every fluxion graph of the process (GET /api/v1/graph); before the services that
+  // register graphs, so it outlives them.
+  flux::Registry graphs;
   std::unique_ptr<service::Db> db;
   std::shared_ptr<LiveHubServer> hub;
   // Review publishes to the hub and the hub asks review (access, participants): review is opened
@@ -120,6 +149,7 @@ Result<std::unique_ptr<Platform>> Platform::open(kernel::Runtime& runtime, Platf
   fo.data_dir = o.data_dir;
   fo.quota_bytes = o.quota_bytes;
   fo.max_file_bytes = o.max_file_bytes;
+  fo.graphs = &p.graphs;
   auto files = store::FilesService::open(*p.db, *p.review, p.hub_proxy, fo);
   if (!files.ok()) return std::move(files).status().context("file store");
   p.files = std::move(*files);
@@ -185,6 +215,9 @@ void Platform::register_routes(net::Router& router) {
   p.review->register_routes(router, p.runtime);
   p.files->register_routes(router, p.runtime);
   router.websocket("/api/v1/live", p.hub->handlers(), p.hub->ws_options());
+  // The process as a fluxion program with live counters (public, like the page drawing it:
+  // names and counts only). Cheap atomic reads: answered on the net thread.
+  router.get("/api/v1/graph", [graphs = &p.graphs](const net::Request& req) { return graph_response(*graphs, req); });
   if (p.media) {
     p.media->register_routes(router);
     // The channel's stream state (the `stream` live event's body), for pages opening mid-stream.

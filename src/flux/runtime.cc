@@ -342,7 +342,12 @@ void Core::Impl::run(Envelope* e) {
 
 void Core::Impl::report(Node& node, Status status, Envelope& e) {
   if (!on_error) {
-    log::warn("flux", "message failed", {{"graph", name}, {"fluxion", node.spec.id}, {"error", status.to_string()}});
+    // Logged at the 1st, 2nd, 4th, 8th ... failure: an overload must not flood the log.
+    const uint64_t n = node.failed.load(std::memory_order_relaxed);
+    if ((n & (n - 1)) == 0) {
+      log::warn("flux", "message failed", {{"graph", name}, {"fluxion", node.spec.id}, {"failed", static_cast<int64_t>(n)},
+                                           {"error", status.to_string()}});
+    }
     return;
   }
   try {

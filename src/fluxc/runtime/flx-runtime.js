@@ -110,6 +110,19 @@ function projection(req) {
   return p;
 }
 
+function isEmitter(v) { return typeof v.on === 'function' && typeof v.emit === 'function'; }
+
+// Own enumerable data of a class instance (fs.Stats, a URL-like record …): primitives and
+// Dates only, read-only on the other side; its methods stay with the owner.
+function dataProjection(obj) {
+  const p = {};
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol') || v instanceof Date) p[k] = v;
+  }
+  return p;
+}
+
 function anchorOf(values) {
   for (const v of values) {
     if (v instanceof http.ServerResponse) return v;
@@ -159,6 +172,7 @@ function makeHandle(obj, st) {
   }
   const d = { __flx: 'h', id, owner: threadId, group: T.group, kind: entry.kind };
   if (obj instanceof http.IncomingMessage) d.proj = encode(projection(obj), st);
+  else if (typeof obj === 'object' && !isEmitter(obj)) d.proj = dataProjection(obj);
   return d;
 }
 
@@ -173,7 +187,8 @@ function kindOf(v) {
 
 // ---------------------------------------------------------------- encode / decode
 
-const kCloneable = [Date, RegExp, Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+const kErrors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+const kCloneable = [Date, RegExp];
 
 function encode(v, st) {
   if (v === null || v === undefined) return v;
@@ -198,6 +213,13 @@ function encode(v, st) {
     st.seen.set(v, out);
     for (const k of Object.keys(v)) out[k] = encode(v[k], st);
     if (out.__flx !== undefined) return { __flx: 'obj', v: out };  // escape a user key
+    return out;
+  }
+  if (v instanceof Error && kErrors.some((C) => proto === C.prototype)) {
+    // Structured clone drops an error's own properties (code, errno, path, syscall …).
+    const out = { __flx: 'err', name: proto.constructor.name, message: v.message, stack: v.stack, props: {} };
+    st.seen.set(v, out);
+    for (const k of Object.keys(v)) out.props[k] = encode(v[k], st);
     return out;
   }
   if (kCloneable.some((C) => proto === C.prototype)) return v;
@@ -290,6 +312,14 @@ function decode(v, label, seen = new Set()) {
   if (!isPlainProto(Object.getPrototypeOf(v))) return v;
   if (v.__flx === 'buf') return Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength);
   if (v.__flx === 'h') return resolveHandle(v, label);
+  if (v.__flx === 'err') {
+    const C = kErrors.find((E) => E.name === v.name) || Error;
+    const e = new C(v.message);
+    e.stack = v.stack;
+    seen.add(v);
+    for (const k of Object.keys(v.props)) e[k] = decode(v.props[k], `${label}.${k}`, seen);
+    return e;
+  }
   if (v.__flx === 'obj') v = v.v;
   seen.add(v);
   for (const k of Object.keys(v)) v[k] = decode(v[k], `${label}.${k}`, seen);

@@ -37,10 +37,24 @@ using Out = Emitter<PutMsg>;
 
 Stream post(std::string dest, std::vector<std::string> vars) { return {StreamType::kPost, {std::move(dest)}, std::move(vars)}; }
 
+net::Response answer_of(PutMsg& m) {
+  if (m.answer) return std::move(*m.answer);
+  return service::json_response(m.saved.unchanged ? 200 : 201, save_json(m.saved));
+}
+
+// Hands the finished request to files_reply. files_reply is only the courier: if its mailbox
+// is full the answer goes out from here, so a committed save is never answered 503.
+Status finish(PutMsg& m, Out& out) {
+  Status st = out.emit("files_reply", std::move(m));
+  if (st.code() != StatusCode::kResourceExhausted) return st;
+  m.res.send(answer_of(m));
+  return Status();
+}
+
 // Ends the request early with an error: the answer travels to files_reply.
 Status refuse(PutMsg& m, Out& out, const Status& st) {
   m.answer = service::error_response(st);
-  return out.emit("files_reply", std::move(m));
+  return finish(m, out);
 }
 
 }  // namespace
@@ -98,7 +112,7 @@ Status PutFlow::Impl::blob(PutMsg& m, Out& out) {
   if (!staged.ok()) return refuse(m, out, staged.status());
   if (staged->unchanged) {
     m.saved = std::move(*staged->unchanged);
-    return out.emit("files_reply", std::move(m));
+    return finish(m, out);
   }
   m.blob = std::move(staged->blob);
   m.req.body.clear();
@@ -110,7 +124,7 @@ Status PutFlow::Impl::commit(PutMsg& m, Out& out) {
   auto saved = deps.files.save_blob(m.scope->writer(), m.path, m.blob, m.known_blob);
   if (!saved.ok()) return refuse(m, out, saved.status());
   m.saved = std::move(*saved);
-  if (m.saved.unchanged) return out.emit("files_reply", std::move(m));
+  if (m.saved.unchanged) return finish(m, out);
   return out.emit("files_notify", std::move(m));
 }
 
@@ -163,20 +177,19 @@ Status PutFlow::Impl::build() {
                                 .device = Device::kNet,
                                 .tags = {"files_versions"},
                                 .streams = {post("files_reply", {"res", "saved"})},
-                                .body = "hub.publish(channel, {type: 'file', ...saved})  // commit order"},
+                                .body = "hub.publish(channel, {type: 'file', ...saved})  // commit order",
+                                // Never full: it shares files_commit's FIFO strand, so at most
+                                // files_commit's capacity + 1 notifications wait at once.
+                                .queue_capacity = 1024},
                                [this](PutMsg& m, Out& out) {
                                  deps.hub.publish(m.scope->channel.id, file_event(m.saved));
-                                 return out.emit("files_reply", std::move(m));
+                                 return finish(m, out);
                                }));
   CHIRON_RETURN_IF_ERROR(g.add({.id = "files_reply",
                                 .device = Device::kNet,
                                 .body = "res.send(answer || json(saved.unchanged ? 200 : 201, saved))"},
                                [](PutMsg& m, Out&) {
-                                 if (m.answer) {
-                                   m.res.send(std::move(*m.answer));
-                                 } else {
-                                   m.res.send(service::json_response(m.saved.unchanged ? 200 : 201, save_json(m.saved)));
-                                 }
+                                 m.res.send(answer_of(m));
                                  return Status();
                                }));
   // Failures (an exception, the runtime stopping, a full mailbox downstream) still answer.

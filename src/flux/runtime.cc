@@ -104,12 +104,18 @@ struct Lane {
 
 struct Core::Impl {
   Impl(Core& c, std::string n, kernel::Runtime& rt, GraphOptions o)
-      : core(c), name(std::move(n)), runtime(rt), options(o), clock(o.clock ? *o.clock : rt.clock()) {}
+      : core(c),
+        name(std::move(n)),
+        runtime(rt),
+        options(o),
+        batch(std::max(1u, o.batch)),
+        clock(o.clock ? *o.clock : rt.clock()) {}
 
   Core& core;
   const std::string name;
   kernel::Runtime& runtime;
   const GraphOptions options;
+  const unsigned batch;  // >= 1: a drain always makes progress
   const Clock& clock;
   std::vector<std::unique_ptr<Node>> nodes;
   std::map<std::string, Node*, std::less<>> by_id;
@@ -282,7 +288,7 @@ void Core::Impl::drain(Lane& lane, kernel::Device device) {
         break;
       }
       hop = lane.head->dest->spec.device;
-      if (hop != device || ran >= options.batch) {
+      if (hop != device || ran >= batch) {
         yield = true;
       } else {
         e = lane.head;

@@ -248,5 +248,21 @@ TEST(FluxRuntimeStrandTest, GroupsAreConnectedComponentsOfSharedTags) {
   EXPECT_EQ(group.max.load(), 1);
 }
 
+TEST(FluxRuntimeStrandTest, AStrandYieldsBetweenBatchesAndABatchOfZeroStillProgresses) {
+  auto rt = testing::start_runtime(1, 1, 1);
+  ASSERT_NE(rt, nullptr);
+  Countdown done(100);
+  Graph<Msg> g("tiny_batches", *rt, {.batch = 0});
+  ASSERT_TRUE(g.add({.id = "one_at_a_time", .ctx = {"n"}}, [&](Msg&, Emitter<Msg>&) {
+                done.hit();
+                return Status();
+              }).ok());
+  ASSERT_TRUE(g.start().ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(g.inject("one_at_a_time", Msg{i}).ok());
+  ASSERT_TRUE(done.wait());
+  g.stop();
+  EXPECT_EQ(g.stats()[0].handled, 100u);
+}
+
 }  // namespace
 }  // namespace chiron::flux

@@ -12,6 +12,8 @@
 // stream carries (they appear in the fluxional text and the /api/v1/graph document); the C++
 // type system, not the runtime, checks the fields. Sending on a stream the fluxion did not
 // declare is an error Status (invalid_argument naming the declared destinations), not a crash.
+// Start and post streams deliver alike; the type records the rupture point a stream stands for
+// (a listener firing once per request vs. a one-shot continuation), as in the paper.
 //
 // Placement (the paper's groups; research/fluxions.md §7):
 //   * fluxions sharing a tag — transitively: connected components of "shares a tag" — form

@@ -585,7 +585,8 @@ void Compiler::place_all() {
 }
 
 // A fluxion's code: its node's text with each direct child callback replaced by its stream
-// placeholder, "\r\n" as "\n", and the lines after the first dedented by their common indent.
+// placeholder, "\r\n" and a lone "\r" as "\n", and the lines after the first dedented by their
+// common indent.
 std::string Compiler::body_of(size_t f) const {
   const CompiledFluxion& fx = fluxions[f];
   std::string raw;
@@ -600,8 +601,11 @@ std::string Compiler::body_of(size_t f) const {
   std::string text;
   text.reserve(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n') continue;
-    text += raw[i];
+    if (raw[i] != '\r') {
+      text += raw[i];
+    } else if (i + 1 >= raw.size() || raw[i + 1] != '\n') {
+      text += '\n';  // a lone CR ends a line in JavaScript too
+    }
   }
   // Trailing blank lines are not part of a canonical body (flux::write_text drops them).
   auto trim_end = [](std::string& s) {

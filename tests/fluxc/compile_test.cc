@@ -510,6 +510,11 @@ TEST(CompileTest, CrLfSourcesGiveLfBodies) {
   auto c = must_compile("setTimeout(function t() {\r\n  go();\r\n}, 1);\r\n");
   EXPECT_EQ(c.fluxions[1].model.body, "function t() {\n  go();\n}");
   EXPECT_EQ(c.fluxions[0].model.body.find('\r'), std::string::npos);
+  auto lone = must_compile("setTimeout(function t() {\r  go();\r}, 1);\r\r");
+  EXPECT_EQ(lone.fluxions[1].model.body, "function t() {\n  go();\n}");
+  auto back = flux::read_text(to_text(lone));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, lone.program());
 }
 
 TEST(CompileTest, ShebangIsAccepted) {

@@ -506,11 +506,19 @@ function workerMain(data) {
       return;
     }
     if (m.t !== 'msg') return;
+    T.inbox.push(m);
+    if (T.inbox.length === 1) setImmediate(drain);
+  });
+  // One message per event-loop turn: a port delivers its pending messages in one batch, and
+  // the continuations a run scheduled (setImmediate, I/O) must not wait behind the next run.
+  function drain() {
+    const m = T.inbox.shift();
     deliverRemote(m);
     const done = { t: 'done', dest: m.dest };
     if (T.traceBuf.length) { done.trace = T.traceBuf; T.traceBuf = []; }
     wt.parentPort.postMessage(done);
-  });
+    if (T.inbox.length) setImmediate(drain);
+  }
   // Runs that happen outside a delivered message (same-thread sends) are flushed here.
   setInterval(() => {
     if (T.traceBuf.length) { wt.parentPort.postMessage({ t: 'trace', recs: T.traceBuf }); T.traceBuf = []; }

@@ -424,7 +424,10 @@ function onWorkerMessage(w, m) {
     if (w.inflight === 0) w.worker.unref();
     if (m.trace) for (const r of m.trace) T.traceBuf.push(JSON.stringify(r));
   } else if (m.t === 'error') printError(m);
-  else if (m.t === 'trace') for (const r of m.recs) T.traceBuf.push(JSON.stringify(r));
+  else if (m.t === 'trace') {
+    for (const r of m.recs) T.traceBuf.push(JSON.stringify(r));
+    if (m.final && w.onFlushed) w.onFlushed();
+  }
 }
 
 function spawn(group, kind) {
@@ -445,11 +448,20 @@ function snapshot(group) {
   return encodeMessage([], vals, true).vars;
 }
 
+// Workers first hand over the trace records they still hold (bounded wait), then stop.
 function shutdown(code) {
-  flushTrace();
   const all = [...T.workers.values(), ...T.pool];
-  Promise.all(all.map((w) => w.worker.terminate().catch(() => {}))).finally(() => process.exit(code));
-  setTimeout(() => process.exit(code), 1000).unref();
+  setTimeout(() => process.exit(code), 1500).unref();
+  const flushed = all.map((w) => new Promise((resolve) => {
+    if (!T.traceOn) return resolve();
+    w.onFlushed = resolve;
+    w.worker.postMessage({ t: 'flush' });
+    setTimeout(resolve, 300).unref();
+  }));
+  Promise.all(flushed).then(() => {
+    flushTrace();
+    return Promise.all(all.map((w) => w.worker.terminate().catch(() => {})));
+  }).finally(() => process.exit(code));
 }
 
 function boot(dir) {
@@ -503,6 +515,11 @@ function workerMain(data) {
     if (m.t === 'init') {
       T.ctx = decode(m.ctx, 'ctx');
       T.ready = true;
+      return;
+    }
+    if (m.t === 'flush') {
+      wt.parentPort.postMessage({ t: 'trace', recs: T.traceBuf, final: true });
+      T.traceBuf = [];
       return;
     }
     if (m.t !== 'msg') return;

@@ -90,6 +90,7 @@ class Emitter {
   std::vector<Group> groups_;
   std::map<std::string, size_t> group_of_;       // fluxion id → index in groups_
   std::map<int32_t, size_t> var_by_binding_;     // binding id → index in c_.variables
+  std::set<uint32_t> call_at_;                   // offsets of references that are plain calls
 };
 
 void Emitter::choose_names() {
@@ -103,6 +104,8 @@ void Emitter::choose_names() {
 void Emitter::index_bindings() {
   for (size_t i = 0; i < c_.variables.size(); ++i)
     if (c_.variables[i].binding >= 0) var_by_binding_[c_.variables[i].binding] = i;
+  for (const auto& r : c_.scopes.refs)
+    if (r.call) call_at_.insert(r.begin);
 }
 
 const CompiledFluxion* Emitter::fluxion(std::string_view id) const {
@@ -243,6 +246,8 @@ std::vector<Edit> Emitter::edits_for(const CompiledFluxion& f) const {
     if (own) continue;
     std::string e = var_expr(f, v.name);
     if (e == v.name) continue;
+    // `v()` stays a plain call: `ctx.v()` would call it with this = ctx.
+    if (auto it = call_at_.find(r.begin); it != call_at_.end()) e = "(0, " + e + ")";
     edits.push_back({r.begin, r.end, r.shorthand ? v.name + ": " + e : e});
   }
   if (f.root) {

@@ -153,6 +153,20 @@ app.get('/', function handler(req, res) {
   EXPECT_NE(reply.find("__flx_msg.vars.res.send(msg);"), std::string::npos) << reply;
 }
 
+TEST_F(EmitTest, CarriedFunctionsAreCalledWithoutAReceiver) {
+  emit_source(R"(var express = require('express'), app = express(), getRawBody = require('raw-body');
+app.use(function saveBody(req, res, next) {
+  getRawBody(req, function (err, buffer) {
+    req.body = buffer;
+    next();
+  });
+});
+)");
+  std::string cb = file("fluxions/anonymous_1000.js");
+  EXPECT_NE(cb.find("msg.vars.req.body = buffer;"), std::string::npos) << cb;
+  EXPECT_NE(cb.find("(0, msg.vars.next)();"), std::string::npos) << cb;
+}
+
 TEST_F(EmitTest, UnwritableOutputDirectoryIsAnError) {
   CompileOptions o;
   auto c = compile(kListing1, o);

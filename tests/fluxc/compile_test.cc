@@ -306,6 +306,16 @@ TEST(CompileTest, TimersAndNextTick) {
   EXPECT_EQ(c.fluxions[2].type, StreamType::kPost);
 }
 
+TEST(CompileTest, ArrowListenersAndAsyncCallbacks) {
+  auto c = must_compile(
+      "const app = require('express')();\nlet n = 0;\napp.use(req => { req.seen = true; });\n"
+      "app.get('/', (req, res) => res.send(String(++n)));\nprocess.nextTick(async function later() { await null; });\n");
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_req, grp_res", ">> anonymous_1000 [req]", ">> anonymous_1001 [res]",
+                                 "-> later", "flx anonymous_1000 & grp_req", "-> null",
+                                 "flx anonymous_1001 & grp_res {n}", "-> null", "flx later", "-> null"}));
+  EXPECT_EQ(c.fluxions[1].params, std::vector<std::string>{"req"});
+}
+
 TEST(CompileTest, ShadowedTimerIsNotARupturePoint) {
   auto c = must_compile("function setTimeout(f) { f(); }\nsetTimeout(function now() {});\n");
   EXPECT_EQ(structure(c), (Lines{"flx main", "-> null"}));

@@ -464,9 +464,31 @@ function shutdown(code) {
   }).finally(() => process.exit(code));
 }
 
+function readPlacement(dir) {
+  const file = path.join(dir, 'placement.json');
+  let p;
+  try {
+    p = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`flx: cannot read ${file}: ${e.message}`);
+  }
+  const groups = Array.isArray(p && p.groups) ? p.groups : null;
+  if (!groups || !p.fluxions || typeof p.fluxions !== 'object' ||
+      groups.filter((g) => g && g.thread === 'main').length !== 1 ||
+      !groups.every((g) => g && typeof g.name === 'string' && Array.isArray(g.fluxions))) {
+    throw new Error(`flx: ${file}: expected {fluxions: {...}, groups: [{name, thread, fluxions, ctx}]} with exactly one group on thread "main"`);
+  }
+  for (const [id, f] of Object.entries(p.fluxions)) {
+    if (!f || !groups.some((g) => g.name === f.group && g.fluxions.includes(id))) {
+      throw new Error(`flx: ${file}: fluxion '${id}' is not listed in its group '${f && f.group}'`);
+    }
+  }
+  return p;
+}
+
 function boot(dir) {
   T.dir = dir;
-  T.placement = JSON.parse(fs.readFileSync(path.join(dir, 'placement.json'), 'utf8'));
+  T.placement = readPlacement(dir);
   T.origin = performance.timeOrigin;
   T.kind = 'main';
   const mainGroup = T.placement.groups.find((g) => g.thread === 'main');
@@ -506,7 +528,7 @@ function workerMain(data) {
   T.kind = data.kind;
   T.origin = data.origin;
   T.traceOn = data.trace;
-  T.placement = JSON.parse(fs.readFileSync(path.join(T.dir, 'placement.json'), 'utf8'));
+  T.placement = readPlacement(T.dir);
   const group = groupOf(T.group);
   for (const id of group.fluxions) loadModule(id);
   process.on('uncaughtException', (e) => report(e, T.current));

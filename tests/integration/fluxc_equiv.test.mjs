@@ -52,7 +52,8 @@ for (const [app, script] of Object.entries(SCRIPTS)) {
     try {
       const placement = await compileApp(app, path.join(dir, 'out'));
       original = await startNode(path.join(APPS_DIR, `${app}.js`), env);
-      compiled = await startNode(path.join(dir, 'out', 'main.js'), { ...env, FLX_TRACE: trace, FLX_WORKERS: '2' });
+      compiled = await startNode(path.join(dir, 'out', 'main.js'),
+                                 { ...env, FLX_TRACE: trace, FLX_WORKERS: '2', FLX_STATS: '1' });
       const want = await replay(original.port, script);
       const got = await replay(compiled.port, script);
       for (let i = 0; i < script.length; i++) {
@@ -62,6 +63,12 @@ for (const [app, script] of Object.entries(SCRIPTS)) {
       await compiled.stop();
       assert.doesNotMatch(compiled.stderr(), /FLX_ISOLATION/);
       assert.doesNotMatch(compiled.stderr(), /flx: error/);
+      // Every handle died with its request: the tables are empty once the answers are in.
+      const stats = /flx: stats (\{.*\})/.exec(compiled.stderr());
+      assert.ok(stats, `no stats line in: ${compiled.stderr()}`);
+      for (const [thread, n] of Object.entries(JSON.parse(stats[1]).handles)) {
+        assert.equal(n, 0, `${app}: ${n} handles left on thread ${thread}`);
+      }
       const runs = readTrace(trace);
       assert.ok(runs.some((r) => r.fluxion === 'main' && r.thread === 0), 'main ran on the main thread');
       const offMain = Object.entries(placement.fluxions).filter(([, p]) => p.thread !== 'main').map(([id]) => id);

@@ -23,12 +23,15 @@
 // Handle lifetime: a handle lives as long as the request that created it. When a message is
 // encoded, its anchor is the http.ServerResponse (or socket/stream) among its values (a req
 // anchors on req.res or its socket); every handle created for that message is freed when the
-// anchor emits 'close' (a response emits it once finished or aborted). A stream or socket
-// is its own anchor. Handles captured in the ctx snapshot are permanent. Any other handle
+// anchor emits 'close' (a response emits it once finished or aborted). On a worker the anchor
+// is the Proxy of main's response; main announces its close ({t:'release'}) to the workers,
+// which free what they made under it. A stream or socket is its own anchor. Handles captured in the ctx snapshot are permanent. Any other handle
 // (no anchor) is kept in a bounded FIFO (FLX_MAX_HANDLES, default 10000), oldest freed first.
 // Using a freed handle at its owner throws FLX_EXPIRED. Reference counting per message was
 // rejected: a post continuation keeps its handles after its fluxion's run has returned, so
 // no receiver can know when the message chain ends; the response can.
+//
+// FLX_STATS=1 prints the handle tables' sizes on SIGINT/SIGTERM (tests check they are empty).
 //
 // Trace: FLX_TRACE=<file> → one JSON line per run {"fluxion","thread","t0","t1"} (µs since
 // the main thread's performance.timeOrigin), written by the main thread at least every second
@@ -129,7 +132,38 @@ function anchorOf(values) {
     if (v instanceof http.IncomingMessage && v.res instanceof http.ServerResponse) return v.res;
   }
   for (const v of values) if (v instanceof net.Socket) return v;
+  // On another thread the response is a Proxy of the owner's handle: its key names it.
+  for (const v of values) {
+    const pi = v && (typeof v === 'object' || typeof v === 'function') ? proxyInfo.get(v) : null;
+    if (pi && pi.desc.kind === 'http response') return { remote: `${pi.desc.owner}:${pi.desc.id}` };
+  }
   return null;
+}
+
+// Handles created here under a response owned by another thread, by that response's key;
+// freed when its owner announces the response closed ({t:'release', key}).
+const remoteAnchors = new Map();
+
+const released = new Set();  // recently released keys (bounded): a late handle is not kept
+
+function releaseRemote(key) {
+  released.add(key);
+  if (released.size > T.maxHandles) released.delete(released.values().next().value);
+  const ids = remoteAnchors.get(key);
+  if (!ids) return;
+  remoteAnchors.delete(key);
+  for (const h of ids) freeHandle(h);
+}
+
+function onAnchorClosed(anchor, ids) {
+  const own = T.byObj.get(anchor);
+  for (const h of ids) freeHandle(h);
+  ids.length = 0;
+  // Other threads may have made handles while serving this response: tell them it is over.
+  if (own !== undefined && wt.isMainThread) {
+    const key = `${threadId}:${own}`;
+    for (const w of [...T.workers.values(), ...T.pool]) w.worker.postMessage({ t: 'release', key });
+  }
 }
 
 function isStream(v) {
@@ -154,12 +188,15 @@ function makeHandle(obj, st) {
     const anchor = st.permanent ? null : (st.anchor || (isStream(obj) ? obj : null));
     if (st.permanent) {
       entry.permanent = true;
-    } else if (anchor) {
+    } else if (anchor && anchor.remote && !released.has(anchor.remote)) {
+      if (!remoteAnchors.has(anchor.remote)) remoteAnchors.set(anchor.remote, []);
+      remoteAnchors.get(anchor.remote).push(id);
+    } else if (anchor && !anchor.remote) {
       let ids = anchor.__flxHandles;
       if (!ids) {
         ids = [];
         Object.defineProperty(anchor, '__flxHandles', { value: ids, enumerable: false, configurable: true });
-        anchor.once('close', () => { for (const h of ids) freeHandle(h); ids.length = 0; });
+        anchor.once('close', () => onAnchorClosed(anchor, ids));
       }
       ids.push(id);
     } else {
@@ -426,7 +463,7 @@ function onWorkerMessage(w, m) {
   } else if (m.t === 'error') printError(m);
   else if (m.t === 'trace') {
     for (const r of m.recs) T.traceBuf.push(JSON.stringify(r));
-    if (m.final && w.onFlushed) w.onFlushed();
+    if (m.final && w.onFlushed) w.onFlushed(m);
   }
 }
 
@@ -452,14 +489,16 @@ function snapshot(group) {
 function shutdown(code) {
   const all = [...T.workers.values(), ...T.pool];
   setTimeout(() => process.exit(code), 1500).unref();
+  const handles = { [threadId]: T.handles.size };
   const flushed = all.map((w) => new Promise((resolve) => {
-    if (!T.traceOn) return resolve();
-    w.onFlushed = resolve;
+    w.onFlushed = (m) => { handles[w.worker.threadId] = m.handles; resolve(); };
     w.worker.postMessage({ t: 'flush' });
     setTimeout(resolve, 300).unref();
   }));
   Promise.all(flushed).then(() => {
     flushTrace();
+    // FLX_STATS=1: the handle tables' sizes at exit (a leak check for tests).
+    if (process.env.FLX_STATS) process.stderr.write(`flx: stats ${JSON.stringify({ handles, errors: T.errors })}\n`);
     return Promise.all(all.map((w) => w.worker.terminate().catch(() => {})));
   }).finally(() => process.exit(code));
 }
@@ -539,8 +578,12 @@ function workerMain(data) {
       T.ready = true;
       return;
     }
+    if (m.t === 'release') {
+      releaseRemote(m.key);
+      return;
+    }
     if (m.t === 'flush') {
-      wt.parentPort.postMessage({ t: 'trace', recs: T.traceBuf, final: true });
+      wt.parentPort.postMessage({ t: 'trace', recs: T.traceBuf, final: true, handles: T.handles.size });
       T.traceBuf = [];
       return;
     }

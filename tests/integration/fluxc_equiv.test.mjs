@@ -76,6 +76,9 @@ for (const [app, script] of Object.entries(SCRIPTS)) {
         if (offMain.includes(r.fluxion)) assert.notEqual(r.thread, 0, `${r.fluxion} is placed off the main thread`);
         else assert.equal(r.thread, 0, `${r.fluxion} is placed on the main thread`);
       }
+      if (offMain.length > 0) {
+        assert.ok(runs.some((r) => offMain.includes(r.fluxion) && r.thread !== 0), `${app}: an isolated fluxion ran on a worker`);
+      }
       if (app === 'listing1' || app === 'burn') {
         assert.ok(runs.some((r) => r.fluxion === 'handler' && r.thread !== 0), `${app}: handler ran on a worker`);
       }

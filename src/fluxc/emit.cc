@@ -383,7 +383,7 @@ std::string Emitter::emit_module(const CompiledFluxion& f) const {
       std::string src(c_.tree.text(b.node_begin, b.node_end));
       out += (b.kind == BindingKind::kFunction ? src : "var " + src + ";") + "\n";
     }
-    body = "return (" + apply_edits(f.begin, f.end, edits_for(f)) + ").apply(this, " + n_.msg + ".args);\n";
+    body = "return (" + apply_edits(f.begin, f.end, edits_for(f)) + ").apply(undefined, " + n_.msg + ".args);\n";
   }
   out += "module.exports = {\n  id: " + quote(f.model.id) + ", tags: " + json_list(f.model.tags) +
          ", group: " + quote(g.name) + ", params: " + json_list(f.params) + ",\n  run: function (" + n_.msg + ", " +

@@ -133,3 +133,26 @@ test('every emitted module parses and main.js needs only the output directory', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an error thrown by a fluxion on a worker is reported by the main thread with its id and stack', async () => {
+  const dir = tempDir('fluxc-err-');
+  let compiled;
+  try {
+    const out = path.join(dir, 'out');
+    await compileApp('listing1', out);
+    const file = path.join(out, 'fluxions', 'handler.js');
+    const src = readFileSync(file, 'utf8');
+    assert.match(src, /function handler\(req, res\) \{/);
+    writeFileSync(file, src.replace('function handler(req, res) {', "function handler(req, res) { if (req.query.boom) throw new Error('boom ' + req.query.boom);"));
+    compiled = await startNode(path.join(out, 'main.js'), { FLX_WORKERS: '1' });
+    await assert.rejects(request(compiled.port, { path: '/?boom=1', timeoutMs: 1000 }));
+    assert.match(compiled.stderr(), /flx: error in fluxion 'handler' \(thread [1-9]\d*, group 'pool'\): Error: boom 1\n\s+at handler \(.*fluxions\/handler\.js:\d+:\d+\)/);
+    // The worker survives: the next request through it is answered.
+    const ok = await request(compiled.port, { path: '/' });
+    assert.equal(ok.status, 200);
+    assert.match(ok.body.toString(), /^request 1: /);
+  } finally {
+    await compiled?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

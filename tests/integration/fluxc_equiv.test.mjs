@@ -28,6 +28,7 @@ const SCRIPTS = {
   chunked: [get('/stream'), get('/later?tag=x'), get('/stream'), get('/ping')],
   states: [get('/?count=3'), get('/?count=1'), get('/'), get('/ping')],
   burn: [get('/burn?seed=1'), get('/burn?seed=2'), get('/ping')],
+  persist: [get('/last/a'), get('/last/bb'), get('/ping'), get('/last/c'), get('/last/d')],
 };
 const ENV = { BURN_ROUNDS: '200000' };
 

@@ -18,7 +18,7 @@
 // whose every use throws an Error with code FLX_ISOLATION naming the value, its owner group,
 // the fluxion and the thread. An http request also carries a cloneable projection (method,
 // url, path, headers, query, params, body …) that the Proxy serves read-only. Buffers are
-// re-wrapped from Uint8Array.
+// re-wrapped from Uint8Array, fs.Stats get their prototype back, errors their own properties.
 //
 // Handle lifetime: a handle lives as long as the request that created it. When a message is
 // encoded, its anchor is the http.ServerResponse (or socket/stream) among its values (a req
@@ -260,6 +260,12 @@ function encode(v, st) {
     return out;
   }
   if (kCloneable.some((C) => proto === C.prototype)) return v;
+  if (proto === fs.Stats.prototype) {
+    // Plain data behind a prototype whose methods only read it: re-wrapped on arrival.
+    const out = { __flx: 'stats', props: {} };
+    for (const k of Object.keys(v)) out.props[k] = encode(v[k], st);
+    return out;
+  }
   if (proto === Map.prototype) {
     const out = new Map();
     st.seen.set(v, out);
@@ -349,6 +355,7 @@ function decode(v, label, seen = new Set()) {
   if (!isPlainProto(Object.getPrototypeOf(v))) return v;
   if (v.__flx === 'buf') return Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength);
   if (v.__flx === 'h') return resolveHandle(v, label);
+  if (v.__flx === 'stats') return Object.assign(Object.create(fs.Stats.prototype), v.props);
   if (v.__flx === 'err') {
     const C = kErrors.find((E) => E.name === v.name) || Error;
     const e = new C(v.message);

@@ -157,3 +157,24 @@ test('an error thrown by a fluxion on a worker is reported by the main thread wi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a worker that dies is replaced and the pool keeps serving', async () => {
+  const dir = tempDir('fluxc-exit-');
+  let compiled;
+  try {
+    const out = path.join(dir, 'out');
+    await compileApp('listing1', out);
+    const file = path.join(out, 'fluxions', 'handler.js');
+    const src = readFileSync(file, 'utf8');
+    writeFileSync(file, src.replace('function handler(req, res) {', 'function handler(req, res) { if (req.query.die) process.exit(7);'));
+    compiled = await startNode(path.join(out, 'main.js'), { FLX_WORKERS: '1' });
+    await assert.rejects(request(compiled.port, { path: '/?die=1', timeoutMs: 1000 }));
+    assert.match(compiled.stderr(), /\[FLX_WORKER_EXIT\]: worker exited with code 7 holding 1 message\(s\); starting a new one/);
+    const ok = await request(compiled.port, { path: '/' });
+    assert.equal(ok.status, 200);
+    assert.match(ok.body.toString(), /^request 1: /);
+  } finally {
+    await compiled?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -482,6 +482,19 @@ function spawn(group, kind) {
   worker.on('message', (m) => onWorkerMessage(w, m));
   worker.on('error', (e) => printError({ fluxion: '(worker)', thread: worker.threadId, group: group.name,
     code: e.code || '', stack: e.stack || String(e) }));
+  const tid = worker.threadId;
+  worker.on('exit', (code) => {
+    if (T.stopping) return;
+    // A worker that died (a crash, process.exit in a fluxion) is replaced, its ctx re-seeded
+    // from main's snapshot values; the messages it held are lost and said so.
+    printError({ fluxion: '(worker)', thread: tid, group: group.name, code: 'FLX_WORKER_EXIT',
+      stack: `worker exited with code ${code} holding ${w.inflight} message(s); starting a new one` });
+    const fresh = spawn(group, kind);
+    fresh.worker.postMessage({ t: 'init', ctx: snapshot(group) });
+    fresh.ready = true;
+    if (kind === 'pool') T.pool[T.pool.indexOf(w)] = fresh;
+    else T.workers.set(group.name, fresh);
+  });
   worker.unref();
   return w;
 }
@@ -494,6 +507,7 @@ function snapshot(group) {
 
 // Workers first hand over the trace records they still hold (bounded wait), then stop.
 function shutdown(code) {
+  T.stopping = true;
   const all = [...T.workers.values(), ...T.pool];
   setTimeout(() => process.exit(code), 1500).unref();
   const handles = { [threadId]: T.handles.size };

@@ -4,13 +4,16 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "fluxc/compile.h"
 #include "fluxc/parse.h"
+#include "fluxc/scope.h"
 
 namespace chiron::fluxc {
 namespace {
@@ -165,6 +168,56 @@ app.use(function saveBody(req, res, next) {
   std::string cb = file("fluxions/anonymous_1000.js");
   EXPECT_NE(cb.find("msg.vars.req.body = buffer;"), std::string::npos) << cb;
   EXPECT_NE(cb.find("(0, msg.vars.next)();"), std::string::npos) << cb;
+}
+
+std::set<std::string> free_names(const std::string& source, const std::string& name) {
+  std::set<std::string> out;
+  auto tree = SyntaxTree::parse(source, name);
+  EXPECT_TRUE(tree.ok()) << name << ": " << tree.status().to_string();
+  if (!tree.ok()) return out;
+  auto scopes = analyze_scopes(*tree);
+  EXPECT_TRUE(scopes.ok()) << name << ": " << scopes.status().to_string();
+  if (!scopes.ok()) return out;
+  for (const auto& r : scopes->refs)
+    if (r.binding < 0) out.insert(r.name);
+  return out;
+}
+
+// The lint of research §7: every emitted module re-parses, and its free names are the runtime's
+// (module), builtins, or names already free in the original — no variable lost its binding.
+TEST_F(EmitTest, EmittedModulesIntroduceNoFreeNames) {
+  const std::set<std::string> builtins = {
+      "module", "exports", "require", "process", "console", "Buffer", "setTimeout", "setInterval",
+      "setImmediate", "clearTimeout", "clearInterval", "clearImmediate", "queueMicrotask", "undefined",
+      "Number", "String", "Boolean", "Object", "Array", "JSON", "Math", "Date", "Error", "TypeError",
+      "Promise", "Symbol", "Map", "Set", "RegExp", "parseInt", "parseFloat", "isNaN", "globalThis"};
+  const fs::path here = fs::path(__FILE__).parent_path();
+  size_t modules = 0;
+  for (const char* dir : {"apps", "golden"}) {
+    for (const auto& e : fs::directory_iterator(here / dir)) {
+      if (e.path().extension() != ".js") continue;
+      SCOPED_TRACE(e.path().string());
+      std::string source = slurp(e.path());
+      CompileOptions o;
+      o.filename = e.path().filename().string();
+      auto c = compile(source, o);
+      ASSERT_TRUE(c.ok()) << c.status().to_string();
+      fs::path out = dir_ / e.path().stem();
+      EmitOptions eo;
+      eo.original = e.path();
+      ASSERT_TRUE(emit(*c, out, eo).ok());
+      std::set<std::string> allowed = free_names(source, o.filename);
+      allowed.insert(builtins.begin(), builtins.end());
+      for (const auto& f : c->fluxions) {
+        std::string name = "fluxions/" + f.model.id + ".js";
+        for (const auto& n : free_names(slurp(out / name), name)) {
+          EXPECT_TRUE(allowed.count(n)) << name << " uses '" << n << "', free neither in the original nor a builtin";
+        }
+        ++modules;
+      }
+    }
+  }
+  EXPECT_GT(modules, 20u);
 }
 
 TEST_F(EmitTest, UnwritableOutputDirectoryIsAnError) {

@@ -1,4 +1,4 @@
-// Helpers for the fluxc proofs (tests/integration/fluxc_equiv.test.mjs, fluxc_parallel.test.mjs):
+// Helpers for the fluxc proofs (tests/integration/fluxc_equiv.test.mjs, tests/serial/fluxc_parallel.test.mjs):
 // compile an app with `chiron fluxc -o`, start the original or the compiled main.js with node
 // on a free 127.0.0.1 port, and make plain HTTP requests with bounded timeouts.
 import { spawn } from 'node:child_process';

@@ -1,3 +1,4 @@
+// Registered as the ctest "serial" (RUN_SERIAL): nothing else runs while it measures.
 // Parallelism of a compiled app (issue 8 "Proof"): tests/fluxc/apps/burn.js has an isolated
 // handler that burns ~200 ms of CPU per request, then a downstream reply answers. Compiled with
 // FLX_WORKERS=2, four concurrent requests must finish in < 0.75× the original's wall time, the

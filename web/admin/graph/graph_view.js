@@ -165,6 +165,7 @@ export class GraphView {
     this.root.setAttribute('width', String(Math.ceil(width)));
     this.root.setAttribute('height', String(Math.ceil(bottom)));
     this.root.setAttribute('viewBox', `0 0 ${Math.ceil(width)} ${Math.ceil(bottom)}`);
+    this.root.style.minWidth = `${Math.ceil(width * 0.5)}px`;
     this.root.dataset.fluxions = String(n);
     this.root.dataset.edges = String(edges.length);
   }

@@ -25,8 +25,11 @@
 // anchors on req.res or its socket); every handle created for that message is freed when the
 // anchor emits 'close' (a response emits it once finished or aborted). On a worker the anchor
 // is the Proxy of main's response; main announces its close ({t:'release'}) to the workers,
-// which free what they made under it. A stream or socket is its own anchor. Handles captured in the ctx snapshot are permanent. Any other handle
-// (no anchor) is kept in a bounded FIFO (FLX_MAX_HANDLES, default 10000), oldest freed first.
+// which free what they made under it. A stream or socket is its own anchor; a request never
+// is (it closes once its body is read). Handles captured in the ctx snapshot are permanent.
+// Any other handle — no anchor, or an anchor already closed/released (a continuation carrying
+// res after the answer) — is kept in a bounded FIFO (FLX_MAX_HANDLES, default 10000), oldest
+// freed first.
 // Using a freed handle at its owner throws FLX_EXPIRED. Reference counting per message was
 // rejected: a post continuation keeps its handles after its fluxion's run has returned, so
 // no receiver can know when the message chain ends; the response can.
@@ -36,7 +39,11 @@
 // Trace: FLX_TRACE=<file> → one JSON line per run {"fluxion","thread","t0","t1"} (µs since
 // the main thread's performance.timeOrigin), written by the main thread at least every second
 // and on exit/SIGINT/SIGTERM. Errors thrown by a fluxion are reported on the main thread's
-// stderr with the fluxion id, thread and original stack.
+// stderr with the fluxion id, thread and original stack, and the response the run carried (if
+// its headers are not out) is answered by its owner thread: req.next(err) under express (its
+// error chain: 500), else a plain 500. A worker that exits has the requests of its in-flight
+// messages answered 500 and is restarted with back-off; too many restarts → its group is dead
+// (its messages answered 500). See docs/fluxc.md "Running compiled apps".
 
 const wt = require('worker_threads');
 const path = require('path');
@@ -82,19 +89,100 @@ function isolationError(info, what) {
   return e;
 }
 
-function report(err, fluxion) {
-  const rec = {
-    t: 'error', fluxion: fluxion || '(outside a fluxion)', thread: threadId, group: T.group,
-    code: (err && err.code) || '', stack: (err && err.stack) || String(err),
+// The responses a message's values name: local ServerResponses (a req gives its req.res) and,
+// for values owned by another thread, the keys `<owner>:<handle id>` of http requests and
+// responses (the owner resolves them). Used to answer 500 when a run fails.
+function responsesOf(values) {
+  const local = [], keys = [];
+  const seen = new Set();
+  const visit = (v, depth) => {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || depth > 2) return;
+    seen.add(v);
+    const pi = proxyInfo.get(v);
+    if (pi) {
+      if (pi.desc.kind === 'http response' || pi.desc.kind === 'http request') keys.push(`${pi.desc.owner}:${pi.desc.id}`);
+      return;
+    }
+    if (v instanceof http.ServerResponse) { local.push(v); return; }
+    if (v instanceof http.IncomingMessage) { if (v.res instanceof http.ServerResponse) local.push(v.res); return; }
+    if (typeof v === 'object' && isPlainProto(Object.getPrototypeOf(v))) for (const k of Object.keys(v)) visit(v[k], depth + 1);
   };
-  if (wt.isMainThread) printError(rec);
-  else wt.parentPort.postMessage(rec);
+  for (const v of values) visit(v, 0);
+  return { local: [...new Set(local)], keys: [...new Set(keys)] };
+}
+
+// Answers a response whose request failed: through express's error chain when the request
+// came through express (req.next(err): the app's error middleware, else finalhandler's 500, as
+// in the original app), else a plain 500. A response already started is cut (as finalhandler
+// does); one already ended is left alone.
+function failResponse(res, err) {
+  if (!(res instanceof http.ServerResponse) || res.writableEnded || res.destroyed || res.__flxFailed) return;
+  if (res.headersSent) { res.destroy(); return; }
+  Object.defineProperty(res, '__flxFailed', { value: true, configurable: true });
+  const req = res.req;
+  if (req && typeof req.next === 'function') {
+    // (finalhandler may wait for the request body before it writes.)
+    try { req.next(err); return; } catch (_) { /* fall through to the plain answer */ }
+    if (res.headersSent || res.writableEnded) return;
+  }
+  plain500(res);
+}
+
+function plain500(res) {
+  try {
+    res.statusCode = 500;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end('Internal Server Error\n');
+  } catch (_) { res.destroy(); }
+}
+
+// Main thread: a key `0:<id>` names a request or response in main's handle table.
+function failKeys(keys, err) {
+  for (const key of keys || []) {
+    const [owner, id] = String(key).split(':').map(Number);
+    if (owner !== threadId) continue;
+    const e = T.handles.get(id);
+    if (!e) continue;
+    const res = e.obj instanceof http.IncomingMessage ? e.obj.res : e.obj;
+    failResponse(res, err);
+  }
+}
+
+function errorFromRecord(rec) {
+  const e = new Error(rec.message || `fluxion '${rec.fluxion}' failed`);
+  e.stack = rec.stack;
+  return e;
+}
+
+// err: what the run threw; values: the run's arguments and vars (the responses to fail).
+function report(err, fluxion, values) {
+  let code = '';
+  let stack;
+  try {
+    code = err && (typeof err.code === 'string' || typeof err.code === 'number') ? err.code : '';
+    stack = (err && typeof err.stack === 'string' && err.stack) || String(err);
+  } catch (_) { stack = '(an error whose text cannot be read)'; }
+  let message = '';
+  try { message = err && typeof err.message === 'string' ? err.message : String(err); } catch (_) { /* keep '' */ }
+  const rec = { t: 'error', fluxion: fluxion || '(outside a fluxion)', thread: threadId, group: T.group,
+    code, stack, message, keys: [] };
+  let rs = { local: [], keys: [] };
+  try { if (values) rs = responsesOf(values); } catch (_) { /* report anyway */ }
+  rec.keys = rs.keys;
+  for (const res of rs.local) { try { failResponse(res, err); } catch (_) { /* reported below */ } }
+  if (wt.isMainThread) { printError(rec); failKeys(rec.keys, err); return; }
+  try {
+    wt.parentPort.postMessage(rec);
+  } catch (e) {
+    wt.parentPort.postMessage({ t: 'error', fluxion: String(rec.fluxion), thread: threadId, group: T.group,
+      code: '', stack: String(rec.stack), message: String(message), keys: rec.keys.map(String) });
+  }
 }
 
 function printError(rec) {
   T.errors++;
   process.stderr.write(`flx: error in fluxion '${rec.fluxion}' (thread ${rec.thread}, group '${rec.group}')` +
-    `${rec.code ? ' [' + rec.code + ']' : ''}: ${rec.stack}\n`);
+    `${rec.code !== '' && rec.code !== undefined ? ' [' + rec.code + ']' : ''}: ${rec.stack}\n`);
 }
 
 // ---------------------------------------------------------------- handles
@@ -185,7 +273,12 @@ function makeHandle(obj, st) {
     entry = { obj, kind: kindOf(obj) };
     T.handles.set(id, entry);
     if (typeof obj !== 'symbol') T.byObj.set(obj, id);
-    const anchor = st.permanent ? null : (st.anchor || (isStream(obj) ? obj : null));
+    let anchor = st.permanent ? null : (st.anchor || (isStream(obj) ? obj : null));
+    // Never anchor on a request: it emits 'close' once its body is read, long before the
+    // answer; its response is the anchor (or, without one, the FIFO).
+    if (anchor instanceof http.IncomingMessage) anchor = anchor.res instanceof http.ServerResponse ? anchor.res : null;
+    // An anchor that already closed will not emit 'close' again: the FIFO frees the handle.
+    if (anchor && !anchor.remote && (anchor.closed || anchor.destroyed)) anchor = null;
     if (st.permanent) {
       entry.permanent = true;
     } else if (anchor && anchor.remote && !released.has(anchor.remote)) {
@@ -383,9 +476,9 @@ function runFluxion(dest, args, vars) {
   T.current = dest;
   try {
     const r = mod.run({ args, vars }, T.ctx, rt);
-    if (r && typeof r.then === 'function') r.then(null, (e) => report(e, dest));
+    if (r && typeof r.then === 'function') r.then(null, (e) => report(e, dest, [...args, ...Object.values(vars || {})]));
   } catch (e) {
-    report(e, dest);
+    report(e, dest, [...args, ...Object.values(vars || {})]);
   } finally {
     T.current = null;
     if (T.traceOn) traceRecord({ fluxion: dest, thread: threadId, t0, t1: nowUs() });
@@ -393,7 +486,9 @@ function runFluxion(dest, args, vars) {
 }
 
 function deliverRemote(m) {
-  const mod = loadModule(m.dest);
+  T.current = m.dest;
+  let mod;
+  try { mod = loadModule(m.dest); } finally { T.current = null; }
   const params = mod.params || [];
   const args = m.args.map((a, i) => decode(a, `'${params[i] || `argument ${i}`}'`));
   const vars = {};
@@ -439,24 +534,58 @@ function flushTrace() {
 
 function groupOf(name) { return T.placement.groups.find((g) => g.name === name); }
 
+// Keys `0:<id>` of main's requests and responses named by an encoded message (its handles).
+function messageKeys(m) {
+  const keys = [];
+  const visit = (v, depth) => {
+    if (v === null || typeof v !== 'object' || depth > 3) return;
+    if (v.__flx === 'h') {
+      if (v.owner === threadId && (v.kind === 'http response' || v.kind === 'http request')) keys.push(`${v.owner}:${v.id}`);
+      return;
+    }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Map || v instanceof Set) return;
+    for (const k of Object.keys(v)) visit(v[k], depth + 1);
+  };
+  visit(m.args, 0);
+  visit(m.vars, 0);
+  return keys;
+}
+
+function lostError(text) {
+  const e = new Error(text);
+  e.code = 'FLX_WORKER_EXIT';
+  return e;
+}
+
 function routeFromMain(m) {
   const p = place(m.dest);
   if (p.group === T.group) { deliverRemote(m); return; }
   let w;
   if (p.thread === 'pool') {
-    let best = 0;
-    for (let i = 1; i < T.pool.length; i++) {
-      const a = T.pool[(T.rr + i) % T.pool.length], b = T.pool[(T.rr + best) % T.pool.length];
-      if (a.inflight < b.inflight) best = i;
+    const live = T.pool.filter((x) => !x.dead);
+    if (live.length > 0) {
+      let best = 0;
+      for (let i = 1; i < live.length; i++) {
+        const a = live[(T.rr + i) % live.length], b = live[(T.rr + best) % live.length];
+        if (a.inflight < b.inflight) best = i;
+      }
+      w = live[(T.rr + best) % live.length];
+      T.rr = (T.rr + 1) % live.length;
+    } else {
+      w = T.pool[0];
     }
-    w = T.pool[(T.rr + best) % T.pool.length];
-    T.rr = (T.rr + 1) % T.pool.length;
   } else {
     w = T.workers.get(p.group);
   }
   if (!w) throw new Error(`flx: no thread for group '${p.group}' of fluxion '${m.dest}'`);
+  if (w.dead) {
+    // A dead group answers its messages' requests with 500 (said once, when it died).
+    failKeys(messageKeys(m), lostError(`flx: group '${p.group}' is dead; message to '${m.dest}' not delivered`));
+    return;
+  }
   w.inflight++;
-  if (w.inflight === 1) w.worker.ref();
+  w.flight.push({ dest: m.dest, keys: messageKeys(m) });
+  if (w.inflight === 1 && w.worker) w.worker.ref();
   if (w.ready) w.worker.postMessage(m);
   else w.queue.push(m);
 }
@@ -464,39 +593,81 @@ function routeFromMain(m) {
 function onWorkerMessage(w, m) {
   if (m.t === 'msg') routeFromMain(m);
   else if (m.t === 'done') {
-    w.inflight--;
+    w.inflight = Math.max(0, w.inflight - 1);
+    w.flight.shift();
     if (w.inflight === 0) w.worker.unref();
     if (m.trace) for (const r of m.trace) T.traceBuf.push(JSON.stringify(r));
-  } else if (m.t === 'error') printError(m);
-  else if (m.t === 'trace') {
+  } else if (m.t === 'error') {
+    printError(m);
+    failKeys(m.keys, errorFromRecord(m));
+  } else if (m.t === 'trace') {
     for (const r of m.recs) T.traceBuf.push(JSON.stringify(r));
     if (m.final && w.onFlushed) w.onFlushed(m);
   }
 }
 
-function spawn(group, kind) {
+// Worker failure policy: a worker that exits is restarted from main's snapshot values, at once
+// the first time, then after 100, 200, 400 … ms (capped at 5 s); a slot that needs more than
+// RESTART_MAX restarts within RESTART_WINDOW_MS is dead (a pool stays alive while any of its
+// workers lives). The messages in flight on a worker that exits are not replayed (a run may
+// have had effects already): the requests they carry are answered 500.
+const RESTART_MAX = Number(process.env.FLX_RESTART_MAX) || 5;
+const RESTART_WINDOW_MS = 30000;
+
+function spawn(group, kind, slot) {
   const worker = new wt.Worker(__filename, {
     workerData: { flx: true, dir: T.dir, group: group.name, kind, origin: T.origin, trace: T.traceOn },
   });
-  const w = { worker, group: group.name, inflight: 0, ready: false, queue: [] };
+  const w = slot || { group: group.name, kind, inflight: 0, ready: false, queue: [], flight: [], exits: [], dead: false };
+  w.worker = worker;
   worker.on('message', (m) => onWorkerMessage(w, m));
   worker.on('error', (e) => printError({ fluxion: '(worker)', thread: worker.threadId, group: group.name,
-    code: e.code || '', stack: e.stack || String(e) }));
+    code: typeof e.code === 'string' ? e.code : '', stack: e.stack || String(e) }));
   const tid = worker.threadId;
   worker.on('exit', (code) => {
     if (T.stopping) return;
-    // A worker that died (a crash, process.exit in a fluxion) is replaced, its ctx re-seeded
-    // from main's snapshot values; the messages it held are lost and said so.
+    const lost = w.flight.concat(w.queue.map((m) => ({ dest: m.dest, keys: messageKeys(m) })));
+    w.flight = [];
+    w.queue = [];
+    w.inflight = 0;
+    w.ready = false;
+    const now = Date.now();
+    w.exits = w.exits.filter((t) => now - t < RESTART_WINDOW_MS);
+    w.exits.push(now);
+    const restarts = w.exits.length;
+    const dead = restarts > RESTART_MAX;
     printError({ fluxion: '(worker)', thread: tid, group: group.name, code: 'FLX_WORKER_EXIT',
-      stack: `worker exited with code ${code} holding ${w.inflight} message(s); starting a new one` });
-    const fresh = spawn(group, kind);
-    fresh.worker.postMessage({ t: 'init', ctx: snapshot(group) });
-    fresh.ready = true;
-    if (kind === 'pool') T.pool[T.pool.indexOf(w)] = fresh;
-    else T.workers.set(group.name, fresh);
+      stack: `worker exited with code ${code} holding ${lost.length} message(s) (their requests are answered 500); ` +
+        (dead ? 'not restarted' : `starting a new one${restarts > 1 ? ` in ${restartDelay(restarts)} ms` : ''}`) });
+    const err = lostError(`flx: worker of group '${group.name}' exited with code ${code}`);
+    for (const f of lost) failKeys(f.keys, err);
+    if (dead) {
+      w.dead = true;
+      const slots = kind === 'pool' ? T.pool : [w];
+      if (slots.every((x) => x.dead)) {
+        process.stderr.write(`flx: group '${group.name}' is dead: its worker exited ${restarts} times within ` +
+          `${RESTART_WINDOW_MS / 1000} s (last exit code ${code}); its messages are answered 500\n`);
+      }
+      return;
+    }
+    const start = () => {
+      if (T.stopping) return;
+      spawn(group, kind, w);
+      w.worker.postMessage({ t: 'init', ctx: snapshot(group) });
+      w.ready = true;
+      if (w.inflight > 0) w.worker.ref();
+      for (const m of w.queue) w.worker.postMessage(m);
+      w.queue = [];
+    };
+    if (restarts <= 1) start();
+    else setTimeout(start, restartDelay(restarts));
   });
   worker.unref();
   return w;
+}
+
+function restartDelay(restarts) {
+  return Math.min(5000, 100 * 2 ** (restarts - 2));
 }
 
 function snapshot(group) {
@@ -614,13 +785,20 @@ function workerMain(data) {
   });
   // One message per event-loop turn: a port delivers its pending messages in one batch, and
   // the continuations a run scheduled (setImmediate, I/O) must not wait behind the next run.
+  // Whatever a run does (throws, or its error report cannot be posted), `done` is posted and
+  // the next message is scheduled: main counts messages in flight by their `done`.
   function drain() {
     const m = T.inbox.shift();
-    deliverRemote(m);
-    const done = { t: 'done', dest: m.dest };
-    if (T.traceBuf.length) { done.trace = T.traceBuf; T.traceBuf = []; }
-    wt.parentPort.postMessage(done);
-    if (T.inbox.length) setImmediate(drain);
+    try {
+      deliverRemote(m);
+    } catch (e) {
+      try { report(e, m.dest); } catch (_) { /* nothing more can be said */ }
+    } finally {
+      const done = { t: 'done', dest: m.dest };
+      if (T.traceBuf.length) { done.trace = T.traceBuf; T.traceBuf = []; }
+      try { wt.parentPort.postMessage(done); } catch (_) { wt.parentPort.postMessage({ t: 'done', dest: m.dest }); }
+      if (T.inbox.length) setImmediate(drain);
+    }
   }
   // Runs that happen outside a delivered message (same-thread sends) are flushed here.
   setInterval(() => {

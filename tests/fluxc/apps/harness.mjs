@@ -80,3 +80,21 @@ export function readTrace(file) {
   try { text = readFileSync(file, 'utf8'); } catch (_) { return []; }
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
+
+// The handle tables' sizes a compiled app printed at exit with FLX_STATS=1
+// (`flx: stats {"handles":{"<thread>":n,…},"errors":n}`), or null when it printed none.
+export function handleStats(stderr) {
+  const m = /flx: stats (\{.*\})/.exec(stderr);
+  return m ? JSON.parse(m[1]) : null;
+}
+
+// Asserts every handle table a compiled app reported at exit holds at most `max` entries
+// (0: every handle died with its request). Throws with the offending thread.
+export function checkHandleTables(stderr, max = 0, what = 'app') {
+  const stats = handleStats(stderr);
+  if (!stats) throw new Error(`${what}: no stats line in: ${stderr}`);
+  for (const [thread, n] of Object.entries(stats.handles)) {
+    if (n > max) throw new Error(`${what}: ${n} handles left on thread ${thread} (at most ${max} expected)`);
+  }
+  return stats;
+}

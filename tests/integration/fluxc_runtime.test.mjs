@@ -1,0 +1,111 @@
+// Failure handling of the runtime of compiled apps (docs/fluxc.md "Running compiled apps":
+// Errors, Worker failures, Handle lifetime): handles made after their response closed stay
+// bounded; a pool worker whose error report cannot be cloned keeps draining its messages; a
+// worker that crashes at start is restarted with back-off, then its group is declared dead and
+// its requests answered 500 while the rest of the app keeps serving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../lib/chiron.mjs';
+import { checkHandleTables, compileApp, request, startNode } from '../fluxc/apps/harness.mjs';
+
+test('handles made for a continuation after its response closed do not leak (bounded FIFO)', async () => {
+  const dir = tempDir('fluxc-late-');
+  let compiled;
+  try {
+    const out = path.join(dir, 'out');
+    const placement = await compileApp('late', out);
+    assert.equal(placement.fluxions.later.thread, 'pool', 'the late continuation runs on a worker');
+    const MAX = 50, N = 300;
+    compiled = await startNode(path.join(out, 'main.js'), { FLX_WORKERS: '2', FLX_STATS: '1', FLX_MAX_HANDLES: String(MAX) });
+    for (let i = 0; i < N; i += 10) {
+      const rs = await Promise.all(Array.from({ length: 10 }, () => request(compiled.port, { path: '/late' })));
+      for (const r of rs) assert.equal(r.body.toString(), 'early');
+    }
+    // Let the continuations (setTimeout 5 ms, then fs.stat on a worker) finish.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await request(compiled.port, { path: '/ping' })).body.toString(), 'pong');
+    await compiled.stop();
+    assert.doesNotMatch(compiled.stderr(), /flx: error/);
+    // Each late message carries req and res (2 handles per request on main): without the
+    // closed-anchor check they were anchored on a response that never closes again (2·N left).
+    const stats = checkHandleTables(compiled.stderr(), MAX, 'late');
+    assert.ok(Object.keys(stats.handles).length >= 2, 'the workers reported their tables');
+  } finally {
+    await compiled?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pool fluxion throwing an error whose code is a function: 500, and the worker keeps draining', async () => {
+  const dir = tempDir('fluxc-code-');
+  let compiled;
+  try {
+    const out = path.join(dir, 'out');
+    const placement = await compileApp('errors', out);
+    assert.equal(placement.fluxions.onCode.thread, 'pool');
+    compiled = await startNode(path.join(out, 'main.js'), { FLX_WORKERS: '1', FLX_STATS: '1', NODE_ENV: 'production' });
+    // Several messages queued on the one worker behind the failing one.
+    const paths = ['/code?boom=1', '/code', '/code?boom=2', '/code', '/pool', '/code'];
+    const rs = await Promise.all(paths.map((p) => request(compiled.port, { path: p, timeoutMs: 5000 })));
+    assert.deepEqual(rs.map((r) => r.status), [500, 200, 500, 200, 200, 200]);
+    assert.equal(rs[1].body.toString(), 'code ok');
+    for (let i = 0; i < 3; i++) assert.equal((await request(compiled.port, { path: '/code' })).status, 200);
+    await compiled.stop();
+    const err = compiled.stderr();
+    // The original text and fluxion id survive (the function-valued code is dropped).
+    assert.match(err, /flx: error in fluxion 'onCode' \(thread [1-9]\d*, group 'pool'\): Error: code boom\n\s+at onCode /);
+    assert.doesNotMatch(err, /DataCloneError|FLX_WORKER_EXIT/);
+    checkHandleTables(err, 0, 'errors');
+  } finally {
+    await compiled?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker that crashes at start: restarts with back-off, then its group is dead and answers 500', async () => {
+  const dir = tempDir('fluxc-crash-');
+  let compiled;
+  try {
+    const out = path.join(dir, 'out');
+    const placement = await compileApp('errors', out);
+    assert.equal(placement.fluxions.onPool.thread, 'pool');
+    // A module that cannot load on a worker thread (like a native addon that is not context-aware).
+    const file = path.join(out, 'fluxions', 'onPool.js');
+    const src = readFileSync(file, 'utf8').split('\n');
+    src.splice(1, 0, 'if (!require("worker_threads").isMainThread) throw new Error("addon not context-aware");');
+    writeFileSync(file, src.join('\n'));
+    const t0 = Date.now();
+    compiled = await startNode(path.join(out, 'main.js'), { FLX_WORKERS: '1', FLX_STATS: '1' });
+    // Requests to the pool while it restarts: answered 500 (in flight on a worker that exited,
+    // or refused by the dead group), never left hanging.
+    const early = await Promise.all([1, 2, 3].map(() => request(compiled.port, { path: '/pool', timeoutMs: 15000 })));
+    assert.deepEqual(early.map((r) => r.status), [500, 500, 500]);
+    // Back-off 0, 100, 200, 400, 800 ms: the group is declared dead within a few seconds.
+    while (!/is dead/.test(compiled.stderr()) && Date.now() - t0 < 15000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(Date.now() - t0 >= 1500, 'restarts are spaced by the back-off');
+    const dead = await request(compiled.port, { path: '/pool', timeoutMs: 5000 });
+    assert.equal(dead.status, 500);
+    await new Promise((resolve) => setTimeout(resolve, 1000));  // no restart after death
+    // The main thread's routes still answer.
+    assert.equal((await request(compiled.port, { path: '/main' })).body.toString(), 'main ok');
+    assert.equal((await request(compiled.port, { path: '/ping' })).body.toString(), 'pong');
+    await compiled.stop();
+    const err = compiled.stderr();
+    const exits = err.match(/\[FLX_WORKER_EXIT\]/g) || [];
+    assert.equal(exits.length, 6, `1 start + 5 restarts, then no more (got ${exits.length}):\n${err}`);
+    assert.match(err, /starting a new one in 100 ms/);
+    assert.match(err, /starting a new one in 800 ms/);
+    assert.match(err, /not restarted/);
+    const line = err.match(/^flx: group 'pool' is dead: .*$/gm);
+    assert.deepEqual(line, [`flx: group 'pool' is dead: its worker exited 6 times within 30 s (last exit code 1); its messages are answered 500`]);
+    assert.match(err, /Error: addon not context-aware/);
+    checkHandleTables(err, 0, 'crash');
+  } finally {
+    await compiled?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -242,24 +242,32 @@ Envelope* Core::Impl::take_all(Lane& lane) {
   return list;
 }
 
-// The runtime refused a drain: take `e` back if nobody got it, and if no drain is left to
-// empty the mailbox, hand what waits there to the error handler.
+// The runtime refused a drain. On a single-drain lane (a strand, or replicas 1) ours was the
+// only drain, so nobody has dequeued — let alone freed — `e`: it is still in the mailbox and
+// goes back to the caller (unavailable). On a replicated lane other drains may already have run
+// and freed `e`, and a new letter may sit at its address, so `e` is never looked for: it stays
+// in the mailbox, owned by the graph, and the caller gets OK — another drain will run it, or,
+// when no drain is left, it is handed to the error handler with what else waits there.
 Status Core::Impl::post_failed(Lane& lane, Envelope* e) {
   bool mine = false;
   Envelope* orphans = nullptr;
   {
     std::lock_guard lock(lane.mu);
     --lane.running;
-    Envelope* prev = nullptr;
-    for (Envelope* it = lane.head; it; prev = it, it = it->next) {
-      if (it != e) continue;
-      if (prev) prev->next = it->next; else lane.head = it->next;
-      if (lane.tail == it) lane.tail = prev;
-      --lane.size;
-      it->dest->queued.fetch_sub(1, std::memory_order_relaxed);
-      e->next = nullptr;
-      mine = true;
-      break;
+    if (lane.max_running == 1) {
+      // No drain was running (we made running 0 -> 1) and none can be posted meanwhile.
+      Envelope* prev = nullptr;
+      for (Envelope* it = lane.head; it; prev = it, it = it->next) {
+        if (it != e) continue;
+        if (prev) prev->next = it->next; else lane.head = it->next;
+        if (lane.tail == it) lane.tail = prev;
+        --lane.size;
+        it->dest->queued.fetch_sub(1, std::memory_order_relaxed);
+        e->next = nullptr;
+        mine = true;
+        break;
+      }
+      CHIRON_CHECK(mine, "flux: a strand's letter left its mailbox without a drain");
     }
     if (lane.running == 0) orphans = take_all(lane);
   }

@@ -54,7 +54,12 @@
 // Shutdown. stop() refuses new inject()s (unavailable), lets the messages in flight run to
 // the end of the graph (handlers may still emit), and waits until every mailbox is empty and
 // no drain is scheduled. If the kernel runtime stops first, a drain that can no longer be
-// posted hands its queued messages to the error handler with Status::unavailable. The Graph's
+// posted hands its queued messages to the error handler with Status::unavailable. An emit or
+// inject whose drain the runtime refuses: towards a strand (or replicas 1) it fails with
+// unavailable and the message stays the caller's; towards a replicated fluxion it returns OK —
+// the message was enqueued and belongs to the graph (other drains may already have run it, so
+// it is never taken back): a running drain runs it, or, when none is left, the error handler
+// gets it with unavailable. Either way "moved only on success" holds. The Graph's
 // destructor stop()s; it must not run concurrently with inject() (as any object's destructor).
 //
 // Counters (relaxed atomics, read while running): per fluxion handled, failed, rejected,

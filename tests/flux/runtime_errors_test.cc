@@ -1,6 +1,8 @@
 // Failure paths of the fluxion runtime: exceptions, undeclared streams, overload, shutdown.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -236,6 +238,65 @@ TEST(FluxRuntimeErrorsTest, AGraphOnAStoppedRuntimeRefusesAndKeepsTheMessage) {
   EXPECT_EQ(g.inject("dead_end", std::move(r)).code(), StatusCode::kUnavailable);
   EXPECT_EQ(r.id, 7);
   EXPECT_NE(r.payload, nullptr);
+  EXPECT_EQ(g.stats()[0].queued, 0);
+}
+
+// A replicated fluxion whose drain the runtime refuses: the message was enqueued and is the
+// graph's (another drain may have run and freed it — it is never looked for by address), so
+// inject succeeds and, with no drain left, the error handler gets it intact.
+TEST(FluxRuntimeErrorsTest, AReplicatedFluxionOnAStoppedRuntimeHandsTheMessageToTheErrorHandler) {
+  auto rt = testing::start_runtime(2, 1, 1);
+  ASSERT_NE(rt, nullptr);
+  rt->stop();
+  Failures failures;
+  Graph<Req> g("dead_replicated", *rt);
+  ASSERT_TRUE(g.add({.id = "dead_any", .replicas = 2}, [](Req&, Emitter<Req>&) { return Status(); }).ok());
+  g.on_error([&](const FluxionError& e, Req& r) { failures.add(e, r); });
+  ASSERT_TRUE(g.start().ok());
+  ASSERT_TRUE(g.inject("dead_any", Req{9}).ok());
+  auto list = failures.list();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].fluxion, "dead_any");
+  EXPECT_EQ(list[0].status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(list[0].id, 9);
+  EXPECT_TRUE(list[0].payload);
+  auto stats = g.stats();
+  EXPECT_EQ(stats[0].queued, 0);
+  EXPECT_EQ(stats[0].failed, 1u);
+}
+
+// Same, while another drain of the lane still runs: the refused drain leaves the message in the
+// mailbox and that drain runs it — nothing fails, nothing is taken back.
+TEST(FluxRuntimeErrorsTest, AReplicatedFluxionRefusedADrainLetsARunningDrainTakeTheMessage) {
+  auto rt = testing::start_runtime(2, 1, 1);
+  ASSERT_NE(rt, nullptr);
+  Failures failures;
+  Gate entered, release;
+  std::atomic<int> handled{0};
+  Graph<Req> g("half_dead", *rt);
+  ASSERT_TRUE(g.add({.id = "slow_any", .replicas = 2}, [&](Req& r, Emitter<Req>&) {
+                if (r.id == 1) {
+                  entered.open();
+                  EXPECT_TRUE(release.wait());
+                }
+                handled.fetch_add(1);
+                return Status();
+              }).ok());
+  g.on_error([&](const FluxionError& e, Req& r) { failures.add(e, r); });
+  ASSERT_TRUE(g.start().ok());
+  ASSERT_TRUE(g.inject("slow_any", Req{1}).ok());
+  ASSERT_TRUE(entered.wait());  // one drain is inside the handler
+  std::thread stopper([&] { rt->stop(); });
+  for (int i = 0; i < 30'000 && rt->running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(rt->running());
+  Req two{2};
+  EXPECT_TRUE(g.inject("slow_any", std::move(two)).ok()) << "the running drain will take it";
+  EXPECT_EQ(two.payload, nullptr) << "moved: the graph owns it";
+  release.open();
+  stopper.join();
+  g.stop();
+  EXPECT_EQ(handled.load(), 2);
+  EXPECT_TRUE(failures.list().empty());
   EXPECT_EQ(g.stats()[0].queued, 0);
 }
 

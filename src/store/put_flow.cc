@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/log.h"
 #include "common/sha256.h"
 #include "common/strings.h"
 #include "flux/runtime.h"
@@ -30,6 +31,7 @@ struct PutMsg {
   BlobInfo blob;
   bool known_blob = false;  // ?from_sha256: the channel must already reference the blob
   SaveResult saved;
+  bool committed = false;  // saved holds the outcome (a new version, or unchanged): answer it
   std::optional<net::Response> answer;  // set: the request is finished with this response
 };
 
@@ -112,6 +114,7 @@ Status PutFlow::Impl::blob(PutMsg& m, Out& out) {
   if (!staged.ok()) return refuse(m, out, staged.status());
   if (staged->unchanged) {
     m.saved = std::move(*staged->unchanged);
+    m.committed = true;
     return finish(m, out);
   }
   m.blob = std::move(staged->blob);
@@ -124,6 +127,7 @@ Status PutFlow::Impl::commit(PutMsg& m, Out& out) {
   auto saved = deps.files.save_blob(m.scope->writer(), m.path, m.blob, m.known_blob);
   if (!saved.ok()) return refuse(m, out, saved.status());
   m.saved = std::move(*saved);
+  m.committed = true;
   if (m.saved.unchanged) return finish(m, out);
   return out.emit("files_notify", std::move(m));
 }
@@ -195,14 +199,27 @@ Status PutFlow::Impl::build() {
   // Failures (an exception, the runtime stopping, a full mailbox downstream) still answer.
   g.on_error([](const flux::FluxionError& err, PutMsg& m) {
     if (!m.res) return;
-    if (err.status.code() == StatusCode::kResourceExhausted) {
+    if (m.committed || m.answer) {
+      // The outcome is decided — the version is committed (or the request refused): that is the
+      // answer, whatever failed after (the strand's hop to files_notify when the runtime stops,
+      // files_reply unreachable). The live `file` event of a commit whose files_notify never ran
+      // is lost: the version is in the history, viewers see it on their next listing.
+      if (m.committed && err.status.code() != StatusCode::kUnavailable) {
+        log::warn("files", "PUT committed, then failed; answered from the commit",
+                  {{"fluxion", std::string(err.fluxion)}, {"path", m.saved.path}, {"version", m.saved.version},
+                   {"error", err.status.to_string()}});
+      }
+      m.res.send(answer_of(m));
+    } else if (err.status.code() == StatusCode::kResourceExhausted) {
       net::Response r = net::Response::error(503, "overloaded", "the file store is busy; try again");
       r.headers.set("Retry-After", "1");
       m.res.send(std::move(r));
     } else if (err.status.code() == StatusCode::kUnavailable) {
       m.res.send(net::Response::error(503, "unavailable", "server is shutting down"));
     } else {
-      m.res.send(net::Response::error(500, "internal", err.status.message()));
+      // An exception's what() may hold SQL or file paths: logged, never sent.
+      log::error("files", "PUT failed", {{"fluxion", std::string(err.fluxion)}, {"error", err.status.to_string()}});
+      m.res.send(net::Response::error(500, "internal", "internal error"));
     }
   });
   return g.start();

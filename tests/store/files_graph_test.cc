@@ -1,13 +1,19 @@
 // The files PUT path as a fluxion graph (src/store/put_flow.h): its description, its counters,
 // and the ordering its `files_versions` tag buys.
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <map>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "common/sha256.h"
 #include "flux/runtime.h"
+#include "store/blob_store.h"
+#include "store/file_store.h"
+#include "store/put_flow.h"
 #include "store_testutil.h"
 
 namespace chiron::store {
@@ -137,6 +143,89 @@ TEST(FilesGraphTest, LiveFileEventsLeaveInCommitOrder) {
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].second["version"].as_int64(), static_cast<int64_t>(i + 1)) << "event " << i;
   }
+}
+
+// Review finding: the runtime stopping between files_commit and files_notify (the strand's hop
+// disk -> net is refused) used to answer a committed PUT 503 "server is shutting down". The
+// commit is held on the database's write lock until the runtime is stopping, so the hop is
+// refused every time; the answer must be the commit's 201, and the version must be there.
+TEST(FilesGraphTest, APutCommittedWhileTheRuntimeStopsIsAnsweredFromItsCommit) {
+  GraphEnv g;
+  std::promise<void> locked, release;
+  std::shared_future<void> release_f = release.get_future().share();
+  std::thread holder([&] {
+    Status st = g.env.db->write([&](service::Tx&) {
+      locked.set_value();
+      release_f.wait();
+      return Status();
+    });
+    EXPECT_TRUE(st.ok()) << st.to_string();
+  });
+  locked.get_future().wait();
+  net::Response answer;
+  std::thread putter([&] { answer = g.env.push("PUT", kFile, "committed during the stop"); });
+  // Wait until files_commit took the message (it now waits for the write lock).
+  bool in_commit = false;
+  for (int i = 0; i < 20'000 && !in_commit; ++i) {
+    auto all = g.registry.stats();
+    in_commit = find(all, "files_blob").handled == 1 && sent(all, "files_blob", "files_commit") == 1 &&
+                find(all, "files_commit").queued == 0;
+    if (!in_commit) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(in_commit);
+  std::thread stopper([&] { g.env.runtime->stop(); });
+  for (int i = 0; i < 20'000 && g.env.runtime->running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_FALSE(g.env.runtime->running());
+  release.set_value();  // the commit goes through; its hop to files_notify is refused
+  holder.join();
+  putter.join();
+  stopper.join();
+  EXPECT_EQ(answer.status, 201) << answer.body;
+  auto j = json_of(answer);
+  EXPECT_EQ(j["version"].as_int64(), 1);
+  EXPECT_EQ(j["path"].as_string(), "src/main.cc");
+  EXPECT_EQ(j["unchanged"].as_bool(), false);
+  // files_notify never ran: the live event is lost (documented), the version is not.
+  EXPECT_TRUE(g.env.hub.events().empty());
+  g.env.reopen();
+  auto got = g.env.push("GET", kFile);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(testing::content_of(got), "committed during the stop");
+}
+
+// An Access whose lookup throws with internals in what() (as a database error could).
+class ThrowingAccess final : public service::Access {
+ public:
+  Result<service::Caller> caller(const net::Request&) override {
+    throw std::runtime_error("SELECT token FROM sessions -- /var/lib/chiron/platform.db is locked");
+  }
+  Result<service::ChannelRef> channel(std::string_view) override { return Status::not_found("none"); }
+  bool can_read(const service::Caller&, const service::ChannelRef&) override { return false; }
+  bool can_write(const service::Caller&, const service::ChannelRef&) override { return false; }
+};
+
+// Review finding: an exception's what() went out in the 500 body. It is logged; the body says
+// "internal error" with the code every 500 has.
+TEST(FilesGraphTest, AnExceptionInAStageAnswers500WithoutItsMessage) {
+  StoreEnv env;
+  ThrowingAccess access;
+  auto blobs = BlobStore::open(env.dir.path() / "throwing");
+  ASSERT_TRUE(blobs.ok()) << blobs.status().to_string();
+  FileStore files(*env.db, **blobs, StoreLimits{}, env.clock);
+  auto flow = PutFlow::start(*env.runtime, {access, **blobs, files, env.hub, 1 << 20}, nullptr);
+  ASSERT_TRUE(flow.ok()) << flow.status().to_string();
+  net::Request r;
+  r.method = "PUT";
+  r.target = r.path = kFile;
+  r.body = "x";
+  std::promise<net::Response> done;
+  (*flow)->handle(std::move(r), net::Responder::from_callback([&done](net::Response resp) { done.set_value(std::move(resp)); }));
+  net::Response answer = done.get_future().get();
+  EXPECT_EQ(answer.status, 500);
+  EXPECT_EQ(error_code_of(answer), "internal");
+  EXPECT_NE(answer.body.find("internal error"), std::string::npos) << answer.body;
+  EXPECT_EQ(answer.body.find("SELECT"), std::string::npos) << answer.body;
+  EXPECT_EQ(answer.body.find("/var/lib"), std::string::npos) << answer.body;
 }
 
 }  // namespace

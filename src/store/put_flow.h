@@ -23,12 +23,23 @@
 //   flx files_reply                        net, stateless: the HTTP answer
 //   -> null
 //
-// Why the tag: files_commit and files_notify share `files_versions`, one strand. Commits of
-// the process are serialised (SQLite has one writer anyway; on one strand they stop
-// contending for its lock), and a channel's live `file` events leave in commit order —
-// viewers never see version 4 announced before version 3, which two disk threads racing to
-// publish could do. Everything else is stateless (its state is in the database or the
-// content-addressed blob store) and is replicated. Refusals go straight to files_reply.
+// Why the tag: files_commit and files_notify share `files_versions`, one strand. PUT commits
+// are serialised (SQLite has one writer anyway; on one strand they stop contending for its
+// lock), and the live `file` events of PUTs leave in the order the PUTs committed — viewers
+// never see a PUT's version 4 announced before a PUT's version 3, which two disk threads racing
+// to publish could do. The guarantee covers PUTs only: DELETE and the commit that completes a
+// chunked upload (POST .../uploads, PUT /api/v1/uploads/:id) are plain disk handlers in
+// files_service.cc that commit and publish on their own thread, outside the strand, so their
+// event may overtake (or be overtaken by) the event of a PUT committed just before (or after)
+// them, on the same path too. Every event carries its `version`; a client keeps the highest.
+// Everything else is stateless (its state is in the database or the content-addressed blob
+// store) and is replicated. Refusals go straight to files_reply.
+//
+// Shutdown: once a save is committed its answer is the normal 201/200 + JSON, even when the
+// kernel runtime stops before files_notify or files_reply can run (the error handler answers
+// from the commit); the live event of such a save is then lost (logged nowhere, visible in
+// the history). Other failures: 503 overloaded / unavailable, or 500 "internal error" with the
+// cause logged, never sent.
 //
 // Thread-safe after start(); handle() is the route. Owned by FilesService; destroy it (it
 // waits for the PUTs in flight) before the stores it borrows.

@@ -631,7 +631,9 @@ TEST(CompilePropertyTest, EveryTestInputGivesAValidRoundTrippingProgram) {
           const PlacedRef& r = fx.refs[i];
           EXPECT_TRUE(r.begin >= fx.begin && r.end <= fx.end) << fx.model.id;
           EXPECT_LT(r.variable, c->variables.size());
-          if (i > 0) EXPECT_LT(fx.refs[i - 1].begin, r.begin);
+          if (i > 0) {
+            EXPECT_LT(fx.refs[i - 1].begin, r.begin);
+          }
           for (const Placeholder& ph : fx.placeholders) {
             EXPECT_FALSE(r.begin >= ph.begin && r.begin < ph.end) << fx.model.id << ": a ref inside a child callback";
           }

@@ -41,6 +41,45 @@ bool is_function_node(std::string_view t) {
   return t == "function_expression" || t == "arrow_function" || t == "function";
 }
 
+// Methods that never mutate their receiver (placement W, research §6.7): `v.trim()`,
+// `m.get(k)`, `a.map(f)`. scope.cc still marks the receiver member_mutate (as eslint-scope
+// does); the whitelist applies when compile.cc computes writers.
+bool non_mutating_method(std::string_view m) {
+  static const std::unordered_set<std::string_view> k = {
+      "toString", "toUpperCase", "toLowerCase", "toLocaleUpperCase", "toLocaleLowerCase", "trim", "trimStart",
+      "trimEnd", "slice", "split", "substring", "substr", "includes", "indexOf", "lastIndexOf", "startsWith",
+      "endsWith", "join", "map", "filter", "reduce", "reduceRight", "some", "every", "find", "findIndex",
+      "findLast", "findLastIndex", "forEach", "keys", "values", "entries", "get", "has", "at", "concat",
+      "padStart", "padEnd", "replace", "replaceAll", "match", "matchAll", "search", "test", "charAt",
+      "charCodeAt", "codePointAt", "toFixed", "toPrecision", "toExponential", "toISOString", "toJSON",
+      "toUTCString", "toDateString", "toTimeString", "toLocaleString", "toLocaleDateString",
+      "toLocaleTimeString", "getTime", "getFullYear", "getMonth", "getDate", "getDay", "getHours",
+      "getMinutes", "getSeconds", "getMilliseconds", "getUTCFullYear", "getUTCMonth", "getUTCDate",
+      "getUTCDay", "getUTCHours", "getUTCMinutes", "getUTCSeconds", "getTimezoneOffset", "valueOf",
+      "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "localeCompare", "normalize", "repeat",
+      "flat", "flatMap", "toSorted", "toReversed", "toSpliced", "with", "format", "formatToParts"};
+  return k.count(m) > 0;
+}
+
+// Builtin constructors whose instances structured clone keeps intact (a data copy is fine).
+bool clonable_constructor(std::string_view c) {
+  static const std::unordered_set<std::string_view> k = {
+      "Map", "Set", "Date", "Array", "Object", "RegExp", "Error", "TypeError", "RangeError", "ArrayBuffer",
+      "DataView", "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
+      "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "String", "Number",
+      "Boolean"};
+  return k.count(c) > 0;
+}
+
+// Node core modules whose functions never mutate their arguments (`fs.writeFile(p, data)`).
+bool core_module(std::string_view m) {
+  if (m.substr(0, 5) == "node:") m.remove_prefix(5);
+  static const std::unordered_set<std::string_view> k = {
+      "fs", "fs/promises", "path", "util", "crypto", "os", "url", "querystring", "zlib", "http", "https",
+      "net", "dns", "buffer", "string_decoder", "timers", "assert", "child_process", "stream", "events"};
+  return k.count(m) > 0;
+}
+
 std::vector<TSNode> named_children(TSNode n) {
   std::vector<TSNode> out;
   for_each_named_child(n, [&](TSNode c) {
@@ -95,6 +134,8 @@ struct VarRec {
   bool function_valued = false;
   uint32_t fn_begin = 0, fn_end = 0;
   bool copyable = false;
+  bool pinned_object = false;   // persistent `new X(..)` that structured clone would not keep
+  bool param = false;           // a function parameter (req, res, next, cb …)
   detail::Placement placement;
   int32_t index = -1;           // in Compilation::variables
 };
@@ -136,6 +177,7 @@ class Compiler {
   void find_copyable_functions();
   void place_all();
   Status check_names() const;
+  Status check_list_sizes() const;
   void build_outputs();
   std::string body_of(size_t f) const;
   std::vector<std::string> params_of(TSNode fn) const;
@@ -157,6 +199,18 @@ class Compiler {
   std::vector<detail::PlacedFluxion> placed_;
   static constexpr int kMaxProvenanceDepth = 256;
   int prov_depth_ = 0;
+  // Identifiers passed directly as an argument (or spread) of a call or `new`, by begin offset.
+  struct ArgUse {
+    TSNode callee{};
+    size_t index = 0;
+  };
+  std::unordered_map<uint32_t, ArgUse> args_;
+  // Receivers of a method call `v.m(..)` / `v.a.m(..)`, by begin offset → the method name.
+  std::unordered_map<uint32_t, std::string_view> receivers_;
+  void note_call_roles(TSNode call);
+  bool pure_builtin_callee(TSNode callee, size_t index) const;
+  bool argument_mutated(const ArgUse& a) const;
+  int32_t var_of_ref_node(TSNode ident) const;
   std::vector<uint32_t> shorthands_;  // begin of every `{v}` identifier, ascending (walk order)
 };
 
@@ -344,9 +398,96 @@ void Compiler::walk(TSNode n) {
     if (auto m = require_module(n)) {
       if (std::find(requires_.begin(), requires_.end(), *m) == requires_.end()) requires_.push_back(*m);
     }
+    note_call_roles(n);
     visit_call(n);
+  } else if (t == "new_expression") {
+    note_call_roles(n);
   }
   for_each_named_child(n, [this](TSNode c) { walk(c); });
+}
+
+void Compiler::note_call_roles(TSNode call) {
+  const bool is_new = node_type(call) == "new_expression";
+  TSNode fn = unparen(child_by_field(call, is_new ? "constructor" : "function"));
+  TSNode args = child_by_field(call, "arguments");
+  if (ts_node_is_null(fn)) return;
+  if (!ts_node_is_null(args) && node_type(args) == "arguments") {
+    auto kids = named_children(args);
+    for (size_t i = 0; i < kids.size(); ++i) {
+      TSNode a = unparen(kids[i]);
+      if (node_type(a) == "spread_element" && ts_node_named_child_count(a) > 0) a = unparen(ts_node_named_child(a, 0));
+      if (node_type(a) == "identifier") args_[node_begin(a)] = ArgUse{fn, i};
+    }
+  }
+  if (is_new || node_type(fn) != "member_expression") return;
+  TSNode prop = child_by_field(fn, "property");
+  if (ts_node_is_null(prop)) return;
+  std::string_view method = tree_.text(prop);
+  TSNode obj = unparen(child_by_field(fn, "object"));
+  while (!ts_node_is_null(obj) && (node_type(obj) == "member_expression" || node_type(obj) == "subscript_expression")) {
+    obj = unparen(child_by_field(obj, "object"));
+  }
+  if (!ts_node_is_null(obj) && node_type(obj) == "identifier") receivers_[node_begin(obj)] = method;
+}
+
+// The variable an identifier node refers to, -1 when it is not a reference.
+int32_t Compiler::var_of_ref_node(TSNode ident) const {
+  int32_t r = ref_at(node_begin(ident));
+  if (r < 0) return -1;
+  const Reference& ref = s_.refs[static_cast<size_t>(r)];
+  if (ref.binding >= 0) return var_of_binding_[static_cast<size_t>(ref.binding)];
+  auto it = var_of_global_.find(ref.name);
+  return it == var_of_global_.end() ? -1 : it->second;
+}
+
+// `String(v)`, `JSON.stringify(v)`, `console.log(v)`, `Math.max(..v)`: a global builtin that
+// neither keeps nor changes its argument. Object/Reflect mutators (assign, defineProperty,
+// defineProperties, setPrototypeOf, freeze, seal, preventExtensions, set, deleteProperty) change
+// their first argument; `f.call(v, ..)` / `f.apply(v, ..)` hand v to f as `this`.
+bool Compiler::pure_builtin_callee(TSNode callee, size_t index) const {
+  static const std::unordered_set<std::string_view> mutators = {
+      "assign", "defineProperty", "defineProperties", "setPrototypeOf", "freeze", "seal", "preventExtensions",
+      "set", "deleteProperty", "apply", "construct"};
+  TSNode base = callee;
+  std::string_view method;
+  if (node_type(callee) == "member_expression") {
+    TSNode prop = child_by_field(callee, "property");
+    method = ts_node_is_null(prop) ? std::string_view{} : tree_.text(prop);
+    if (method == "call" || method == "apply") return false;
+    base = unparen(child_by_field(callee, "object"));
+    while (!ts_node_is_null(base) && node_type(base) == "member_expression") base = unparen(child_by_field(base, "object"));
+  }
+  if (ts_node_is_null(base) || node_type(base) != "identifier") return false;
+  int32_t r = ref_at(node_begin(base));
+  if (r < 0 || s_.refs[static_cast<size_t>(r)].binding >= 0) return false;
+  std::string_view name = tree_.text(base);
+  if (!builtins().count(name)) return false;
+  if ((name == "Object" || name == "Reflect") && index == 0 && mutators.count(method)) return false;
+  return true;
+}
+
+// Item W for a persistent argument: the callee may change it unless it is a pure builtin, a
+// method of a per-request value (`res.send(v)`), or a function of a Node core module.
+bool Compiler::argument_mutated(const ArgUse& a) const {
+  if (pure_builtin_callee(a.callee, a.index)) return false;
+  if (node_type(a.callee) != "member_expression") return true;
+  TSNode prop = child_by_field(a.callee, "property");
+  if (!ts_node_is_null(prop) && (tree_.text(prop) == "call" || tree_.text(prop) == "apply")) return a.index == 0;
+  TSNode base = unparen(child_by_field(a.callee, "object"));
+  while (!ts_node_is_null(base) && node_type(base) == "member_expression") base = unparen(child_by_field(base, "object"));
+  if (ts_node_is_null(base) || node_type(base) != "identifier") return true;
+  int32_t vi = var_of_ref_node(base);
+  if (vi < 0) return true;
+  const VarRec& bv = vars_[static_cast<size_t>(vi)];
+  if (!bv.persistent && !bv.builtin) return false;
+  if (bv.import && bv.binding >= 0) {
+    TSNode init = unparen(binding_init(bv.binding));
+    while (!ts_node_is_null(init) && node_type(init) == "member_expression") init = unparen(child_by_field(init, "object"));
+    if (!ts_node_is_null(init)) {
+      if (auto m = require_module(init); m && core_module(*m)) return false;
+    }
+  }
+  return true;
 }
 
 // The innermost fluxion whose code (callback node) contains `offset`; main otherwise.
@@ -441,6 +582,16 @@ void Compiler::collect_uses() {
     v.name = bd.name;
     v.binding = static_cast<int32_t>(b);
     v.persistent = persistent_scope(bd.scope);
+    // A block-scoped binding of a nested module-level block (`for (let j ..)`, `{ let x }`) is a
+    // fresh binding per iteration / entry: per-request (carried by value), not a shared global.
+    if (v.persistent && (bd.kind == BindingKind::kLet || bd.kind == BindingKind::kConst ||
+                         bd.kind == BindingKind::kCatchParam)) {
+      ScopeKind k = s_.scopes[bd.scope].kind;
+      if (k == ScopeKind::kBlock || k == ScopeKind::kFor || k == ScopeKind::kSwitch || k == ScopeKind::kCatch) {
+        v.persistent = false;
+      }
+    }
+    v.param = bd.kind == BindingKind::kParam;
     v.owner = fluxion_at(bd.decl_begin);
     if (bd.kind == BindingKind::kParam && v.owner > 0) {
       const Scope& sc = s_.scopes[bd.scope];
@@ -457,6 +608,11 @@ void Compiler::collect_uses() {
           v.function_valued = true;
           v.fn_begin = node_begin(init);
           v.fn_end = node_end(init);
+        } else if (t == "new_expression") {
+          TSNode ctor = unparen(child_by_field(init, "constructor"));
+          bool clonable = !ts_node_is_null(ctor) && node_type(ctor) == "identifier" &&
+                          clonable_constructor(tree_.text(ctor)) && is_global_ref(ctor, tree_.text(ctor));
+          v.pinned_object = !clonable;
         }
       }
     } else if (bd.kind == BindingKind::kFunction || bd.kind == BindingKind::kClass) {
@@ -499,7 +655,24 @@ void Compiler::collect_uses() {
       it->second.fluxion = f;
       it->second.first_ref = ref.begin;
     }
-    if (ref.rebind || ref.member_mutate || ref.init) it->second.writes = true;
+    bool writes = ref.rebind || ref.init;
+    if (ref.member_mutate) {
+      // `v.trim()`, `m.get(k)`: a method that never mutates its receiver reads it.
+      auto rc = receivers_.find(ref.begin);
+      writes = writes || rc == receivers_.end() || !non_mutating_method(rc->second);
+    }
+    auto arg = args_.find(ref.begin);
+    if (arg != args_.end()) {
+      // A persistent object handed to a function that may change it (`Object.assign(o, ..)`,
+      // `helper(o)`, `f.call(o)`) is written by this user (research §6.7 W).
+      if (v.persistent && !v.function_valued && argument_mutated(arg->second)) writes = true;
+      // A per-request parameter handed on (`sendJson(res, ..)`, `s.pipe(res)`) escapes.
+      if (!v.persistent && v.param && !pure_builtin_callee(arg->second.callee, arg->second.index)) {
+        it->second.escapes = true;
+      }
+    }
+    if (ref.call && !v.persistent) it->second.escapes = true;  // `next()`, `cb(null, x)`
+    if (writes) it->second.writes = true;
   }
 }
 
@@ -570,7 +743,7 @@ void Compiler::place_all() {
       p.persistent = v.persistent;
       p.owner = v.owner < 0 ? 0 : v.owner;
       for (auto& [f, u] : v.uses) p.uses.push_back(u);
-      p.pinned_function = v.function_valued && v.persistent && !v.copyable;
+      p.pinned_function = (v.function_valued && v.persistent && !v.copyable) || (v.persistent && v.pinned_object);
       v.placement = detail::place(parent_, p);
       pv.push_back(std::move(p));
       pl.push_back(v.placement);
@@ -582,6 +755,14 @@ void Compiler::place_all() {
     }
   }
   placed_ = detail::assemble(parent_, pv, pl);
+  // A per-request value tagged for being called / passed on (assemble) reports its tag too.
+  for (VarRec& v : vars_) {
+    detail::Placement& p = v.placement;
+    if (p.escapers.empty() || !p.tag.empty()) continue;
+    const std::string tag = "grp_" + v.name;
+    const auto& owner_tags = placed_[static_cast<size_t>(p.owner)].tags;
+    if (std::binary_search(owner_tags.begin(), owner_tags.end(), tag)) p.tag = tag;
+  }
 }
 
 // A fluxion's code: its node's text with each direct child callback replaced by its stream
@@ -750,6 +931,32 @@ Status Compiler::check_names() const {
   return Status();
 }
 
+// Fluxional text refuses a tag, ctx or stream-variable list longer than flux::kMaxNamesPerList
+// on read-back: refuse to produce one (located at the fluxion's callback, exit 1).
+Status Compiler::check_list_sizes() const {
+  for (size_t f = 0; f < placed_.size(); ++f) {
+    const detail::PlacedFluxion& p = placed_[f];
+    const char* what = nullptr;
+    size_t n = 0;
+    if (p.ctx.size() > flux::kMaxNamesPerList) {
+      what = "ctx";
+      n = p.ctx.size();
+    } else if (p.in_vars.size() > flux::kMaxNamesPerList) {
+      what = "incoming stream variable";
+      n = p.in_vars.size();
+    } else if (p.tags.size() > flux::kMaxNamesPerList) {
+      what = "tag";
+      n = p.tags.size();
+    }
+    if (what == nullptr) continue;
+    uint32_t at = f == 0 ? 0 : callbacks_[f - 1].begin;
+    return Status::invalid_argument(location_prefix(tree_, at) + "fluxion '" + fluxions[f].model.id + "' would have " +
+                                    std::to_string(n) + " " + what + " names (the fluxional text allows at most " +
+                                    std::to_string(flux::kMaxNamesPerList) + ")");
+  }
+  return Status();
+}
+
 Status Compiler::run() {
   rebound_.assign(s_.bindings.size(), false);
   for (const Reference& r : s_.refs) {
@@ -763,6 +970,7 @@ Status Compiler::run() {
   collect_uses();
   find_copyable_functions();
   place_all();
+  CHIRON_RETURN_IF_ERROR(check_list_sizes());
   CHIRON_RETURN_IF_ERROR(check_names());
   build_outputs();
   return Status();

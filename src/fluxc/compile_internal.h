@@ -42,7 +42,10 @@ class CalleeIndex {
 struct PlaceUse {
   int fluxion = 0;          // a user
   uint32_t first_ref = 0;   // byte offset of its first reference to the variable
-  bool writes = false;      // rebinds or member-mutates it
+  bool writes = false;      // rebinds or member-mutates it (placement W; see compile.cc)
+  // Calls it or passes it as an argument (a per-request value such as express's `next`, a
+  // node-style `cb`, or `res` handed to a helper): its user must run with its owner.
+  bool escapes = false;
 };
 struct PlaceVar {
   std::string name;
@@ -52,6 +55,8 @@ struct PlaceVar {
   // A function-valued persistent variable whose source cannot be copied (free names beyond
   // imports, builtins and copyable functions): used by a fluxion other than main, it pins its
   // users to its owner's group (grp_<name> on owner and users).
+  // Also set for a persistent object that cannot be copied to a worker (a `new X(..)` instance
+  // other than Map, Set, Date, arrays, RegExp, typed arrays, errors): pinned the same way.
   bool pinned_function = false;
 };
 struct Placement {
@@ -63,6 +68,10 @@ struct Placement {
   std::vector<int> path;      // fluxions whose outgoing edges carry it, ascending
   std::vector<int> users;     // ascending
   std::vector<int> writers;   // ascending
+  // Per-request only: users (not the owner) that call the value or pass it as an argument.
+  // assemble() tags each of them and the owner with `tag` unless they already share a tag.
+  int owner = 0;
+  std::vector<int> escapers;  // ascending
 };
 bool is_descendant(const std::vector<int>& parent, int node, int ancestor);  // strictly below
 Placement place(const std::vector<int>& parent, const PlaceVar& v);

@@ -6,10 +6,13 @@
 //   R-stream  persistent, one writer X, every other user strictly downstream of X
 //   R-share   any other persistent case
 //   stream    per-request: carried from the owner to each user; a writer other than the owner
-//             tags the owner and itself grp_<name>
+//             tags the owner and itself grp_<name>; a user that calls it or passes it as an
+//             argument does too, unless it already shares a tag with the owner (assemble)
 #include <algorithm>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "fluxc/compile_internal.h"
 
@@ -114,6 +117,11 @@ Placement place(const std::vector<int>& parent, const PlaceVar& v) {
   for (int w : p.writers) {
     if (w != owner) tagged.push_back(w);
   }
+  p.owner = owner;
+  for (const PlaceUse& u : v.uses) {
+    if (u.escapes && u.fluxion != owner) p.escapers.push_back(u.fluxion);
+  }
+  sort_unique(p.escapers);
   if (!tagged.empty()) {
     tagged.push_back(owner);
     sort_unique(tagged);
@@ -155,20 +163,36 @@ std::vector<PlacedFluxion> assemble(const std::vector<int>& parent, const std::v
     }
     for (int c : p.edges) in[static_cast<size_t>(c)].emplace_back(edge_first[c], v.name);
   }
+  // A called or passed per-request value (`next()`, `cb(..)`, `helper(res)`) counts like a
+  // mutation, but only where its user would not otherwise share a group with its owner: Listing
+  // 3's `next()` runs in anonymous_1000, already grouped with main by grp_req, so no grp_next.
+  for (size_t i = 0; i < vars.size() && i < placements.size(); ++i) {
+    const Placement& p = placements[i];
+    if (p.escapers.empty()) continue;
+    const std::string tag = "grp_" + vars[i].name;
+    const auto& owner_tags = tags[static_cast<size_t>(p.owner)];
+    for (int e : p.escapers) {
+      auto& user_tags = tags[static_cast<size_t>(e)];
+      bool shared = std::any_of(user_tags.begin(), user_tags.end(),
+                                [&](const std::string& t) { return owner_tags.count(t) > 0; });
+      if (shared) continue;
+      user_tags.insert(tag);
+      tags[static_cast<size_t>(p.owner)].insert(tag);
+    }
+  }
   std::vector<PlacedFluxion> out(n);
   for (size_t f = 0; f < n; ++f) {
     out[f].tags.assign(tags[f].begin(), tags[f].end());
     std::sort(ctx[f].begin(), ctx[f].end());
     std::sort(in[f].begin(), in[f].end());
+    // Hash sets, not a linear find: a fluxion with many variables stays linear.
+    std::unordered_set<std::string_view> seen;
     for (auto& [at, name] : ctx[f]) {
-      if (out[f].ctx.empty() || std::find(out[f].ctx.begin(), out[f].ctx.end(), name) == out[f].ctx.end()) {
-        out[f].ctx.push_back(name);
-      }
+      if (seen.insert(name).second) out[f].ctx.push_back(name);
     }
+    seen.clear();
     for (auto& [at, name] : in[f]) {
-      if (std::find(out[f].in_vars.begin(), out[f].in_vars.end(), name) == out[f].in_vars.end()) {
-        out[f].in_vars.push_back(name);
-      }
+      if (seen.insert(name).second) out[f].in_vars.push_back(name);
     }
   }
   return out;

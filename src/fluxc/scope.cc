@@ -74,7 +74,19 @@ class Analyzer {
     return s;
   }
 
+  // An identifier spelled with a unicode escape (`\u0065val`) names the same variable as its
+  // plain spelling, but names are compared by their source text here: refuse it (exit 3) rather
+  // than let `\u0065val(..)` slip past the eval refusal or split one variable in two.
+  bool escaped_name(TSNode id) {
+    if (tree_.text(id).find('\\') == std::string_view::npos) return false;
+    fail(id, StatusCode::kUnimplemented,
+         "the identifier '" + std::string(tree_.text(id)) +
+             "' is written with a unicode escape (not supported: spell the name plainly)");
+    return true;
+  }
+
   uint32_t declare(uint32_t scope, TSNode id, BindingKind kind, TSNode decl_node, TSNode init = TSNode{}) {
+    escaped_name(id);
     std::string name(tree_.text(id));
     auto it = names_[scope].find(name);
     if (it != names_[scope].end()) return it->second;  // a redeclaration: the first one names it
@@ -98,6 +110,7 @@ class Analyzer {
   }
 
   void add_ref(TSNode id, Flags f) {
+    escaped_name(id);
     Reference r;
     r.begin = node_begin(id);
     r.end = node_end(id);

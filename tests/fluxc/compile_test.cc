@@ -216,6 +216,45 @@ TEST(PlacementTest, AssembleOrdersCtxAndMessagesByFirstReference) {
   EXPECT_TRUE(out[3].tags.empty());
 }
 
+TEST(PlacementTest, CalledPerRequestValueTagsOwnerAndUserUnlessTheyShareAGroup) {
+  detail::PlaceUse call{2, 40, false};
+  call.escapes = true;
+  // next() alone in fluxion 2: grp_next on main and 2.
+  std::vector<detail::PlaceVar> vars = {var("next", false, 0, {call})};
+  std::vector<detail::Placement> pl = {detail::place(kTree, vars[0])};
+  EXPECT_EQ(pl[0].escapers, std::vector<int>{2});
+  EXPECT_TRUE(pl[0].tag.empty());
+  auto out = detail::assemble(kTree, vars, pl);
+  EXPECT_EQ(out[0].tags, std::vector<std::string>{"grp_next"});
+  EXPECT_EQ(out[2].tags, std::vector<std::string>{"grp_next"});
+  EXPECT_TRUE(out[1].tags.empty());
+  // With req mutated by 2 (Listing 3), main and 2 already share grp_req: no second tag.
+  vars.push_back(var("req", false, 0, {{2, 10, true}}));
+  pl.push_back(detail::place(kTree, vars[1]));
+  out = detail::assemble(kTree, vars, pl);
+  EXPECT_EQ(out[0].tags, std::vector<std::string>{"grp_req"});
+  EXPECT_EQ(out[2].tags, std::vector<std::string>{"grp_req"});
+}
+
+TEST(PlacementTest, AnEscapeByTheOwnerItselfTagsNothing) {
+  detail::PlaceUse own{0, 5, false};
+  own.escapes = true;
+  std::vector<detail::PlaceVar> vars = {var("cb", false, 0, {own, {2, 9, false}})};
+  std::vector<detail::Placement> pl = {detail::place(kTree, vars[0])};
+  EXPECT_TRUE(pl[0].escapers.empty());
+  auto out = detail::assemble(kTree, vars, pl);
+  EXPECT_TRUE(out[0].tags.empty());
+  EXPECT_EQ(out[2].in_vars, std::vector<std::string>{"cb"});
+}
+
+TEST(PlacementTest, PinnedPersistentObjectSharesWithItsOwner) {
+  auto v = var("counter", true, 0, {{2, 50, false}});
+  v.pinned_function = true;  // a class instance: pinned like a non-copyable function
+  auto p = detail::place(kTree, v);
+  EXPECT_EQ(p.cls, VarClass::kShare);
+  EXPECT_EQ(p.tagged, (std::vector<int>{0, 2}));
+}
+
 TEST(PlacementTest, DescendantIsStrict) {
   EXPECT_TRUE(detail::is_descendant(kTree, 2, 0));
   EXPECT_TRUE(detail::is_descendant(kTree, 2, 1));
@@ -269,8 +308,10 @@ TEST(CompileTest, ExpressAppThroughAVariable) {
       "const e = require('express');\nconst app = e();\n"
       "app.post('/a', (req, res) => { res.json(req.query); });\n"
       "app.use(function (req, res, next) { next(); });\n");
-  EXPECT_EQ(structure(c), (Lines{"flx main & grp_res", ">> anonymous_1000 [res, req]", ">> anonymous_1001 [next]",
-                                 "flx anonymous_1000 & grp_res", "-> null", "flx anonymous_1001", "-> null"}));
+  // `next()` in anonymous_1001 must run with its owner main (express's next is main's): grp_next.
+  EXPECT_EQ(structure(c), (Lines{"flx main & grp_next, grp_res", ">> anonymous_1000 [res, req]",
+                                 ">> anonymous_1001 [next]", "flx anonymous_1000 & grp_res", "-> null",
+                                 "flx anonymous_1001 & grp_next", "-> null"}));
 }
 
 TEST(CompileTest, ExpressRequiredAsMemberOfItsModule) {
@@ -643,6 +684,137 @@ TEST(CompilePropertyTest, EveryTestInputGivesAValidRoundTrippingProgram) {
     }
   }
   EXPECT_GE(checked, 20u);
+}
+
+// ---------- review findings (per-request escapes, block bindings, W, pinned objects) ----------
+
+std::vector<std::string> tags_of(const Compilation& c, const std::string& id) {
+  for (const CompiledFluxion& f : c.fluxions) {
+    if (f.model.id == id) return f.model.tags;
+  }
+  ADD_FAILURE() << "no fluxion " << id;
+  return {};
+}
+
+TEST(CompileTest, ExpressNextCalledInAnotherFluxionRunsWithItsOwner) {
+  auto c = must_compile("var app = require('express')();\n"
+                        "app.use(function (req, res, next) { setTimeout(function later() { next(); }, 1); });\n");
+  EXPECT_EQ(tags_of(c, "main"), Lines{"grp_next"});
+  EXPECT_EQ(tags_of(c, "later"), Lines{"grp_next"});
+  EXPECT_TRUE(tags_of(c, "anonymous_1000").empty());
+  EXPECT_EQ(find_var(c, "next")->tag, "grp_next");
+}
+
+TEST(CompileTest, NodeStyleCallbackCalledInANestedFluxionRunsWithItsOwner) {
+  auto c = must_compile("var fs = require('fs');\n"
+                        "function load(p, cb) { fs.readFile(p, function got(e, d) { cb(null, d); }); }\n"
+                        "load('a', function () {});\n");
+  EXPECT_EQ(tags_of(c, "main"), Lines{"grp_cb"});
+  EXPECT_EQ(tags_of(c, "got"), Lines{"grp_cb"});
+}
+
+TEST(CompileTest, PerRequestParameterPassedToAHelperRunsWithItsOwner) {
+  auto c = must_compile("var app = require('express')(), fs = require('fs');\n"
+                        "function sendJson(r, o) { r.end(JSON.stringify(o)); }\n"
+                        "app.get('/', function h(req, res) { fs.stat('.', function st(e, s) { sendJson(res, s); }); });\n"
+                        "app.get('/p', function p(req, res) { fs.stat('.', function st2(e, s) { s.pipe(res); }); });\n");
+  EXPECT_EQ(tags_of(c, "st"), Lines{"grp_res"});
+  EXPECT_EQ(tags_of(c, "st2"), Lines{"grp_res"});
+  EXPECT_EQ(tags_of(c, "main"), Lines{"grp_res"});
+  // A pure builtin does not pin: JSON.stringify(req) in a nested fluxion.
+  auto d = must_compile("var app = require('express')(), fs = require('fs');\n"
+                        "app.get('/', function h(req, res) { fs.stat('.', function st(e, s) { console.log(JSON.stringify(req)); }); });\n");
+  EXPECT_TRUE(tags_of(d, "st").empty());
+}
+
+TEST(CompileTest, ModuleBlockScopedBindingIsPerRequest) {
+  auto c = must_compile("var boot = [];\nfor (let j = 0; j < 3; j++) setTimeout(() => boot.push(j * 10), 1);\n"
+                        "{ let x = 5; setTimeout(function t() { console.log(x); }, 1); }\n");
+  const Variable* j = find_var(c, "j");
+  ASSERT_NE(j, nullptr);
+  EXPECT_FALSE(j->persistent);
+  EXPECT_EQ(j->cls, VarClass::kStream);
+  EXPECT_EQ(structure(c)[1], "-> anonymous_1000 [j]");
+  EXPECT_FALSE(find_var(c, "x")->persistent);
+  EXPECT_EQ(find_var(c, "x")->cls, VarClass::kStream);
+  EXPECT_TRUE(find_var(c, "boot")->persistent);
+  // A module-level `var` in a loop stays persistent.
+  auto d = must_compile("for (var i = 0; i < 3; i++) setTimeout(function t() { console.log(i); }, 1);\n");
+  EXPECT_TRUE(find_var(d, "i")->persistent);
+}
+
+TEST(CompileTest, PersistentObjectPassedToAMutatingCallIsWritten) {
+  auto c = must_compile("var app = require('express')();\nvar settings = { greeting: 'hi' };\n"
+                        "app.post('/s', function set(req, res) { Object.assign(settings, req.body); res.end(); });\n"
+                        "app.get('/hello', function hello(req, res) { res.end(settings.greeting); });\n");
+  const Variable* s = find_var(c, "settings");
+  EXPECT_EQ(s->writers, Lines{"set"});
+  EXPECT_EQ(s->cls, VarClass::kShare);
+  for (const char* call : {"Object.defineProperty(o, 'k', { value: 1 })", "Reflect.set(o, 'k', 1)",
+                           "[].push.call(o, 1)", "helper(o)", "lib.merge(o, {})"}) {
+    auto d = must_compile("var lib = require('lodash');\nvar o = {};\nfunction helper(x) { x.k = 1; }\n"
+                          "setTimeout(function w() { " + std::string(call) + "; }, 1);\n"
+                          "setTimeout(function r() { console.log(o.k); }, 2);\n");
+    EXPECT_EQ(find_var(d, "o")->writers, Lines{"w"}) << call;
+  }
+  // Pure builtins, core modules and per-request methods only read it.
+  for (const char* call : {"JSON.stringify(o)", "String(o)", "Object.keys(o)", "console.log(o)",
+                           "fs.writeFile('f', o, function () {})"}) {
+    auto d = must_compile("var fs = require('fs');\nvar o = {};\nsetTimeout(function w() { " + std::string(call) +
+                          "; }, 1);\nsetTimeout(function r() { console.log(o.k); }, 2);\n");
+    EXPECT_TRUE(find_var(d, "o")->writers.empty()) << call;
+    EXPECT_EQ(find_var(d, "o")->cls, VarClass::kScope) << call;
+  }
+}
+
+TEST(CompileTest, ClassInstanceIsPinnedToItsOwnerButMapIsCopied) {
+  auto c = must_compile("class Counter { constructor() { this.n = 0; } }\nvar k = new Counter();\n"
+                        "var fmt = new Intl.NumberFormat('en');\nvar m = new Map();\n"
+                        "setTimeout(function t() { console.log(k.n, m.size, fmt.format(1)); }, 1);\n");
+  EXPECT_EQ(tags_of(c, "t"), (Lines{"grp_fmt", "grp_k"}));
+  EXPECT_EQ(tags_of(c, "main"), (Lines{"grp_fmt", "grp_k"}));
+  EXPECT_EQ(find_var(c, "m")->cls, VarClass::kScope);
+}
+
+TEST(CompileTest, NonMutatingMethodsDoNotWriteTheirReceiver) {
+  auto c = must_compile("var app = require('express')();\nvar name = 'x', list = [1], cache = new Map();\n"
+                        "app.get('/a', function a(req, res) { res.end(name.toUpperCase() + list.join(',') + cache.get('k')); });\n"
+                        "app.get('/b', function b(req, res) { res.end(name.trim() + list.map(String) + cache.has('k')); });\n");
+  for (const char* n : {"name", "list", "cache"}) {
+    EXPECT_TRUE(find_var(c, n)->writers.empty()) << n;
+    EXPECT_EQ(find_var(c, n)->cls, VarClass::kScope) << n;
+  }
+  auto d = must_compile("var list = [];\nsetTimeout(function a() { list.push(1); }, 1);\n"
+                        "setTimeout(function b() { list.sort(); }, 1);\n");
+  EXPECT_EQ(find_var(d, "list")->writers, (Lines{"a", "b"}));
+}
+
+TEST(CompileTest, UnicodeEscapedIdentifierIsRefusedWithALocation) {
+  CompileOptions o;
+  o.filename = "u.js";
+  for (const char* src : {"\\u0065val('1');\n", "var \\u0063tx = 1;\n", "var a = 1;\nconsole.log(\\u{61});\n"}) {
+    auto c = compile(src, o);
+    ASSERT_FALSE(c.ok()) << src;
+    EXPECT_EQ(c.status().code(), StatusCode::kUnimplemented) << src;
+    EXPECT_EQ(c.status().message().rfind("u.js:", 0), 0u) << c.status().message();
+    EXPECT_NE(c.status().message().find("unicode escape"), std::string::npos) << c.status().message();
+  }
+}
+
+TEST(CompileTest, TooManyCtxNamesIsALocatedError) {
+  std::string src = "var v0 = 0";
+  const size_t n = flux::kMaxNamesPerList + 1;
+  for (size_t i = 1; i < n; ++i) src += ", v" + std::to_string(i) + " = 0";
+  src += ";\nsetTimeout(function t() { console.log(v0";
+  for (size_t i = 1; i < n; ++i) src += ", v" + std::to_string(i);
+  src += "); }, 1);\n";
+  CompileOptions o;
+  o.filename = "big.js";
+  auto c = compile(src, o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message().rfind("big.js:2:", 0), 0u) << c.status().message();
+  EXPECT_NE(c.status().message().find("ctx"), std::string::npos) << c.status().message();
 }
 
 TEST(CompileTest, JsonHasTheDocumentedShape) {

@@ -20,12 +20,22 @@
 
 #include "fluxc/emit.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <set>
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -37,15 +47,84 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quote(std::string_view s) { return boost::json::serialize(boost::json::value(s)); }
+// A JS string literal (JSON), with U+2028/U+2029 escaped too, so that it stays one line of
+// code and may also be pasted into a `//` comment.
+std::string quote(std::string_view s) {
+  std::string q = boost::json::serialize(boost::json::value(s));
+  std::string out;
+  out.reserve(q.size());
+  for (size_t i = 0; i < q.size(); ++i) {
+    if (q[i] == '\xE2' && i + 2 < q.size() && q[i + 1] == '\x80' && (q[i + 2] == '\xA8' || q[i + 2] == '\xA9')) {
+      out += q[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else if (q[i] == '\r' || q[i] == '\n') {  // never left raw by JSON; belt and braces
+      out += q[i] == '\r' ? "\\r" : "\\n";
+    } else {
+      out += q[i];
+    }
+  }
+  return out;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// An identifier as the engine sees it: `\u0063tx` and `\u{63}tx` are `ctx`.
+std::string decode_identifier(std::string_view s) {
+  if (s.find('\\') == std::string_view::npos) return std::string(s);
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size() || s[i + 1] != 'u') {
+      out += s[i];
+      continue;
+    }
+    size_t j = i + 2;
+    bool braced = j < s.size() && s[j] == '{';
+    if (braced) ++j;
+    uint32_t cp = 0;
+    size_t digits = 0;
+    while (j < s.size() && digits < (braced ? 6u : 4u) && std::isxdigit(static_cast<unsigned char>(s[j]))) {
+      char ch = s[j];
+      cp = cp * 16 + static_cast<uint32_t>(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+      ++j, ++digits;
+    }
+    if (braced && j < s.size() && s[j] == '}') ++j;
+    if (digits == 0) {
+      out += s[i];
+      continue;
+    }
+    append_utf8(out, cp);
+    i = j - 1;
+  }
+  return out;
+}
 
 struct Edit {
   uint32_t begin = 0, end = 0;
   std::string text;
 };
 
+// Names the generated code introduces. `prefix` starts no name of the program, so the
+// placeholder parameters (prefix + "0", …) and the setter parameter (prefix + "x") capture
+// nothing; ctx/rt/msg keep their short names unless the program uses them.
 struct Names {
   std::string ctx = "ctx", rt = "rt", msg = "msg";
+  std::string prefix = "__flx_";
 };
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {
@@ -69,9 +148,10 @@ class Emitter {
   void choose_names();
   void build_groups();
   void index_bindings();
+  void index_fluxions();
   const CompiledFluxion* fluxion(std::string_view id) const;
+  size_t index_of(const CompiledFluxion& f) const { return static_cast<size_t>(&f - c_.fluxions.data()); }
   size_t arity(const CompiledFluxion& f) const;
-  std::vector<std::string> incoming(const CompiledFluxion& f) const;
   std::string var_expr(const CompiledFluxion& f, const std::string& name) const;
   std::string placeholder(const CompiledFluxion& f, const Placeholder& p) const;
   std::string apply_edits(uint32_t begin, uint32_t end, std::vector<Edit> edits) const;
@@ -91,14 +171,55 @@ class Emitter {
   std::map<std::string, size_t> group_of_;       // fluxion id → index in groups_
   std::map<int32_t, size_t> var_by_binding_;     // binding id → index in c_.variables
   std::set<uint32_t> call_at_;                   // offsets of references that are plain calls
+  std::unordered_map<std::string, size_t> by_id_;  // fluxion id → index in c_.fluxions
+  // Per fluxion (index in c_.fluxions): names read through ctx, names carried on its incoming
+  // edge (its own parameters excluded). Computed once: var_expr() runs per reference.
+  std::vector<std::unordered_set<std::string>> ctx_names_, incoming_;
+  std::unordered_set<std::string> copied_;       // persistent copyable functions (not in ctx)
+  std::vector<size_t> refs_by_pos_;              // indices into c_.scopes.refs, by begin
 };
 
 void Emitter::choose_names() {
   std::set<std::string> used;
-  for (const auto& b : c_.scopes.bindings) used.insert(b.name);
-  for (const auto& r : c_.scopes.refs) used.insert(r.name);
+  for (const auto& b : c_.scopes.bindings) used.insert(decode_identifier(b.name));
+  for (const auto& r : c_.scopes.refs) used.insert(decode_identifier(r.name));
+  // The shortest "__flx_", "__flx__", … that starts no name of the program.
+  auto starts_some = [&](const std::string& p) {
+    auto it = used.lower_bound(p);
+    return it != used.end() && it->compare(0, p.size(), p) == 0;
+  };
+  while (starts_some(n_.prefix)) n_.prefix += '_';
   for (std::string* s : {&n_.ctx, &n_.rt, &n_.msg})
-    if (used.count(*s)) *s = "__flx_" + *s;
+    if (used.count(*s)) *s = n_.prefix + *s;
+}
+
+void Emitter::index_fluxions() {
+  const size_t n = c_.fluxions.size();
+  for (size_t i = 0; i < n; ++i) by_id_.emplace(c_.fluxions[i].model.id, i);
+  std::unordered_set<std::string> in_ctx;  // persistent, not copied: read through ctx
+  for (const auto& v : c_.variables) {
+    if (!v.persistent) continue;
+    if (v.copyable_function) copied_.insert(v.name);
+    else in_ctx.insert(v.name);
+  }
+  ctx_names_.resize(n);
+  incoming_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const CompiledFluxion& f = c_.fluxions[i];
+    for (const auto& v : f.model.ctx)
+      if (in_ctx.count(v)) ctx_names_[i].insert(v);
+    const CompiledFluxion* parent = f.parent.empty() ? nullptr : fluxion(f.parent);
+    if (parent == nullptr) continue;
+    std::unordered_set<std::string> params(f.params.begin(), f.params.end());
+    for (const auto& s : parent->model.streams)
+      if (contains(s.dest, f.model.id))
+        for (const auto& v : s.vars)
+          if (!params.count(v)) incoming_[i].insert(v);
+  }
+  refs_by_pos_.resize(c_.scopes.refs.size());
+  std::iota(refs_by_pos_.begin(), refs_by_pos_.end(), size_t{0});
+  std::stable_sort(refs_by_pos_.begin(), refs_by_pos_.end(),
+                   [&](size_t a, size_t b) { return c_.scopes.refs[a].begin < c_.scopes.refs[b].begin; });
 }
 
 void Emitter::index_bindings() {
@@ -109,9 +230,8 @@ void Emitter::index_bindings() {
 }
 
 const CompiledFluxion* Emitter::fluxion(std::string_view id) const {
-  for (const auto& f : c_.fluxions)
-    if (f.model.id == id) return &f;
-  return nullptr;
+  auto it = by_id_.find(std::string(id));
+  return it == by_id_.end() ? nullptr : &c_.fluxions[it->second];
 }
 
 void Emitter::build_groups() {
@@ -129,6 +249,7 @@ void Emitter::build_groups() {
       if (!fresh) parent[find(i)] = find(it->second);
     }
   std::map<size_t, size_t> by_root;  // component root → group index
+  std::map<size_t, std::unordered_set<std::string>> ctx_seen;  // group index → its ctx names
   int workers = 0;
   for (size_t i = 0; i < n; ++i) {
     const CompiledFluxion& f = c_.fluxions[i];
@@ -160,12 +281,8 @@ void Emitter::build_groups() {
     g.fluxions.push_back(f.model.id);
     for (const auto& t : f.model.tags)
       if (!contains(g.tags, t)) g.tags.push_back(t);
-    for (const auto& v : f.model.ctx) {
-      auto var = std::find_if(c_.variables.begin(), c_.variables.end(),
-                              [&](const Variable& x) { return x.name == v && x.persistent; });
-      bool copied = var != c_.variables.end() && var->copyable_function;
-      if (!copied && !contains(g.ctx, v)) g.ctx.push_back(v);
-    }
+    for (const auto& v : f.model.ctx)
+      if (!copied_.count(v) && ctx_seen[gi].insert(v).second) g.ctx.push_back(v);
     group_of_[f.model.id] = gi;
   }
   // main's group first, whatever the order the fluxions came in.
@@ -193,24 +310,10 @@ size_t Emitter::arity(const CompiledFluxion& f) const {
   return n;
 }
 
-// The variables this fluxion receives on its incoming edge (its own parameters excluded).
-std::vector<std::string> Emitter::incoming(const CompiledFluxion& f) const {
-  std::vector<std::string> out;
-  const CompiledFluxion* parent = f.parent.empty() ? nullptr : fluxion(f.parent);
-  if (parent == nullptr) return out;
-  for (const auto& s : parent->model.streams)
-    if (contains(s.dest, f.model.id))
-      for (const auto& v : s.vars)
-        if (!contains(f.params, v) && !contains(out, v)) out.push_back(v);
-  return out;
-}
-
 std::string Emitter::var_expr(const CompiledFluxion& f, const std::string& name) const {
-  if (contains(f.model.ctx, name)) {
-    for (const auto& v : c_.variables)
-      if (v.name == name && v.persistent && !v.copyable_function) return n_.ctx + "." + name;
-  }
-  if (contains(incoming(f), name)) return n_.msg + ".vars." + name;
+  size_t i = index_of(f);
+  if (ctx_names_[i].count(name)) return n_.ctx + "." + name;
+  if (incoming_[i].count(name)) return n_.msg + ".vars." + name;
   return name;
 }
 
@@ -220,13 +323,14 @@ std::string Emitter::placeholder(const CompiledFluxion& f, const Placeholder& p)
   const CompiledFluxion* d = fluxion(dest);
   std::string params;
   size_t n = d ? arity(*d) : 0;
-  for (size_t i = 0; i < n; ++i) params += (i ? ", __flx_" : "__flx_") + std::to_string(i);
+  for (size_t i = 0; i < n; ++i) params += (i ? ", " : "") + n_.prefix + std::to_string(i);
   std::string vars;
   for (const auto& v : s.vars) {
     if (d && contains(d->params, v)) continue;  // a listener's own parameter arrives in the args
     std::string e = var_expr(f, v);
     if (!vars.empty()) vars += ", ";
-    vars += "get " + v + "() { return " + e + "; }, set " + v + "(__flx_x) { " + e + " = __flx_x; }";
+    const std::string x = n_.prefix + "x";
+    vars += "get " + v + "() { return " + e + "; }, set " + v + "(" + x + ") { " + e + " = " + x + "; }";
   }
   return "function (" + params + ") { return " + n_.rt + ".send(" + quote(dest) + ", arguments, {" +
          (vars.empty() ? "" : " " + vars + " ") + "}); }";
@@ -283,15 +387,22 @@ std::string Emitter::apply_edits(uint32_t begin, uint32_t end, std::vector<Edit>
   return out;
 }
 
+// `skip` is in source order and non-overlapping (CompiledFluxion::placeholders): both lookups
+// are binary searches, so the cost is the references inside [begin, end), not the whole file.
 std::vector<int32_t> Emitter::module_refs(uint32_t begin, uint32_t end,
                                           const std::vector<Placeholder>& skip) const {
   std::vector<int32_t> out;
-  for (const auto& r : c_.scopes.refs) {
-    if (r.begin < begin || r.end > end || r.binding < 0) continue;
-    bool nested = std::any_of(skip.begin(), skip.end(), [&](const Placeholder& p) { return r.begin >= p.begin && r.end <= p.end; });
-    if (nested) continue;
+  std::unordered_set<int32_t> seen;
+  auto first = std::lower_bound(refs_by_pos_.begin(), refs_by_pos_.end(), begin,
+                                [&](size_t i, uint32_t at) { return c_.scopes.refs[i].begin < at; });
+  for (auto it = first; it != refs_by_pos_.end() && c_.scopes.refs[*it].begin < end; ++it) {
+    const auto& r = c_.scopes.refs[*it];
+    if (r.end > end || r.binding < 0) continue;
+    auto p = std::upper_bound(skip.begin(), skip.end(), r.begin,
+                              [](uint32_t at, const Placeholder& x) { return at < x.begin; });
+    if (p != skip.begin() && r.begin >= std::prev(p)->begin && r.end <= std::prev(p)->end) continue;
     if (c_.scopes.bindings.at(static_cast<size_t>(r.binding)).scope != 0) continue;
-    if (std::find(out.begin(), out.end(), r.binding) == out.end()) out.push_back(r.binding);
+    if (seen.insert(r.binding).second) out.push_back(r.binding);
   }
   return out;
 }
@@ -354,7 +465,7 @@ std::string json_list(const std::vector<std::string>& v) {
 
 std::string Emitter::emit_module(const CompiledFluxion& f) const {
   const Group& g = groups_[group_of_.at(f.model.id)];
-  std::string out = "// Fluxion " + f.model.id + " of " + original_.filename().string() +
+  std::string out = "// Fluxion " + f.model.id + " of " + quote(original_.filename().string()) +
                     ", generated by chiron fluxc; do not edit.\n" + module_header();
   std::string body;
   if (f.root) {
@@ -381,7 +492,10 @@ std::string Emitter::emit_module(const CompiledFluxion& f) const {
     for (size_t i : functions) {
       const Binding& b = c_.scopes.bindings.at(static_cast<size_t>(c_.variables[i].binding));
       std::string src(c_.tree.text(b.node_begin, b.node_end));
-      out += (b.kind == BindingKind::kFunction ? src : "var " + src + ";") + "\n";
+      // Declarations are copied as they are (`var class Rec {}` would not parse); a
+      // declarator (`f = function …`, `Rec = class …`) gets its `var`.
+      bool declaration = b.kind == BindingKind::kFunction || b.kind == BindingKind::kClass;
+      out += (declaration ? src : "var " + src + ";") + "\n";
     }
     body = "return (" + apply_edits(f.begin, f.end, edits_for(f)) + ").apply(undefined, " + n_.msg + ".args);\n";
   }
@@ -415,12 +529,82 @@ std::string Emitter::placement_json() const {
   return boost::json::serialize(doc) + "\n";
 }
 
+constexpr const char* kMarker = ".fluxc-output";
+constexpr std::string_view kMarkerText = "chiron fluxc output directory: rewritten by each `chiron fluxc -o`\n";
+
+bool is_link(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_symlink(fs::symlink_status(p, ec));
+}
+
+// Writes `data` to a fresh temporary file beside `p`, then renames it over `p`: a reader never
+// sees half a file, and an existing `p` is replaced, never written through (a symlink there is
+// refused before).
 Status write_file(const fs::path& p, std::string_view data) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::io_error(p.string() + ": cannot write");
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  out.close();
-  if (!out) return Status::io_error(p.string() + ": write error");
+  if (is_link(p)) return Status::failed_precondition(p.string() + ": is a symbolic link; refusing to write through it");
+  fs::path tmp = p;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::from_errno(tmp.string() + ": cannot create", errno);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::from_errno(tmp.string() + ": write error", err);
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::from_errno(tmp.string() + ": write error", err);
+  }
+  if (::rename(tmp.c_str(), p.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::from_errno(p.string() + ": cannot replace", err);
+  }
+  return Status();
+}
+
+// OUTDIR is either new, empty, or a previous output of ours (it holds the marker file): we never
+// overwrite main.js / package.json of, or delete *.js in, a folder fluxc did not create.
+Status prepare_outdir(const fs::path& outdir) {
+  std::error_code ec;
+  fs::file_status st = fs::status(outdir, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st)) return Status::io_error(outdir.string() + ": exists and is not a directory");
+    bool empty = fs::is_empty(outdir, ec);
+    if (ec) return Status::io_error(outdir.string() + ": cannot read: " + ec.message());
+    if (!empty) {
+      fs::path marker = outdir / kMarker;
+      if (is_link(marker) || !fs::is_regular_file(fs::status(marker, ec)))
+        return Status::failed_precondition(outdir.string() +
+                                           ": exists, is not empty and was not written by chiron fluxc (no " +
+                                           kMarker + "); choose a new or empty directory");
+    }
+  } else {
+    fs::create_directories(outdir, ec);
+    if (ec) return Status::io_error(outdir.string() + ": cannot create: " + ec.message());
+  }
+  if (Status w = write_file(outdir / kMarker, kMarkerText); !w.ok()) return w;
+  fs::path dir = outdir / "fluxions";
+  fs::file_status ds = fs::symlink_status(dir, ec);
+  if (fs::is_symlink(ds)) return Status::failed_precondition(dir.string() + ": is a symbolic link; refusing to write through it");
+  if (fs::exists(ds) && !fs::is_directory(ds)) return Status::io_error(dir.string() + ": exists and is not a directory");
+  if (!fs::exists(ds)) {
+    fs::create_directory(dir, ec);
+    if (ec) return Status::io_error(dir.string() + ": cannot create: " + ec.message());
+  }
+  // Stale modules of an earlier run (the directory is ours and not a link: removing a link
+  // entry removes the link, never its target).
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".js") fs::remove(entry.path(), ec);
   return Status();
 }
 
@@ -430,17 +614,14 @@ Status Emitter::run(const fs::path& outdir) {
     if (!flux::is_identifier(f.model.id)) return Status::invalid_argument("emit: bad fluxion id '" + f.model.id + "'");
   choose_names();
   index_bindings();
+  index_fluxions();
   build_groups();
-  std::error_code ec;
-  fs::create_directories(outdir / "fluxions", ec);
-  if (ec) return Status::io_error(outdir.string() + ": cannot create: " + ec.message());
-  for (const auto& entry : fs::directory_iterator(outdir / "fluxions", ec))
-    if (entry.path().extension() == ".js") fs::remove(entry.path(), ec);
+  if (Status st = prepare_outdir(outdir); !st.ok()) return st;
   for (const auto& f : c_.fluxions) {
     Status st = write_file(outdir / "fluxions" / (f.model.id + ".js"), emit_module(f));
     if (!st.ok()) return st;
   }
-  std::string main_js = "#!/usr/bin/env node\n// " + original_.filename().string() +
+  std::string main_js = "#!/usr/bin/env node\n// " + quote(original_.filename().string()) +
                         " compiled into fluxions by chiron fluxc; run: node main.js (docs/fluxc.md).\n"
                         "require('./flx-runtime.js').boot(__dirname);\n";
   std::string placement = placement_json();

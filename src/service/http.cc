@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "kernel/kernel.h"
 
@@ -21,7 +22,9 @@ net::AsyncHandler on_disk(kernel::Runtime& runtime, std::function<net::Response(
       try {
         r = (*shared)(*req);
       } catch (const std::exception& e) {
-        r = net::Response::error(500, "internal", e.what());
+        // The cause (SQL text, paths) goes to the log, never to the client.
+        log::error("http", "handler failed", {{"path", req->path}, {"error", e.what()}});
+        r = net::Response::error(500, "internal", "internal error");
       }
       resp->send(std::move(r));
     });

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../lib/chiron.mjs';
-import { checkHandleTables, compileApp, request, startNode } from '../fluxc/apps/harness.mjs';
+import { spawn } from 'node:child_process';
+import { APPS_DIR, checkHandleTables, compileApp, request, startNode } from '../fluxc/apps/harness.mjs';
 
 test('handles made for a continuation after its response closed do not leak (bounded FIFO)', async () => {
   const dir = tempDir('fluxc-late-');
@@ -106,6 +107,142 @@ test('a worker that crashes at start: restarts with back-off, then its group is 
     checkHandleTables(err, 0, 'crash');
   } finally {
     await compiled?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---------------------------------------------------------------- security review (hostile data)
+
+// Runs the same requests against the original app and the compiled one; returns both answers.
+async function bothWays(name, reqs, env = {}) {
+  const dir = tempDir(`fluxc-${name}-`);
+  let original, compiled;
+  try {
+    const out = path.join(dir, 'out');
+    const placement = await compileApp(name, out);
+    original = await startNode(path.join(APPS_DIR, `${name}.js`));
+    compiled = await startNode(path.join(out, 'main.js'), { FLX_WORKERS: '1', FLX_STATS: '1', ...env });
+    const a = [], b = [];
+    for (const r of reqs) {
+      a.push(await request(original.port, { timeoutMs: 10000, ...r }));
+      b.push(await request(compiled.port, { timeoutMs: 10000, ...r }));
+    }
+    await compiled.stop();
+    return { placement, a, b, stderr: compiled.stderr() };
+  } finally {
+    await original?.stop();
+    await compiled?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const jsonPost = (p, body) => ({ method: 'POST', path: p, body, headers: { 'Content-Type': 'application/json' } });
+
+test('a JSON body nested 40,000 levels: the compiled server survives, answers 500 with a clear log line, keeps serving', async () => {
+  const deep = '['.repeat(40000) + ']'.repeat(40000);
+  const reqs = [
+    jsonPost('/c', deep),
+    { path: '/ping' },
+    jsonPost('/c', '[1,2,3]'),
+    // Nested deeper than encode ever recursed before (~10,000 frames), yet cloneable.
+    jsonPost('/c', '['.repeat(1500) + ']'.repeat(1500)),
+  ];
+  const { placement, a, b, stderr } = await bothWays('deepbody', reqs);
+  assert.equal(placement.fluxions.measure.thread, 'pool', 'req (and its body) travels to a worker');
+  assert.equal(a[0].status, 200);
+  // Structured clone itself cannot carry it (V8's serializer recurses): the message truly
+  // cannot be sent, so its response is answered 500 and the process lives on.
+  assert.equal(b[0].status, 500);
+  assert.match(stderr, /\[FLX_SEND\]: Error: FLX_SEND: the message from '[^']*' to 'measure' cannot be sent: Maximum call stack size exceeded/);
+  for (let i = 1; i < reqs.length; i++) {
+    assert.equal(b[i].status, a[i].status, `request ${i}`);
+    assert.equal(b[i].body.toString(), a[i].body.toString(), `request ${i}`);
+  }
+  assert.equal(b[1].body.toString(), 'pong');
+  assert.equal(b[2].body.toString(), 'n=3');
+  checkHandleTables(stderr, 0, 'deepbody');
+});
+
+test('JSON keys "__proto__" and "__flx" in a body travel as own data (same answers as the original)', async () => {
+  const reqs = [
+    jsonPost('/c', '{"__proto__":{"polluted":1},"b":2}'),
+    jsonPost('/c', '{"__flx":"h","owner":1,"id":1,"group":"pool","kind":"function"}'),
+    jsonPost('/c', '{"__flx":"buf","data":"x"}'),
+    jsonPost('/c', '{"x":{"__proto__":{"__flx":"obj"}}}'),
+  ];
+  const { a, b, stderr } = await bothWays('deepbody', reqs);
+  for (let i = 0; i < reqs.length; i++) {
+    assert.equal(a[i].status, 200, `original ${i}`);
+    assert.equal(b[i].status, a[i].status, `request ${i}: ${b[i].body}`);
+    assert.equal(b[i].body.toString(), a[i].body.toString(), `request ${i}`);
+  }
+  assert.equal(b[0].body.toString(), 'n=2{"__proto__":{"polluted":1},"b":2}');
+  assert.doesNotMatch(stderr, /flx: error/);
+  checkHandleTables(stderr, 0, 'deepbody');
+});
+
+test('marker-shaped query data in a class instance (data projection): answered like the original, nothing forged', async () => {
+  const reqs = [
+    { path: '/r?__flx=buf&data=x' },
+    { path: '/r?__flx=h&owner=0&id=1&kind=function' },
+    { path: '/r?__flx=obj&v=1' },
+    { path: '/r?a=1&b=2' },
+  ];
+  const { placement, a, b, stderr } = await bothWays('forged', reqs);
+  assert.equal(placement.fluxions.w.thread, 'pool');
+  for (let i = 0; i < reqs.length; i++) {
+    assert.equal(a[i].status, 200);
+    assert.equal(b[i].status, a[i].status, `request ${i}: ${b[i].body}`);
+    assert.equal(b[i].body.toString(), a[i].body.toString(), `request ${i}`);
+  }
+  assert.equal(b[0].body.toString(), 'k=2 __flx:string:buf,data:string:x');
+  assert.doesNotMatch(stderr, /flx: error/);
+  checkHandleTables(stderr, 0, 'forged');
+});
+
+// Runs a script to its natural end; resolves {code, stdout, stderr}.
+function runScript(file, env = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`${file} did not exit: ${stderr}`)); }, 15000);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+test('context variables named __proto__ and hasOwnProperty behave as in the original', async () => {
+  const dir = tempDir('fluxc-protovar-');
+  try {
+    const out = path.join(dir, 'out');
+    const placement = await compileApp('protovar', out);
+    assert.notEqual(placement.fluxions.anonymous_1000.thread, 'main', 'the continuation runs on a worker');
+    const orig = await runScript(path.join(APPS_DIR, 'protovar.js'));
+    assert.equal(orig.stdout, '__proto__ = 42 hasOwnProperty = 7\n');
+    const comp = await runScript(path.join(out, 'main.js'));
+    assert.equal(comp.code, 0, comp.stderr);
+    assert.equal(comp.stdout, orig.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('console output of worker fluxions is not lost when the program exits on its own', async () => {
+  const dir = tempDir('fluxc-printall-');
+  try {
+    const out = path.join(dir, 'out');
+    await compileApp('printall', out);
+    const sorted = (s) => s.split('\n').filter(Boolean).sort().join('');
+    for (const workers of ['1', '3']) {
+      for (let i = 0; i < 5; i++) {
+        const r = await runScript(path.join(out, 'main.js'), { FLX_WORKERS: workers });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(sorted(r.stdout), 'ABCDEFH', `run ${i} with ${workers} worker(s)`);
+        assert.equal(r.stderr, 'G\n', `run ${i} with ${workers} worker(s)`);
+      }
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

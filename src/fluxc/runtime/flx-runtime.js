@@ -55,7 +55,7 @@ const { performance } = require('perf_hooks');
 
 const T = {
   dir: '', placement: null, group: '', kind: 'main', origin: 0, traceOn: false,
-  ctx: {}, modules: new Map(), current: null, ready: false, inbox: [],
+  ctx: Object.create(null), modules: new Map(), current: null, ready: false, inbox: [],
   handles: new Map(), byObj: new WeakMap(), nextHandle: 1, fifo: [],
   maxHandles: Number(process.env.FLX_MAX_HANDLES) || 10000,
   // main thread only
@@ -190,7 +190,7 @@ function printError(rec) {
 function isPlainProto(p) { return p === Object.prototype || p === null; }
 
 function projection(req) {
-  const p = {};
+  const p = Object.create(null);
   for (const k of ['method', 'url', 'originalUrl', 'path', 'baseUrl', 'headers', 'query', 'params',
     'body', 'httpVersion', 'hostname', 'ip', 'protocol', 'secure']) {
     try {
@@ -206,12 +206,13 @@ function isEmitter(v) { return typeof v.on === 'function' && typeof v.emit === '
 // Own enumerable data of a class instance (fs.Stats, a URL-like record …): primitives and
 // Dates only, read-only on the other side; its methods stay with the owner.
 function dataProjection(obj) {
-  const p = {};
+  const p = Object.create(null);
   for (const k of Object.keys(obj)) {
     const v = obj[k];
-    if (v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol') || v instanceof Date) p[k] = v;
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol') || v instanceof Date) putKey(p, k, v);
   }
-  return p;
+  // Escaped exactly like a plain object: app data cannot forge a marker (`__flx: 'h'` …).
+  return Object.prototype.hasOwnProperty.call(p, '__flx') ? { __flx: 'obj', v: p } : p;
 }
 
 function anchorOf(values) {
@@ -320,7 +321,28 @@ function kindOf(v) {
 const kErrors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
 const kCloneable = [Date, RegExp];
 
-function encode(v, st) {
+// Sets key k of a container built by encode/decode: own data property even for '__proto__'
+// (an assignment would set the prototype instead).
+function putKey(o, k, x) {
+  if (o instanceof Map) o.set(k, x);
+  else if (k === '__proto__') Object.defineProperty(o, k, { value: x, writable: true, enumerable: true, configurable: true });
+  else o[k] = x;
+}
+
+// Iterative (explicit stack): a deeply nested value (a JSON body nested 40,000 levels) must not
+// overflow the call stack. Containers are created first and filled as their children come up.
+// Encoded plain objects have a null prototype, so a key '__proto__' stays an own property.
+function encode(root, st) {
+  const box = Object.create(null);
+  const work = [[box, 'v', root]];
+  while (work.length > 0) {
+    const [into, key, v] = work.pop();
+    putKey(into, key, encodeOne(v, st, work));
+  }
+  return box.v;
+}
+
+function encodeOne(v, st, work) {
   if (v === null || v === undefined) return v;
   const t = typeof v;
   if (t === 'symbol') return makeHandle(v, st);
@@ -334,41 +356,54 @@ function encode(v, st) {
   if (Array.isArray(v)) {
     const out = new Array(v.length);
     st.seen.set(v, out);
-    for (let i = 0; i < v.length; i++) out[i] = encode(v[i], st);
+    for (let i = v.length - 1; i >= 0; i--) work.push([out, i, v[i]]);
     return out;
   }
   const proto = Object.getPrototypeOf(v);
   if (isPlainProto(proto)) {
-    const out = {};
-    st.seen.set(v, out);
-    for (const k of Object.keys(v)) out[k] = encode(v[k], st);
-    if (out.__flx !== undefined) return { __flx: 'obj', v: out };  // escape a user key
-    return out;
+    const out = Object.create(null);
+    const keys = Object.keys(v);
+    // A user key '__flx' would be read as a marker on arrival: the object is escaped.
+    const ret = keys.includes('__flx') ? { __flx: 'obj', v: out } : out;
+    st.seen.set(v, ret);
+    for (let i = keys.length - 1; i >= 0; i--) work.push([out, keys[i], v[keys[i]]]);
+    return ret;
   }
   if (v instanceof Error && kErrors.some((C) => proto === C.prototype)) {
     // Structured clone drops an error's own properties (code, errno, path, syscall …).
-    const out = { __flx: 'err', name: proto.constructor.name, message: v.message, stack: v.stack, props: {} };
+    const out = { __flx: 'err', name: proto.constructor.name, message: v.message, stack: v.stack, props: Object.create(null) };
     st.seen.set(v, out);
-    for (const k of Object.keys(v)) out.props[k] = encode(v[k], st);
+    for (const k of Object.keys(v)) work.push([out.props, k, v[k]]);
     return out;
   }
   if (kCloneable.some((C) => proto === C.prototype)) return v;
   if (proto === fs.Stats.prototype) {
     // Plain data behind a prototype whose methods only read it: re-wrapped on arrival.
-    const out = { __flx: 'stats', props: {} };
-    for (const k of Object.keys(v)) out.props[k] = encode(v[k], st);
+    const out = { __flx: 'stats', props: Object.create(null) };
+    for (const k of Object.keys(v)) work.push([out.props, k, v[k]]);
     return out;
   }
   if (proto === Map.prototype) {
-    const out = new Map();
+    // Encoded as pairs [[k, x], …] in a Map wrapper so keys and values go through the stack.
+    const pairs = new Array(v.size);
+    const out = { __flx: 'map', pairs };
     st.seen.set(v, out);
-    for (const [k, x] of v) out.set(encode(k, st), encode(x, st));
+    let i = 0;
+    const list = [...v];
+    for (const [k, x] of list) {
+      const pair = new Array(2);
+      pairs[i++] = pair;
+      work.push([pair, 1, x]);
+      work.push([pair, 0, k]);
+    }
     return out;
   }
   if (proto === Set.prototype) {
-    const out = new Set();
+    const items = new Array(v.size);
+    const out = { __flx: 'set', items };
     st.seen.set(v, out);
-    for (const x of v) out.add(encode(x, st));
+    const list = [...v];
+    for (let i = list.length - 1; i >= 0; i--) work.push([items, i, list[i]]);
     return out;
   }
   return makeHandle(v, st);
@@ -377,7 +412,9 @@ function encode(v, st) {
 function encodeMessage(args, vars, permanent) {
   const values = [...args, ...Object.values(vars || {})];
   const st = { seen: new Map(), anchor: anchorOf(values), permanent };
-  return { args: args.map((a) => encode(a, st)), vars: encode(vars || {}, st) };
+  const ev = Object.create(null);
+  for (const k of Object.keys(vars || {})) putKey(ev, k, encode(vars[k], st));
+  return { args: args.map((a) => encode(a, st)), vars: ev };
 }
 
 function proxyFor(d, label) {
@@ -421,45 +458,69 @@ function resolveHandle(d, label) {
   return proxyFor(d, label);
 }
 
-// In place: the value is a fresh structured clone owned by this thread.
-function decode(v, label, seen = new Set()) {
+// In place where it can (the value is a fresh structured clone owned by this thread);
+// iterative like encode. memo: raw value → decoded value (cycles and shared references).
+function decode(root, label) {
+  const memo = new Map();
+  const box = Object.create(null);
+  const work = [[box, 'v', root, label]];
+  while (work.length > 0) {
+    const task = work.pop();
+    if (typeof task === 'function') { task(); continue; }
+    const [into, key, v, lab] = task;
+    putKey(into, key, decodeOne(v, lab, work, memo));
+  }
+  return box.v;
+}
+
+function decodeOne(v, label, work, memo) {
   if (v === null || typeof v !== 'object') return v;
-  if (seen.has(v)) return v;
+  if (memo.has(v)) return memo.get(v);
   if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v;
   if (Array.isArray(v)) {
-    seen.add(v);
-    for (let i = 0; i < v.length; i++) v[i] = decode(v[i], `${label}[${i}]`, seen);
-    return v;
-  }
-  if (v instanceof Map) {
-    seen.add(v);
-    const entries = [...v];
-    v.clear();
-    for (const [k, x] of entries) v.set(decode(k, label, seen), decode(x, `${label}.get(…)`, seen));
-    return v;
-  }
-  if (v instanceof Set) {
-    seen.add(v);
-    const items = [...v];
-    v.clear();
-    for (const x of items) v.add(decode(x, label, seen));
+    memo.set(v, v);
+    for (let i = v.length - 1; i >= 0; i--) work.push([v, i, v[i], `${label}[${i}]`]);
     return v;
   }
   if (!isPlainProto(Object.getPrototypeOf(v))) return v;
-  if (v.__flx === 'buf') return Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength);
-  if (v.__flx === 'h') return resolveHandle(v, label);
-  if (v.__flx === 'stats') return Object.assign(Object.create(fs.Stats.prototype), v.props);
-  if (v.__flx === 'err') {
+  const own = (k) => Object.prototype.hasOwnProperty.call(v, k);
+  const tag = own('__flx') ? v.__flx : undefined;
+  if (tag === 'buf') return Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength);
+  if (tag === 'h') return resolveHandle(v, label);
+  if (tag === 'stats') {
+    const s = Object.create(fs.Stats.prototype);
+    for (const k of Object.keys(v.props)) putKey(s, k, v.props[k]);
+    return s;
+  }
+  if (tag === 'err') {
     const C = kErrors.find((E) => E.name === v.name) || Error;
     const e = new C(v.message);
     e.stack = v.stack;
-    seen.add(v);
-    for (const k of Object.keys(v.props)) e[k] = decode(v.props[k], `${label}.${k}`, seen);
+    memo.set(v, e);
+    for (const k of Object.keys(v.props)) work.push([e, k, v.props[k], `${label}.${k}`]);
     return e;
   }
-  if (v.__flx === 'obj') v = v.v;
-  seen.add(v);
-  for (const k of Object.keys(v)) v[k] = decode(v[k], `${label}.${k}`, seen);
+  if (tag === 'map') {
+    const m = new Map();
+    memo.set(v, m);
+    const pairs = v.pairs;
+    work.push(() => { for (const p of pairs) m.set(p[0], p[1]); });
+    for (const p of pairs) { work.push([p, 1, p[1], `${label}.get(…)`]); work.push([p, 0, p[0], label]); }
+    return m;
+  }
+  if (tag === 'set') {
+    const s = new Set();
+    memo.set(v, s);
+    const items = v.items;
+    work.push(() => { for (const x of items) s.add(x); });
+    for (let i = items.length - 1; i >= 0; i--) work.push([items, i, items[i], label]);
+    return s;
+  }
+  if (tag === 'obj') { memo.set(v, v.v); v = v.v; } else if (tag !== undefined) {
+    throw new Error(`flx: ${label}: unknown value marker '${String(tag)}'`);
+  }
+  memo.set(v, v);
+  for (const k of Object.keys(v)) work.push([v, k, v[k], `${label}.${k}`]);
   return v;
 }
 
@@ -490,10 +551,34 @@ function deliverRemote(m) {
   let mod;
   try { mod = loadModule(m.dest); } finally { T.current = null; }
   const params = mod.params || [];
-  const args = m.args.map((a, i) => decode(a, `'${params[i] || `argument ${i}`}'`));
-  const vars = {};
-  for (const k of Object.keys(m.vars)) vars[k] = decode(m.vars[k], `'${k}'`);
+  // The responses it carries, read before decoding: a message that fails to decode is
+  // reported and its request answered 500 (never left unanswered).
+  const keys = messageKeys(m, true);
+  let args, vars;
+  try {
+    args = m.args.map((a, i) => decode(a, `'${params[i] || `argument ${i}`}'`));
+    vars = Object.create(null);
+    for (const k of Object.keys(m.vars)) putKey(vars, k, decode(m.vars[k], `'${k}'`));
+  } catch (e) {
+    const err = new Error(`FLX_DECODE: the message from '${m.from || '(outside a fluxion)'}' to '${m.dest}' cannot be decoded: ${e && e.message}`);
+    err.code = 'FLX_DECODE';
+    const rec = { t: 'error', fluxion: m.dest, thread: threadId, group: T.group, code: err.code, stack: err.stack, message: err.message, keys };
+    if (wt.isMainThread) { printError(rec); failKeys(keys, err); } else wt.parentPort.postMessage(rec);
+    return;
+  }
   runFluxion(m.dest, args, vars);
+}
+
+function sendError(e, dest, from) {
+  let why;
+  try { why = e && e.message ? e.message : String(e); } catch (_) { why = '(unreadable error)'; }
+  const err = new Error(`FLX_SEND: the message from '${from || '(outside a fluxion)'}' to '${dest}' cannot be sent: ${why}`);
+  err.code = 'FLX_SEND';
+  return err;
+}
+
+function sendFailed(e, dest, from, values) {
+  try { report(sendError(e, dest, from), from || dest, values); } catch (_) { /* nothing more can be said */ }
 }
 
 function isLocal(dest) {
@@ -509,10 +594,17 @@ const rt = {
       queueMicrotask(() => runFluxion(dest, args, vars));
       return;
     }
-    const enc = encodeMessage(args, vars, false);
-    const m = { t: 'msg', dest, args: enc.args, vars: enc.vars, from: T.current || '' };
-    if (wt.isMainThread) routeFromMain(m);
-    else wt.parentPort.postMessage(m);
+    // A message that cannot be packed or posted (a value nested too deep for structured
+    // clone …) is reported with the sender and destination and its response answered 500;
+    // it never throws into the app's code.
+    try {
+      const enc = encodeMessage(args, vars, false);
+      const m = { t: 'msg', dest, args: enc.args, vars: enc.vars, from: T.current || '' };
+      if (wt.isMainThread) routeFromMain(m);
+      else wt.parentPort.postMessage(m);
+    } catch (e) {
+      sendFailed(e, dest, T.current, [...args, ...Object.values(vars)]);
+    }
   },
   get ctx() { return T.ctx; },
   get thread() { return threadId; },
@@ -535,12 +627,12 @@ function flushTrace() {
 function groupOf(name) { return T.placement.groups.find((g) => g.name === name); }
 
 // Keys `0:<id>` of main's requests and responses named by an encoded message (its handles).
-function messageKeys(m) {
+function messageKeys(m, anyOwner) {
   const keys = [];
   const visit = (v, depth) => {
     if (v === null || typeof v !== 'object' || depth > 3) return;
-    if (v.__flx === 'h') {
-      if (v.owner === threadId && (v.kind === 'http response' || v.kind === 'http request')) keys.push(`${v.owner}:${v.id}`);
+    if (Object.prototype.hasOwnProperty.call(v, '__flx') && v.__flx === 'h') {
+      if ((anyOwner || v.owner === threadId) && (v.kind === 'http response' || v.kind === 'http request')) keys.push(`${v.owner}:${v.id}`);
       return;
     }
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Map || v instanceof Set) return;
@@ -583,16 +675,24 @@ function routeFromMain(m) {
     failKeys(messageKeys(m), lostError(`flx: group '${p.group}' is dead; message to '${m.dest}' not delivered`));
     return;
   }
+  if (w.ready) w.worker.postMessage(m);  // may throw (not cloneable): nothing is counted then
+  else w.queue.push(m);
+  T.idleFlushed = false;
   w.inflight++;
   w.flight.push({ dest: m.dest, keys: messageKeys(m) });
   if (w.inflight === 1 && w.worker) w.worker.ref();
-  if (w.ready) w.worker.postMessage(m);
-  else w.queue.push(m);
 }
 
 function onWorkerMessage(w, m) {
-  if (m.t === 'msg') routeFromMain(m);
-  else if (m.t === 'done') {
+  if (m.t === 'msg') {
+    try {
+      routeFromMain(m);
+    } catch (e) {
+      const err = sendError(e, m.dest, m.from);
+      printError({ fluxion: m.from || m.dest, thread: w.worker.threadId, group: w.group, code: err.code, stack: err.stack });
+      failKeys(messageKeys(m), err);
+    }
+  } else if (m.t === 'done') {
     w.inflight = Math.max(0, w.inflight - 1);
     w.flight.shift();
     if (w.inflight === 0) w.worker.unref();
@@ -671,9 +771,20 @@ function restartDelay(restarts) {
 }
 
 function snapshot(group) {
-  const vals = {};
+  const vals = Object.create(null);
   for (const k of group.ctx || []) if (Object.prototype.hasOwnProperty.call(T.ctx, k)) vals[k] = T.ctx[k];
   return encodeMessage([], vals, true).vars;
+}
+
+// Asks every live worker to hand over its console output and trace records; resolves when all
+// answered or after ms. handles (optional) collects their handle tables' sizes.
+function flushWorkers(ms, handles) {
+  const all = [...T.workers.values(), ...T.pool].filter((w) => w.worker && !w.dead);
+  return Promise.all(all.map((w) => new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    w.onFlushed = (m) => { if (handles) handles[w.worker.threadId] = m.handles; clearTimeout(timer); resolve(); };
+    try { w.worker.ref(); w.worker.postMessage({ t: 'flush' }); } catch (_) { clearTimeout(timer); resolve(); }
+  })));
 }
 
 // Workers first hand over the trace records they still hold (bounded wait), then stop.
@@ -682,12 +793,7 @@ function shutdown(code) {
   const all = [...T.workers.values(), ...T.pool];
   setTimeout(() => process.exit(code), 1500).unref();
   const handles = { [threadId]: T.handles.size };
-  const flushed = all.map((w) => new Promise((resolve) => {
-    w.onFlushed = (m) => { handles[w.worker.threadId] = m.handles; resolve(); };
-    w.worker.postMessage({ t: 'flush' });
-    setTimeout(resolve, 300).unref();
-  }));
-  Promise.all(flushed).then(() => {
+  flushWorkers(300, handles).then(() => {
     flushTrace();
     // FLX_STATS=1: the handle tables' sizes at exit (a leak check for tests).
     if (process.env.FLX_STATS) process.stderr.write(`flx: stats ${JSON.stringify({ handles, errors: T.errors })}\n`);
@@ -731,6 +837,16 @@ function boot(dir) {
     setInterval(flushTrace, 1000).unref();
   }
   process.on('exit', flushTrace);
+  // Natural exit (nothing left to run): workers first hand over their console output and trace
+  // (bounded wait); the loop then runs dry again and the process exits. Any new message
+  // routed meanwhile re-arms this.
+  process.on('beforeExit', () => {
+    if (T.idleFlushed || T.stopping) return;
+    T.idleFlushed = true;
+    flushWorkers(1000).then(() => {
+      for (const w of [...T.workers.values(), ...T.pool]) if (w.inflight === 0 && w.worker) w.worker.unref();
+    });
+  });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => shutdown(sig === 'SIGINT' ? 130 : 143));
 
   const poolSize = Math.max(1, Number(process.env.FLX_WORKERS) || os.cpus().length);
@@ -766,7 +882,9 @@ function workerMain(data) {
   process.on('unhandledRejection', (e) => report(e, T.current));
   wt.parentPort.on('message', (m) => {
     if (m.t === 'init') {
-      T.ctx = decode(m.ctx, 'ctx');
+      // A null-prototype ctx: a variable named __proto__ (or hasOwnProperty …) is an own property.
+      T.ctx = Object.create(null);
+      for (const k of Object.keys(m.ctx)) putKey(T.ctx, k, decode(m.ctx[k], `'${k}'`));
       T.ready = true;
       return;
     }
@@ -775,8 +893,13 @@ function workerMain(data) {
       return;
     }
     if (m.t === 'flush') {
-      wt.parentPort.postMessage({ t: 'trace', recs: T.traceBuf, final: true, handles: T.handles.size });
-      T.traceBuf = [];
+      // The console output this worker wrote reaches main before the answer: a worker stdio
+      // write calls back once main has taken the chunk (so nothing printed is lost at exit).
+      const answer = () => {
+        wt.parentPort.postMessage({ t: 'trace', recs: T.traceBuf, final: true, handles: T.handles.size });
+        T.traceBuf = [];
+      };
+      process.stdout.write('', () => process.stderr.write('', answer));
       return;
     }
     if (m.t !== 'msg') return;

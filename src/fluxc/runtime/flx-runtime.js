@@ -105,7 +105,13 @@ function responsesOf(values) {
     }
     if (v instanceof http.ServerResponse) { local.push(v); return; }
     if (v instanceof http.IncomingMessage) { if (v.res instanceof http.ServerResponse) local.push(v.res); return; }
-    if (typeof v === 'object' && isPlainProto(Object.getPrototypeOf(v))) for (const k of Object.keys(v)) visit(v[k], depth + 1);
+    if (typeof v === 'object' && isPlainProto(Object.getPrototypeOf(v))) {
+      for (const k of Object.keys(v)) {
+        let x;
+        try { x = v[k]; } catch (_) { continue; }  // a throwing getter hides no response
+        visit(x, depth + 1);
+      }
+    }
   };
   for (const v of values) visit(v, 0);
   return { local: [...new Set(local)], keys: [...new Set(keys)] };
@@ -409,6 +415,56 @@ function encodeOne(v, st, work) {
   return makeHandle(v, st);
 }
 
+// Structured clone recurses (V8's serializer): a value nested too deep (a JSON body nested
+// 40,000 levels) cannot be posted as a tree. post() then sends the encoded message flat: a
+// table of shallow nodes whose container children are {i: <node index>} (in the flat form
+// every plain-object child is such a reference: containers all became nodes).
+function isContainer(x) {
+  return x !== null && typeof x === 'object' && (Array.isArray(x) || isPlainProto(Object.getPrototypeOf(x)));
+}
+
+function flatten(root) {
+  const nodes = [];
+  const ids = new Map();
+  const ref = (x) => {
+    if (!isContainer(x)) return x;
+    if (!ids.has(x)) { ids.set(x, nodes.length); nodes.push(x); }
+    return { i: ids.get(x) };
+  };
+  ref(root);
+  for (let n = 0; n < nodes.length; n++) {
+    const x = nodes[n];
+    let copy;
+    if (Array.isArray(x)) {
+      copy = new Array(x.length);
+      for (let i = 0; i < x.length; i++) copy[i] = ref(x[i]);
+    } else {
+      copy = Object.create(null);
+      for (const k of Object.keys(x)) putKey(copy, k, ref(x[k]));
+    }
+    nodes[n] = copy;
+  }
+  return nodes;
+}
+
+function unflatten(nodes) {
+  const at = (x) => (isContainer(x) && !Array.isArray(x) ? nodes[x.i] : x);
+  for (const x of nodes) {
+    if (Array.isArray(x)) for (let i = 0; i < x.length; i++) x[i] = at(x[i]);
+    else for (const k of Object.keys(x)) putKey(x, k, at(x[k]));
+  }
+  return nodes[0];
+}
+
+function post(port, m) {
+  try {
+    port.postMessage(m);
+  } catch (e) {
+    if (!(e instanceof RangeError) || m.flat) throw e;
+    port.postMessage({ t: 'msg', dest: m.dest, from: m.from, flat: flatten({ args: m.args, vars: m.vars }) });
+  }
+}
+
 function encodeMessage(args, vars, permanent) {
   const values = [...args, ...Object.values(vars || {})];
   const st = { seen: new Map(), anchor: anchorOf(values), permanent };
@@ -547,6 +603,10 @@ function runFluxion(dest, args, vars) {
 }
 
 function deliverRemote(m) {
+  if (m.flat) {
+    const tree = unflatten(m.flat);
+    m = { t: 'msg', dest: m.dest, from: m.from, args: tree.args, vars: tree.vars };
+  }
   T.current = m.dest;
   let mod;
   try { mod = loadModule(m.dest); } finally { T.current = null; }
@@ -601,9 +661,11 @@ const rt = {
       const enc = encodeMessage(args, vars, false);
       const m = { t: 'msg', dest, args: enc.args, vars: enc.vars, from: T.current || '' };
       if (wt.isMainThread) routeFromMain(m);
-      else wt.parentPort.postMessage(m);
+      else post(wt.parentPort, m);
     } catch (e) {
-      sendFailed(e, dest, T.current, [...args, ...Object.values(vars)]);
+      let values = args;
+      try { values = [...args, ...Object.values(vars)]; } catch (_) { /* the args still name res */ }
+      sendFailed(e, dest, T.current, values);
     }
   },
   get ctx() { return T.ctx; },
@@ -638,6 +700,17 @@ function messageKeys(m, anyOwner) {
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Map || v instanceof Set) return;
     for (const k of Object.keys(v)) visit(v[k], depth + 1);
   };
+  if (m.flat) {
+    // Flat form: every node is shallow; the inner object of an escaped one ({__flx:'obj', v})
+    // is app data and is skipped.
+    const own = (x, k) => Object.prototype.hasOwnProperty.call(x, k);
+    const app = new Set();
+    for (const x of m.flat) if (!Array.isArray(x) && own(x, '__flx') && x.__flx === 'obj' && x.v) app.add(x.v.i);
+    m.flat.forEach((x, n) => {
+      if (!app.has(n) && !Array.isArray(x) && own(x, '__flx') && x.__flx === 'h') visit(x, 0);
+    });
+    return keys;
+  }
   visit(m.args, 0);
   visit(m.vars, 0);
   return keys;
@@ -675,7 +748,7 @@ function routeFromMain(m) {
     failKeys(messageKeys(m), lostError(`flx: group '${p.group}' is dead; message to '${m.dest}' not delivered`));
     return;
   }
-  if (w.ready) w.worker.postMessage(m);  // may throw (not cloneable): nothing is counted then
+  if (w.ready) post(w.worker, m);  // may throw (not cloneable): nothing is counted then
   else w.queue.push(m);
   T.idleFlushed = false;
   w.inflight++;
@@ -756,7 +829,7 @@ function spawn(group, kind, slot) {
       w.worker.postMessage({ t: 'init', ctx: snapshot(group) });
       w.ready = true;
       if (w.inflight > 0) w.worker.ref();
-      for (const m of w.queue) w.worker.postMessage(m);
+      for (const m of w.queue) post(w.worker, m);
       w.queue = [];
     };
     if (restarts <= 1) start();
@@ -861,7 +934,7 @@ function boot(dir) {
   for (const w of [...T.workers.values(), ...T.pool]) {
     w.worker.postMessage({ t: 'init', ctx: snapshot(groupOf(w.group)) });
     w.ready = true;
-    for (const m of w.queue) w.worker.postMessage(m);
+    for (const m of w.queue) post(w.worker, m);
     w.queue = [];
   }
   return rt;

@@ -12,5 +12,16 @@ app.post('/c', function onMain(req, res) {
     setImmediate(function reply() { res.send('n=' + n + proto); });
   });
 });
+// A value that cannot be packed (a plain object whose enumerable getter throws when read):
+// the message truly cannot go.
+app.get('/getter', function onGetter(req, res) {
+  res.setHeader('X-A', '1');
+  const rec = {};
+  Object.defineProperty(rec, 'x', { enumerable: true, get() { throw new Error('getter refuses'); } });
+  fs.stat(__filename, function measureGetter(err, st) {
+    const k = Object.keys(rec).length;
+    setImmediate(function replyGetter() { res.send('k=' + k); });
+  });
+});
 app.get('/ping', function ping(req, res) { res.send('pong'); });
 app.listen(Number(process.env.PORT), '127.0.0.1', function () { console.log('listening'); });

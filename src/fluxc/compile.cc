@@ -210,6 +210,7 @@ class Compiler {
   void note_call_roles(TSNode call);
   bool pure_builtin_callee(TSNode callee, size_t index) const;
   bool argument_mutated(const ArgUse& a) const;
+  bool immutable_primitive(int32_t binding) const;
   int32_t var_of_ref_node(TSNode ident) const;
   std::vector<uint32_t> shorthands_;  // begin of every `{v}` identifier, ascending (walk order)
 };
@@ -466,6 +467,35 @@ bool Compiler::pure_builtin_callee(TSNode callee, size_t index) const {
   return true;
 }
 
+// A `const` initialised by an expression that always yields a primitive (a literal, a template,
+// arithmetic, `Number(..)`/`String(..)`/`parseInt(..)`…) cannot be changed through any call:
+// primitives are immutable, so handing one to a helper (`burn(seed, ROUNDS)`) is a read.
+bool Compiler::immutable_primitive(int32_t binding) const {
+  if (binding < 0) return false;
+  const Binding& bd = s_.bindings[static_cast<size_t>(binding)];
+  if (bd.kind != BindingKind::kConst) return false;
+  TSNode init = binding_init(binding);
+  if (ts_node_is_null(init)) return false;
+  std::string_view t = node_type(init);
+  if (t == "number" || t == "string" || t == "template_string" || t == "true" || t == "false" || t == "null") return true;
+  if (t == "unary_expression" || t == "update_expression") return true;
+  if (t == "binary_expression") {
+    TSNode op = child_by_field(init, "operator");
+    std::string_view o = ts_node_is_null(op) ? std::string_view() : tree_.text(op);
+    return o != "||" && o != "&&" && o != "??";  // logical operators return an operand
+  }
+  if (t == "call_expression") {
+    TSNode fn = unparen(child_by_field(init, "function"));
+    if (ts_node_is_null(fn) || node_type(fn) != "identifier") return false;
+    int32_t r = ref_at(node_begin(fn));
+    if (r < 0 || s_.refs[static_cast<size_t>(r)].binding >= 0) return false;  // shadowed
+    static const std::unordered_set<std::string_view> kToPrimitive = {"Number", "String", "Boolean", "parseInt",
+                                                                      "parseFloat", "BigInt", "Symbol"};
+    return kToPrimitive.count(tree_.text(fn)) > 0;
+  }
+  return false;
+}
+
 // Item W for a persistent argument: the callee may change it unless it is a pure builtin, a
 // method of a per-request value (`res.send(v)`), or a function of a Node core module.
 bool Compiler::argument_mutated(const ArgUse& a) const {
@@ -665,7 +695,9 @@ void Compiler::collect_uses() {
     if (arg != args_.end()) {
       // A persistent object handed to a function that may change it (`Object.assign(o, ..)`,
       // `helper(o)`, `f.call(o)`) is written by this user (research §6.7 W).
-      if (v.persistent && !v.function_valued && argument_mutated(arg->second)) writes = true;
+      if (v.persistent && !v.function_valued && !immutable_primitive(v.binding) && argument_mutated(arg->second)) {
+        writes = true;
+      }
       // A per-request parameter handed on (`sendJson(res, ..)`, `s.pipe(res)`) escapes.
       if (!v.persistent && v.param && !pure_builtin_callee(arg->second.callee, arg->second.index)) {
         it->second.escapes = true;

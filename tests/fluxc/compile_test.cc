@@ -767,6 +767,23 @@ TEST(CompileTest, PersistentObjectPassedToAMutatingCallIsWritten) {
   }
 }
 
+// A const primitive (literal, template, arithmetic, Number(..)…) handed to a helper is a read:
+// primitives are immutable. The burn app's `burn(seed, ROUNDS)` must keep its handler replicable.
+TEST(CompileTest, ConstPrimitivePassedToAHelperIsRead) {
+  for (const char* init : {"Number(process.env.R || 5)", "42", "'x'", "`t${1}`", "2 * 3", "-1", "parseInt('7', 10)"}) {
+    auto c = must_compile("const R = " + std::string(init) + ";\nfunction burn(s, r) { return s * r; }\n"
+                          "setTimeout(function t() { console.log(burn(1, R)); }, 1);\n");
+    EXPECT_TRUE(find_var(c, "R")->writers.empty()) << init;
+    EXPECT_TRUE(c.fluxions[1].replicable) << init;
+  }
+  // An object, a `let`, or a logical operator's operand may still be changed by the helper.
+  for (const char* decl : {"const R = {n: 1}", "let R = 5", "const R = x || {}", "const R = Number"}) {
+    auto c = must_compile(std::string(decl) + ";\nfunction burn(s, r) { return s; }\n"
+                          "setTimeout(function t() { console.log(burn(1, R)); }, 1);\n");
+    EXPECT_FALSE(c.fluxions[1].replicable) << decl;
+  }
+}
+
 TEST(CompileTest, ClassInstanceIsPinnedToItsOwnerButMapIsCopied) {
   auto c = must_compile("class Counter { constructor() { this.n = 0; } }\nvar k = new Counter();\n"
                         "var fmt = new Intl.NumberFormat('en');\nvar m = new Map();\n"

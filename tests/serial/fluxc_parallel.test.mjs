@@ -34,7 +34,7 @@ test('compiled burn app runs its handler on two workers at once and keeps /ping 
   let original, compiled;
   try {
     const placement = await compileApp('burn', path.join(dir, 'out'));
-    assert.notEqual(placement.fluxions.handler.thread, 'main', 'handler is placed off the main thread');
+    assert.equal(placement.fluxions.handler.thread, 'pool', 'handler is replicated over the worker pool');
     original = await startNode(path.join(APPS_DIR, 'burn.js'));
     compiled = await startNode(path.join(dir, 'out', 'main.js'), { FLX_WORKERS: '2', FLX_TRACE: trace });
     // Warm-up (JIT on every thread): one burn on the original, two at once on the compiled app.

@@ -1,4 +1,5 @@
 #include "fluxc/scope.h"
+#include "big_stack.h"
 
 #include <string>
 #include <vector>
@@ -449,6 +450,7 @@ TEST(ScopeTest, DeepButAcceptedNestingIsFine) {
 }
 
 TEST(ScopeTest, DeepestAcceptedTreesAreAnalyzed) {
+  test_support::run_with_big_stack([] {
   // Just under kMaxNestingDepth: the recursive walk must cope (parse refuses anything deeper).
   std::string arrays = "var v = 1;\nx = " + std::string(1990, '[') + "v" + std::string(1990, ']') + ";\n";
   auto a = analyze(arrays);
@@ -460,6 +462,7 @@ TEST(ScopeTest, DeepestAcceptedTreesAreAnalyzed) {
   auto b = analyze(calls);
   EXPECT_EQ(b.sa.scopes.size(), 301u);
   EXPECT_EQ(b.target(b.ref("v", 1)), b.binding_named("v"));
+  });
 }
 
 }  // namespace

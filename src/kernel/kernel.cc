@@ -68,14 +68,21 @@ void Kernel::cancel_suspend() {
 }
 
 void Kernel::resume() {
-  uint8_t s = 2;
-  if (suspend_state_.compare_exchange_strong(s, 0, std::memory_order_acq_rel)) {
-    sched_->resume(this);  // suspended: due again
-    return;
+  // The state may move 1 → 2 (the suspending run ends) between two reads: retry on the value a
+  // failed exchange reports instead of checking a stale one (TSan CI caught that window).
+  uint8_t s = suspend_state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (s == 2) {
+      if (suspend_state_.compare_exchange_weak(s, 0, std::memory_order_acq_rel)) {
+        sched_->resume(this);  // suspended: due again
+        return;
+      }
+      continue;
+    }
+    // Still inside the run() that suspended: that run dispatches it when it ends.
+    CHIRON_CHECK(s == 1, "resume() of a kernel that is not suspended");
+    if (suspend_state_.compare_exchange_weak(s, 3, std::memory_order_acq_rel)) return;
   }
-  // Still inside the run() that suspended: that run dispatches it when it ends.
-  CHIRON_CHECK(s == 1 && suspend_state_.compare_exchange_strong(s, 3, std::memory_order_acq_rel),
-               "resume() of a kernel that is not suspended");
 }
 
 void Kernel::after(std::chrono::microseconds delay) {

@@ -1,5 +1,5 @@
 // The node monitoring page (web/cluster/) in a real browser against a small fake node: a
-// node:http server that serves web/cluster/ at / and /cluster/, uPlot at /vendor/uplot/, and
+// node:http server that serves web/cluster/ at / and /cluster/, web/js/ at /js/, uPlot at /vendor/uplot/, and
 // canned JSON that follows the team brief's "Node contract" exactly — an 11-node tree with
 // fanout 2 seen from node #2 where #9 has re-attached to #5 (its ideal superior is #4), one
 // running and one finished job. Steps share one page and run in order.
@@ -108,6 +108,7 @@ async function handle(req, res) {
   const web = path.join(SOURCE_DIR, 'web', 'cluster');
   if (req.method === 'GET' && p === '/') return serveFile(res, web, 'index.html');
   if (req.method === 'GET' && p.startsWith('/cluster/')) return serveFile(res, web, p.slice('/cluster/'.length));
+  if (req.method === 'GET' && p.startsWith('/js/')) return serveFile(res, path.join(SOURCE_DIR, 'web', 'js'), p.slice('/js/'.length));
   if (req.method === 'GET' && p.startsWith('/vendor/uplot/')) {
     return serveFile(res, path.join(SOURCE_DIR, 'node_modules', 'uplot', 'dist'), p.slice('/vendor/uplot/'.length));
   }

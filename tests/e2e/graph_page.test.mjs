@@ -67,9 +67,10 @@ async function handle(req, res) {
     if (fake.fail) return send(res, 500, { error: { code: 'internal', message: 'graph snapshot failed <b>boom</b>' } });
     return text ? send(res, 200, GRAPH_TEXT, 'text/plain; charset=utf-8') : send(res, 200, graphJson());
   }
-  if (p.startsWith('/admin/graph/')) {
-    const root = path.join(SOURCE_DIR, 'web', 'admin', 'graph');
-    const rel = p.slice('/admin/graph/'.length) || 'index.html';
+  const dir = p.startsWith('/admin/graph/') ? '/admin/graph/' : p.startsWith('/js/') ? '/js/' : null;
+  if (dir) {
+    const root = path.join(SOURCE_DIR, 'web', ...dir.split('/').filter(Boolean));
+    const rel = p.slice(dir.length) || 'index.html';
     const file = path.resolve(root, `.${path.posix.normalize(`/${rel}`)}`);
     if (!file.startsWith(root + path.sep)) return send(res, 404, { error: { code: 'not_found', message: 'no such file' } });
     try {

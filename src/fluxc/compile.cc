@@ -97,6 +97,16 @@ TSNode unparen(TSNode n) {
   return n;
 }
 
+// The base of a member chain: `a.b.c` → `a` (and `a[k].c` → `a` with subscripts).
+TSNode member_base(TSNode n, bool through_subscripts = false) {
+  n = unparen(n);
+  while (!ts_node_is_null(n) && (node_type(n) == "member_expression" ||
+                                 (through_subscripts && node_type(n) == "subscript_expression"))) {
+    n = unparen(child_by_field(n, "object"));
+  }
+  return n;
+}
+
 // The callee as written, without whitespace ("app.get"), at most 80 bytes.
 std::string compact(std::string_view s) {
   std::string out;
@@ -182,7 +192,7 @@ class Compiler {
   std::string body_of(size_t f) const;
   std::vector<std::string> params_of(TSNode fn) const;
   bool persistent_scope(uint32_t scope) const;
-  bool is_import_init(TSNode init) const;
+  std::optional<std::string> import_module(TSNode init) const;
 
   const SyntaxTree& tree_;
   const ScopeAnalysis& s_;
@@ -424,10 +434,7 @@ void Compiler::note_call_roles(TSNode call) {
   TSNode prop = child_by_field(fn, "property");
   if (ts_node_is_null(prop)) return;
   std::string_view method = tree_.text(prop);
-  TSNode obj = unparen(child_by_field(fn, "object"));
-  while (!ts_node_is_null(obj) && (node_type(obj) == "member_expression" || node_type(obj) == "subscript_expression")) {
-    obj = unparen(child_by_field(obj, "object"));
-  }
+  TSNode obj = member_base(child_by_field(fn, "object"), true);
   if (!ts_node_is_null(obj) && node_type(obj) == "identifier") receivers_[node_begin(obj)] = method;
 }
 
@@ -455,8 +462,7 @@ bool Compiler::pure_builtin_callee(TSNode callee, size_t index) const {
     TSNode prop = child_by_field(callee, "property");
     method = ts_node_is_null(prop) ? std::string_view{} : tree_.text(prop);
     if (method == "call" || method == "apply") return false;
-    base = unparen(child_by_field(callee, "object"));
-    while (!ts_node_is_null(base) && node_type(base) == "member_expression") base = unparen(child_by_field(base, "object"));
+    base = member_base(child_by_field(callee, "object"));
   }
   if (ts_node_is_null(base) || node_type(base) != "identifier") return false;
   int32_t r = ref_at(node_begin(base));
@@ -503,19 +509,14 @@ bool Compiler::argument_mutated(const ArgUse& a) const {
   if (node_type(a.callee) != "member_expression") return true;
   TSNode prop = child_by_field(a.callee, "property");
   if (!ts_node_is_null(prop) && (tree_.text(prop) == "call" || tree_.text(prop) == "apply")) return a.index == 0;
-  TSNode base = unparen(child_by_field(a.callee, "object"));
-  while (!ts_node_is_null(base) && node_type(base) == "member_expression") base = unparen(child_by_field(base, "object"));
+  TSNode base = member_base(child_by_field(a.callee, "object"));
   if (ts_node_is_null(base) || node_type(base) != "identifier") return true;
   int32_t vi = var_of_ref_node(base);
   if (vi < 0) return true;
   const VarRec& bv = vars_[static_cast<size_t>(vi)];
   if (!bv.persistent && !bv.builtin) return false;
   if (bv.import && bv.binding >= 0) {
-    TSNode init = unparen(binding_init(bv.binding));
-    while (!ts_node_is_null(init) && node_type(init) == "member_expression") init = unparen(child_by_field(init, "object"));
-    if (!ts_node_is_null(init)) {
-      if (auto m = require_module(init); m && core_module(*m)) return false;
-    }
+    if (auto m = import_module(binding_init(bv.binding)); m && core_module(*m)) return false;
   }
   return true;
 }
@@ -591,10 +592,11 @@ bool Compiler::persistent_scope(uint32_t scope) const {
 }
 
 // `require('M')` or `require('M').p…` (research §6.6).
-bool Compiler::is_import_init(TSNode init) const {
-  init = unparen(init);
-  while (!ts_node_is_null(init) && node_type(init) == "member_expression") init = unparen(child_by_field(init, "object"));
-  return !ts_node_is_null(init) && require_module(init).has_value();
+// The module of an import's initializer: `require('M')` or `require('M').p.q` → "M".
+std::optional<std::string> Compiler::import_module(TSNode init) const {
+  init = member_base(init);
+  if (ts_node_is_null(init)) return std::nullopt;
+  return require_module(init);
 }
 
 void Compiler::collect_uses() {
@@ -632,7 +634,7 @@ void Compiler::collect_uses() {
         !binding_rebound(static_cast<int32_t>(b))) {
       TSNode init = binding_init(static_cast<int32_t>(b));
       if (!ts_node_is_null(init)) {
-        v.import = is_import_init(init);
+        v.import = import_module(init).has_value();
         std::string_view t = node_type(init);
         if (is_function_node(t) || t == "class") {
           v.function_valued = true;

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -39,7 +38,9 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
 
+#include "common/strings.h"
 #include "fluxc/flx_runtime_js.h"
 
 namespace chiron::fluxc {
@@ -50,66 +51,16 @@ namespace fs = std::filesystem;
 // A JS string literal (JSON), with U+2028/U+2029 escaped too, so that it stays one line of
 // code and may also be pasted into a `//` comment.
 std::string quote(std::string_view s) {
-  std::string q = boost::json::serialize(boost::json::value(s));
+  std::string q = json_quote(s);
   std::string out;
   out.reserve(q.size());
   for (size_t i = 0; i < q.size(); ++i) {
     if (q[i] == '\xE2' && i + 2 < q.size() && q[i + 1] == '\x80' && (q[i + 2] == '\xA8' || q[i + 2] == '\xA9')) {
       out += q[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
       i += 2;
-    } else if (q[i] == '\r' || q[i] == '\n') {  // never left raw by JSON; belt and braces
-      out += q[i] == '\r' ? "\\r" : "\\n";
     } else {
       out += q[i];
     }
-  }
-  return out;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// An identifier as the engine sees it: `\u0063tx` and `\u{63}tx` are `ctx`.
-std::string decode_identifier(std::string_view s) {
-  if (s.find('\\') == std::string_view::npos) return std::string(s);
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 >= s.size() || s[i + 1] != 'u') {
-      out += s[i];
-      continue;
-    }
-    size_t j = i + 2;
-    bool braced = j < s.size() && s[j] == '{';
-    if (braced) ++j;
-    uint32_t cp = 0;
-    size_t digits = 0;
-    while (j < s.size() && digits < (braced ? 6u : 4u) && std::isxdigit(static_cast<unsigned char>(s[j]))) {
-      char ch = s[j];
-      cp = cp * 16 + static_cast<uint32_t>(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
-      ++j, ++digits;
-    }
-    if (braced && j < s.size() && s[j] == '}') ++j;
-    if (digits == 0) {
-      out += s[i];
-      continue;
-    }
-    append_utf8(out, cp);
-    i = j - 1;
   }
   return out;
 }
@@ -181,8 +132,9 @@ class Emitter {
 
 void Emitter::choose_names() {
   std::set<std::string> used;
-  for (const auto& b : c_.scopes.bindings) used.insert(decode_identifier(b.name));
-  for (const auto& r : c_.scopes.refs) used.insert(decode_identifier(r.name));
+  // Names are as the engine sees them: scope analysis refuses identifiers with `\\` escapes.
+  for (const auto& b : c_.scopes.bindings) used.insert(b.name);
+  for (const auto& r : c_.scopes.refs) used.insert(r.name);
   // The shortest "__flx_", "__flx__", … that starts no name of the program.
   auto starts_some = [&](const std::string& p) {
     auto it = used.lower_bound(p);
@@ -517,13 +469,11 @@ std::string Emitter::placement_json() const {
   doc["fluxions"] = std::move(fl);
   boost::json::array gs;
   for (const auto& g : groups_) {
-    auto list = [](const std::vector<std::string>& v) {
-      boost::json::array a;
-      for (const auto& s : v) a.emplace_back(s);
-      return a;
-    };
-    gs.push_back(boost::json::object{{"name", g.name}, {"thread", g.thread}, {"tags", list(g.tags)},
-                                     {"fluxions", list(g.fluxions)}, {"ctx", list(g.ctx)}});
+    gs.push_back(boost::json::object{{"name", g.name},
+                                     {"thread", g.thread},
+                                     {"tags", boost::json::value_from(g.tags)},
+                                     {"fluxions", boost::json::value_from(g.fluxions)},
+                                     {"ctx", boost::json::value_from(g.ctx)}});
   }
   doc["groups"] = std::move(gs);
   return boost::json::serialize(doc) + "\n";

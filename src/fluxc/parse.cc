@@ -249,23 +249,27 @@ TSNode SyntaxTree::node_at(uint32_t begin, uint32_t end) const {
 }
 
 Result<SyntaxTree> SyntaxTree::parse(std::string source, std::string filename) {
-  auto fail_at = [&](uint32_t offset, const std::string& msg) -> Status {
-    uint32_t line = 1, col = 1;
-    for (uint32_t i = 0; i < offset && i < source.size(); ++i) {
-      if (source[i] == '\n') { ++line; col = 1; } else { ++col; }
-    }
-    return Status::invalid_argument(filename + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + msg);
-  };
   if (source.size() > kMaxSourceBytes) {
     return Status::invalid_argument(filename + ": input is " + std::to_string(source.size()) +
                                     " bytes, over the 16 MiB limit");
   }
-  if (const void* nul = std::memchr(source.data(), '\0', source.size())) {
-    return fail_at(static_cast<uint32_t>(static_cast<const char*>(nul) - source.data()),
+  SyntaxTree t;
+  t.source_ = std::move(source);
+  t.filename_ = std::move(filename);
+  t.line_starts_.push_back(0);
+  for (uint32_t i = 0; i < t.source_.size(); ++i) {
+    if (t.source_[i] == '\n') t.line_starts_.push_back(i + 1);
+  }
+  const std::string& src = t.source_;
+  auto fail_at = [&t](uint32_t offset, const std::string& msg) {
+    return Status::invalid_argument(location_prefix(t, offset) + msg);
+  };
+  if (const void* nul = std::memchr(src.data(), '\0', src.size())) {
+    return fail_at(static_cast<uint32_t>(static_cast<const char*>(nul) - src.data()),
                    "NUL byte in source (binary file?)");
   }
-  for (size_t i = 0; i < source.size();) {
-    size_t n = utf8_sequence_length(source, i);
+  for (size_t i = 0; i < src.size();) {
+    size_t n = utf8_sequence_length(src, i);
     if (n == 0) return fail_at(static_cast<uint32_t>(i), "invalid UTF-8 in source");
     i += n;
   }
@@ -275,8 +279,8 @@ Result<SyntaxTree> SyntaxTree::parse(std::string source, std::string filename) {
   // bracket depth first (strings and comments included: conservative, and far above real code).
   {
     uint32_t depth = 0;
-    for (uint32_t i = 0; i < source.size(); ++i) {
-      char c = source[i];
+    for (uint32_t i = 0; i < src.size(); ++i) {
+      char c = src[i];
       if (c == '(' || c == '[' || c == '{') {
         if (++depth > kMaxBracketDepth) {
           return fail_at(i, "nesting too deep (more than " + std::to_string(kMaxBracketDepth) + " open brackets)");
@@ -287,13 +291,6 @@ Result<SyntaxTree> SyntaxTree::parse(std::string source, std::string filename) {
     }
   }
 
-  SyntaxTree t;
-  t.source_ = std::move(source);
-  t.filename_ = std::move(filename);
-  t.line_starts_.push_back(0);
-  for (uint32_t i = 0; i < t.source_.size(); ++i) {
-    if (t.source_[i] == '\n') t.line_starts_.push_back(i + 1);
-  }
   TSParser* parser = ts_parser_new();
   if (!ts_parser_set_language(parser, tree_sitter_javascript())) {
     ts_parser_delete(parser);

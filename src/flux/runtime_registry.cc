@@ -70,22 +70,13 @@ boost::json::object Registry::to_json() const {
     o["rejected"] = s.rejected;
     o["queued"] = s.queued;
     o["busy_us"] = s.busy_us;
-    json::array streams;
-    json::value* model = o.if_contains("streams");
-    for (size_t i = 0; i < s.streams.size(); ++i) {
-      json::object so;
-      if (model && model->is_array() && i < model->as_array().size() && model->as_array()[i].is_object()) {
-        so = model->as_array()[i].as_object();
-      } else {
-        so["type"] = stream_type_name(s.streams[i].stream.type);
-        so["dest"] = json::array(s.streams[i].stream.dest.begin(), s.streams[i].stream.dest.end());
-        so["vars"] = json::array(s.streams[i].stream.vars.begin(), s.streams[i].stream.vars.end());
-      }
+    // flux::to_json wrote the declared streams, in s.streams' order: add the counters to them.
+    json::array& streams = o["streams"].as_array();
+    for (size_t i = 0; i < s.streams.size() && i < streams.size(); ++i) {
+      json::object& so = streams[i].as_object();
       so["messages"] = s.streams[i].messages;
       so["rate"] = s.streams[i].rate;
-      streams.push_back(std::move(so));
     }
-    o["streams"] = std::move(streams);
     fluxions.push_back(std::move(o));
   }
   json::object doc;

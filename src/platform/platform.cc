@@ -78,11 +78,8 @@ net::Response graph_response(const flux::Registry& graphs, const net::Request& r
     text = accept->find("text/plain") != std::string_view::npos && accept->find("json") == std::string_view::npos;
   }
   if (!text) return service::json_response(200, graphs.to_json());
-  net::Response r;
-  r.status = 200;
-  r.headers.set("Content-Type", "text/plain; charset=utf-8");
+  net::Response r = net::Response::text(200, flux::write_text(graphs.program()));
   r.headers.set("Cache-Control", "no-store");
-  r.body = flux::write_text(graphs.program());
   return r;
 }
 

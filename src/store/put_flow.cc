@@ -16,6 +16,17 @@ namespace chiron::store {
 
 namespace {
 
+// The graph refused a message: a full mailbox (kResourceExhausted) asks the client to come back;
+// anything else means the runtime is stopping.
+net::Response refused_response(StatusCode code) {
+  if (code == StatusCode::kResourceExhausted) {
+    net::Response r = net::Response::error(503, "overloaded", "the file store is busy; try again");
+    r.headers.set("Retry-After", "1");
+    return r;
+  }
+  return net::Response::error(503, "unavailable", "server is shutting down");
+}
+
 using flux::Emitter;
 using flux::FluxionSpec;
 using flux::Stream;
@@ -210,12 +221,8 @@ Status PutFlow::Impl::build() {
                    {"error", err.status.to_string()}});
       }
       m.res.send(answer_of(m));
-    } else if (err.status.code() == StatusCode::kResourceExhausted) {
-      net::Response r = net::Response::error(503, "overloaded", "the file store is busy; try again");
-      r.headers.set("Retry-After", "1");
-      m.res.send(std::move(r));
-    } else if (err.status.code() == StatusCode::kUnavailable) {
-      m.res.send(net::Response::error(503, "unavailable", "server is shutting down"));
+    } else if (err.status.code() == StatusCode::kResourceExhausted || err.status.code() == StatusCode::kUnavailable) {
+      m.res.send(refused_response(err.status.code()));
     } else {
       // An exception's what() may hold SQL or file paths: logged, never sent.
       log::error("files", "PUT failed", {{"fluxion", std::string(err.fluxion)}, {"error", err.status.to_string()}});
@@ -240,13 +247,7 @@ void PutFlow::handle(net::Request request, net::Responder responder) {
   m.res = std::move(responder);
   Status st = impl_->graph.inject("files_receive", std::move(m));
   if (st.ok()) return;
-  if (st.code() == StatusCode::kResourceExhausted) {
-    net::Response r = net::Response::error(503, "overloaded", "the file store is busy; try again");
-    r.headers.set("Retry-After", "1");
-    m.res.send(std::move(r));
-  } else {
-    m.res.send(net::Response::error(503, "unavailable", "server is shutting down"));
-  }
+  m.res.send(refused_response(st.code()));
 }
 
 }  // namespace chiron::store

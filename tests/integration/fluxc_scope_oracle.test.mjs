@@ -10,11 +10,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkFile, compareModels, eslintModel, fluxcModel, runDump } from '../lib/scope_oracle.mjs';
-import { tempDir } from '../lib/chiron.mjs';
+import { CHIRON_BIN, SOURCE_DIR, tempDir } from '../lib/chiron.mjs';
 
-const sourceDir = process.env.CHIRON_SOURCE_DIR ?? path.resolve(import.meta.dirname, '../..');
-const chironBin = process.env.CHIRON_BIN ?? path.join(sourceDir, 'build/apps/chiron');
-const dumpBin = path.join(path.dirname(chironBin), '..', 'src', 'fluxc', 'fluxc_scope_dump');
+const sourceDir = SOURCE_DIR;
+const dumpBin = path.join(path.dirname(CHIRON_BIN), '..', 'src', 'fluxc', 'fluxc_scope_dump');
 
 function jsFiles(dir) {
   if (!existsSync(dir)) return [];

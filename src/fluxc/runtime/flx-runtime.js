@@ -395,8 +395,7 @@ function encodeOne(v, st, work) {
     const out = { __flx: 'map', pairs };
     st.seen.set(v, out);
     let i = 0;
-    const list = [...v];
-    for (const [k, x] of list) {
+    for (const [k, x] of v) {
       const pair = new Array(2);
       pairs[i++] = pair;
       work.push([pair, 1, x]);
@@ -589,13 +588,14 @@ function loadModule(id) {
 
 function runFluxion(dest, args, vars) {
   const mod = loadModule(dest);
-  const t0 = nowUs();
+  const t0 = T.traceOn ? nowUs() : 0;  // per message: the clock only when tracing
+  const fail = (e) => report(e, dest, [...args, ...Object.values(vars || {})]);
   T.current = dest;
   try {
     const r = mod.run({ args, vars }, T.ctx, rt);
-    if (r && typeof r.then === 'function') r.then(null, (e) => report(e, dest, [...args, ...Object.values(vars || {})]));
+    if (r && typeof r.then === 'function') r.then(null, fail);
   } catch (e) {
-    report(e, dest, [...args, ...Object.values(vars || {})]);
+    fail(e);
   } finally {
     T.current = null;
     if (T.traceOn) traceRecord({ fluxion: dest, thread: threadId, t0, t1: nowUs() });

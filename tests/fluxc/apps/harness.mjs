@@ -4,20 +4,13 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../lib/chat.mjs';
 import { runChiron } from '../../lib/chiron.mjs';
 
-export const APPS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-export async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
+export const APPS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 export async function compileApp(name, outdir) {
   const r = await runChiron(['fluxc', path.join(APPS_DIR, `${name}.js`), '-o', outdir]);
@@ -51,8 +44,11 @@ export async function startNode(script, env = {}, { timeoutMs = 15000 } = {}) {
     stderr: () => stderr,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const late = new Promise((resolve) => setTimeout(() => resolve(null), 5000));
-      if ((await Promise.race([exited, late])) === null) { proc.kill('SIGKILL'); await exited; }
+      let timer;
+      const late = new Promise((resolve) => { timer = setTimeout(() => resolve(null), 5000); });
+      const done = await Promise.race([exited, late]);
+      clearTimeout(timer);  // else every stop() keeps the test process alive 5 s
+      if (done === null) { proc.kill('SIGKILL'); await exited; }
     },
   };
 }

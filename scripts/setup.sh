@@ -13,6 +13,7 @@ pkgs=(
   libssl-dev libsqlite3-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtbb-dev libhiredis-dev
   libargon2-dev  # review: argon2id password hashes
+  libtree-sitter-dev  # fluxc: the tree-sitter library 0.20.7 (the JavaScript grammar comes from npm)
   libavformat-dev libavcodec-dev libavutil-dev  # media: MPEG-TS muxing for HLS
   ffmpeg  # tests: the RTMP publisher and the ffprobe/ffmpeg players
   rtmpdump  # tests: a librtmp player (the RTMP client lineage OBS uses)
